@@ -1,0 +1,47 @@
+"""The errors waarborg raises for bad input: each says where, so it can be fixed."""
+
+from __future__ import annotations
+
+
+class WaarborgError(Exception):
+    """Base of all of waarborg's own errors; the CLI turns these into exit code 2."""
+
+
+class SpecError(WaarborgError):
+    """A malformed instrument specification (message names the file and YAML path)."""
+
+
+class DataError(WaarborgError):
+    """Bad case data: a missing column, a wrong type, an unknown category, a value out of range.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    source
+        The file (or ``"<table>"`` for an in-memory table).
+    row
+        1-based data row number (the header is not counted), if one row is at fault.
+    column
+        The column at fault, if any.
+
+    Examples
+    --------
+    >>> str(DataError("value 120 is outside [18, 100]", "cases.csv", row=7, column="age"))
+    'cases.csv, row 7, column age: value 120 is outside [18, 100]'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        source: str = "<table>",
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.source, self.row, self.column, self.reason = source, row, column, message
+        where = [source]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column}")
+        super().__init__(f"{', '.join(where)}: {message}")

@@ -1,0 +1,1 @@
+"""Risk instruments: declarative specs, the scoring engine, data rules, the bundled catalog."""

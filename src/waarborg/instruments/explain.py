@@ -1,0 +1,129 @@
+"""Plain-language explanation of one case's score, in English or Dutch.
+
+The explanation lists the outcome's band (and probability where the model gives one) and
+each predictor's contribution to the score, largest first, in words a case worker or the
+person concerned can read. A contribution is measured against the predictor's reference
+(weight 0: the reference level, or the value where the transformed number is 0), so
+"raises" and "lowers" are relative to that reference, and the text says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from waarborg.instruments.engine import Instrument, load_instrument, probability_column, score
+
+Language = Literal["en", "nl"]
+
+_TEXT = {
+    "en": {
+        "head": "{title} (version {version}), outcome '{outcome}': band {band}",
+        "range": "band between {low} and {high}: a value is unknown, so every admissible value "
+        "was scored",
+        "prob": "estimated probability within {horizon} years: {p:.1%}",
+        "up": "raises the score by {x:.3g}",
+        "down": "lowers the score by {x:.3g}",
+        "none": "no effect on the score",
+        "unknown": "unknown, scored over every admissible value",
+        "note": "Contributions are measured against each factor's reference value. "
+        "The score supports a person's decision; it does not decide.",
+    },
+    "nl": {
+        "head": "{title} (versie {version}), uitkomst '{outcome}': categorie {band}",
+        "range": "categorie tussen {low} en {high}: een gegeven is onbekend, daarom is elke "
+        "mogelijke waarde doorgerekend",
+        "prob": "geschatte kans binnen {horizon} jaar: {p:.1%}",
+        "up": "verhoogt de score met {x:.3g}",
+        "down": "verlaagt de score met {x:.3g}",
+        "none": "geen invloed op de score",
+        "unknown": "onbekend, elke mogelijke waarde doorgerekend",
+        "note": "De bijdragen zijn vergeleken met de referentiewaarde van elke factor. "
+        "De score helpt een mens bij een besluit; de score beslist niet.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One predictor's part in a case's score."""
+
+    name: str
+    title: str
+    value: Any
+    contribution: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A case's band, probability and factors for its primary outcome, with a text form."""
+
+    outcome: str
+    band: str | None
+    probability: float | None
+    factors: list[Factor]
+    lines: list[str]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+def explain(
+    instrument: str | Instrument, case: dict[str, Any], *, lang: Language = "en"
+) -> Explanation:
+    """Explain the score of one case (a mapping of column name to value).
+
+    Examples
+    --------
+    >>> e = explain("generic-selection",
+    ...             {"education_type": "wo", "age": 30, "distance_to_parents_km": 50})
+    >>> e.band, e.factors[0].contribution
+    ('1', 0.0)
+    """
+    inst = load_instrument(instrument)
+    text = _TEXT[lang]
+    row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]
+    outcome = inst.outcomes[0]
+    band = row[f"band_{outcome.name}"]
+    lines = [
+        text["head"].format(
+            title=inst.spec.title, version=inst.version, outcome=outcome.name, band=band or "?"
+        )
+    ]
+    if band is None and f"band_{outcome.name}_lowest" in row:
+        low, high = row[f"band_{outcome.name}_lowest"], row[f"band_{outcome.name}_highest"]
+        lines.append(text["range"].format(low=low, high=high))
+    probability = _probability(inst, row, outcome.name, outcome.horizons)
+    if probability is not None:
+        lines.append(text["prob"].format(horizon=f"{probability[0]:g}", p=probability[1]))
+    factors = sorted(
+        (_factor(p.name, p.title or p.name, case.get(p.name), row, text) for p in inst.predictors),
+        key=lambda f: -abs(f.contribution) if f.contribution is not None else 0.0,
+    )
+    lines += [f"- {f.title} = {f.value}: {f.text}" for f in factors]
+    lines.append(text["note"])
+    return Explanation(outcome.name, band, probability[1] if probability else None, factors, lines)
+
+
+def _probability(
+    inst: Instrument, row: dict[str, Any], outcome: str, horizons: list[float]
+) -> tuple[float, float] | None:
+    """The probability at the band's horizon (or the last horizon), if the model gives one."""
+    band = inst.spec.bands[outcome]
+    horizon = band.horizon if band.horizon is not None else (horizons[-1] if horizons else None)
+    value = row.get(probability_column(outcome, horizon))
+    return None if value is None else (horizon or 0.0, value)
+
+
+def _factor(name: str, title: str, value: Any, row: dict[str, Any], text: dict[str, str]) -> Factor:
+    contribution = row.get(f"contribution_{name}")
+    if contribution is None or contribution != contribution:  # nan: unknown, range policy
+        return Factor(name, title, value, None, text["unknown"])
+    if contribution > 0:
+        words = text["up"].format(x=contribution)
+    elif contribution < 0:
+        words = text["down"].format(x=-contribution)
+    else:
+        words = text["none"]
+    return Factor(name, title, value, float(contribution), words)
