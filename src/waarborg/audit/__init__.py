@@ -1,0 +1,1 @@
+"""Audit engine: validity, fairness and selectivity metrics from a count cube."""
