@@ -381,7 +381,9 @@ class EventRules(_Strict):
     ``disposition_field`` is in ``exclude_dispositions`` (acquittals, dismissals as wrongly
     suspected never count) or when it is more than ``lookback_years`` before the case's
     ``reference_date_field`` (or after it). The remaining events are counted into the
-    predictors named in ``derive``.
+    predictors named in ``derive``. The rules apply in that order (disposition, after the
+    reference date, lookback), and each removed event is reported under the first rule
+    that removes it.
     """
 
     date_field: str
