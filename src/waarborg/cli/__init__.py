@@ -1,0 +1,12 @@
+"""The ``waarborg`` command line: a thin layer over the library.
+
+Each module adds its commands to the one Typer application in :mod:`waarborg.cli.app`;
+importing them here registers them. Every command turns waarborg's own errors (bad
+spec, bad data) into one red line on stderr that names the file, row and column, and
+exit code 2; nothing is half-written.
+"""
+
+from waarborg.cli import audit, demo, synth  # noqa: F401  (registers the commands)
+from waarborg.cli.app import app
+
+__all__ = ["app"]

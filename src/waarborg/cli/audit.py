@@ -1,0 +1,205 @@
+"""``waarborg audit`` and ``waarborg cube build``: validity and fairness from a count cube.
+
+Both read row-level data, aggregated counts (``--count``) or cubes, CSV or Parquet; several
+inputs are read as one data set (cubes among them are merged). Nothing is written unless
+the whole audit succeeded: the JSON and the report are produced first, then written
+atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from waarborg.audit import audit, build_cube
+from waarborg.cli.app import app, err, out, reports_errors
+from waarborg.tables import atomic_path
+
+cube_app = typer.Typer(help="Count cubes: the sufficient statistics of an audit.")
+app.add_typer(cube_app, name="cube")
+
+DataArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Cases (.csv/.parquet), aggregated counts (with --count) or cubes; "
+        "several files are read as one data set."
+    ),
+]
+ScoreOpt = Annotated[
+    str | None,
+    typer.Option("--score", help="Score or probability column (in [0, 1]: a probability)."),
+]
+OutcomeOpt = Annotated[str | None, typer.Option("--outcome", help="Observed outcome column, 0/1.")]
+BandOpt = Annotated[
+    str | None, typer.Option("--band", help="Band column (laag/midden/hoog, 1-6, ...).")
+]
+SelectOpt = Annotated[
+    str | None, typer.Option("--select", help="Bands that count as selected: BAND[,BAND...].")
+]
+SelectedOpt = Annotated[
+    str | None, typer.Option("--selected", help="Or: a 0/1 column saying who was selected.")
+]
+GroupOpt = Annotated[
+    list[str] | None, typer.Option("--group", help="Group attribute column (repeat for more).")
+]
+CountOpt = Annotated[
+    str | None, typer.Option("--count", help="Cases per row, for aggregated data.")
+]
+BandOrderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--band-order", help="Bands from low to high risk, if not numeric/laag-midden-hoog."
+    ),
+]
+BinsOpt = Annotated[int, typer.Option("--bins", min=2, help="Most score bins.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+
+
+@contextmanager
+def _progress(quiet: bool, total: int) -> Iterator[Callable[[str], None]]:
+    """A Rich progress bar on stderr advanced once per stage; silent with --quiet."""
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("starting", total=total)
+        started = False
+
+        def stage(name: str) -> None:
+            nonlocal started
+            if started:
+                bar.advance(task)
+            started = True
+            bar.update(task, description=name)
+
+        yield stage
+        bar.update(task, completed=total)
+
+
+def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``function``; a ValueError about the options becomes a usage error (exit 2)."""
+    try:
+        return function(*args, **kwargs)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command("audit")
+@reports_errors
+def audit_command(
+    data: DataArg,
+    score: ScoreOpt = None,
+    outcome: OutcomeOpt = None,
+    band: BandOpt = None,
+    select: SelectOpt = None,
+    selected: SelectedOpt = None,
+    group: GroupOpt = None,
+    intersections: Annotated[
+        bool, typer.Option("--intersections", help="Also every pair of attributes (a×b), and all.")
+    ] = False,
+    count: CountOpt = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option("--reference", help="Reference group ATTR=GROUP (default: the largest)."),
+    ] = None,
+    instrument: Annotated[
+        str | None, typer.Option("--instrument", help="Instrument id or spec file (provenance).")
+    ] = None,
+    band_order: BandOrderOpt = None,
+    min_group_size: Annotated[
+        int, typer.Option("--min-group-size", min=0, help="Smaller groups: flagged, no verdicts.")
+    ] = 30,
+    bins: BinsOpt = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    lang: Annotated[str, typer.Option("--lang", help="Verdicts and report: en or nl.")] = "en",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the result as JSON.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Audit validity (AUC, calibration) and fairness (rates per group, disparities)."""
+    if lang not in ("en", "nl"):
+        raise typer.BadParameter("use en or nl", param_hint="--lang")
+    with _progress(quiet, 4) as stage:
+        result = _call(
+            audit,
+            data if len(data) > 1 else data[0],
+            score=score,
+            outcome=outcome,
+            band=band,
+            select=select,
+            selected=selected,
+            group=group or (),
+            intersections=intersections,
+            count=count,
+            reference=reference,
+            instrument=instrument,
+            band_order=band_order,
+            min_group_size=min_group_size,
+            n_bins=bins,
+            seed=seed,
+            progress=stage,
+        )
+        stage("writing")
+        html = _html(result, lang) if report is not None else None
+        text = result.to_json() + "\n" if json_out is not None else None
+        for path, content in ((json_out, text), (report, html)):
+            if path is not None and content is not None:
+                with atomic_path(path) as tmp:
+                    tmp.write_text(content, encoding="utf-8")
+    out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
+    for path in (json_out, report):
+        if path is not None:
+            err.print(f"wrote {path}", highlight=False)
+
+
+def _html(result: Any, lang: str) -> str:
+    try:
+        return result.to_html(lang)
+    except NotImplementedError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@cube_app.command("build")
+@reports_errors
+def cube_build_command(
+    data: DataArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Cube file (.parquet).")],
+    score: ScoreOpt = None,
+    outcome: OutcomeOpt = None,
+    band: BandOpt = None,
+    select: SelectOpt = None,
+    selected: SelectedOpt = None,
+    group: GroupOpt = None,
+    count: CountOpt = None,
+    band_order: BandOrderOpt = None,
+    bins: BinsOpt = 1000,
+    quiet: QuietOpt = False,
+) -> None:
+    """Count cases by group, outcome, score bin, band and selection into a cube file."""
+    with _progress(quiet, 2) as stage:
+        stage("building the cube")
+        cube = _call(
+            build_cube,
+            data if len(data) > 1 else data[0],
+            group=group or (),
+            outcome=outcome,
+            score=score,
+            band=band,
+            selected=selected,
+            count=count,
+            select=[s.strip() for s in select.split(",")] if select else None,
+            band_order=[s.strip() for s in band_order.split(",")] if band_order else None,
+            n_bins=bins,
+        )
+        stage("writing")
+        cube.write(output)
+    out.print(
+        f"wrote a cube of {cube.n:,} cases in {cube.table.num_rows:,} cells → {output}",
+        highlight=False,
+    )

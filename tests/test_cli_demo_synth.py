@@ -1,0 +1,63 @@
+"""`waarborg demo` and `waarborg synth` from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from waarborg import list_instruments, load_instrument, score
+from waarborg.cli import app
+
+runner = CliRunner()
+
+
+def test_demo_writes_scores_and_summary_for_every_instrument(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    result = runner.invoke(
+        app, ["demo", "-o", str(folder), "-n", "2000", "--quiet"], env={"COLUMNS": "500"}
+    )
+    assert result.exit_code == 0, result.output
+    assert str(folder.resolve()) in result.stdout, "the demo names its output folder"
+    summary = json.loads((folder / "summary.json").read_text())
+    for instrument_id in list_instruments():
+        scores = pq.read_table(folder / instrument_id / "scores.parquet")
+        assert scores.num_rows == 2000
+        entry = summary[instrument_id]
+        assert entry["instrument"]["spec_hash"] == load_instrument(instrument_id).spec_hash
+        assert sum(sum(c.values()) for c in entry["bands"].values()) == 2000 * len(entry["bands"])
+    rules = summary["preselect-style"]["data_rules"]
+    assert rules["events_read"] == rules["events_used"] + sum(rules["removed"].values())
+    assert all(n > 0 for n in rules["removed"].values())
+
+
+def test_synth_writes_cases_and_events_that_score(tmp_path: Path) -> None:
+    cases, events = tmp_path / "cases.csv", tmp_path / "events.csv"
+    result = runner.invoke(
+        app,
+        [
+            "synth",
+            "preselect-style",
+            "-n",
+            "500",
+            "--seed",
+            "3",
+            "-o",
+            str(cases),
+            "--events",
+            str(events),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    scored = score("preselect-style", cases)
+    assert scored.num_rows == 500
+    assert events.stat().st_size > 0
+
+
+def test_synth_rejects_an_unknown_instrument(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["synth", "nope", "-o", str(tmp_path / "x.csv")])
+    assert result.exit_code != 0
+    assert "generic-selection" in result.output
+    assert not (tmp_path / "x.csv").exists()
