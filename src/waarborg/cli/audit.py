@@ -193,8 +193,8 @@ def cube_build_command(
             band=band,
             selected=selected,
             count=count,
-            select=[s.strip() for s in select.split(",")] if select else None,
-            band_order=[s.strip() for s in band_order.split(",")] if band_order else None,
+            select=select,
+            band_order=band_order,
             n_bins=bins,
         )
         stage("writing")

@@ -1,0 +1,393 @@
+"""``audit()``: from data (rows, aggregated counts or cubes) to an :class:`AuditResult`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow.compute as pc
+
+from waarborg import __version__
+from waarborg.audit import fairness, validity
+from waarborg.audit.cube import (
+    N_BINS,
+    Cube,
+    Roles,
+    build_cube_from,
+    decoded,
+    is_cube,
+    load_inputs,
+    split_names,
+)
+from waarborg.audit.result import AuditResult, entry, skipped
+from waarborg.errors import DataError
+from waarborg.tables import TableLike, fingerprint
+
+__all__ = ["audit"]
+
+Progress = Callable[[str], None]
+
+
+def audit(
+    data: TableLike | Sequence[TableLike],
+    *,
+    score: str | None = None,
+    outcome: str | None = None,
+    band: str | None = None,
+    select: str | Sequence[str] | None = None,
+    selected: str | None = None,
+    group: str | Sequence[str] = (),
+    intersections: bool = False,
+    count: str | None = None,
+    reference: Mapping[str, str] | Sequence[str] | None = None,
+    instrument: Any = None,
+    band_order: str | Sequence[str] | None = None,
+    min_group_size: int = 30,
+    n_bins: int = N_BINS,
+    confidence: float = 0.95,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """Audit a risk instrument's scores, bands or selections: validity and fairness.
+
+    One pass over the data builds a count cube; every metric, interval and test is then
+    computed from the cube's cells (see ``docs/audit.md`` for all definitions).
+
+    Parameters
+    ----------
+    data
+        Row-level data (one row per case), aggregated data (with a `count` column), or a
+        cube written by ``waarborg cube build``: pandas/polars DataFrame, pyarrow Table,
+        .csv/.parquet path, or a list of these (rows are read as one data set, cubes
+        are merged).
+    score
+        Score or predicted probability column. In [0, 1] it is read as a probability
+        (Brier score, expected counts, calibration slope).
+    outcome
+        Observed outcome column, 0/1 or false/true. Without it: selection metrics only.
+    band
+        Band column (laag/midden/hoog, 1-6, ...).
+    select
+        Bands that count as selected ("hoog" or ["midden", "hoog"] or "midden,hoog").
+    selected
+        Or: a 0/1 column saying who was selected.
+    group
+        Group attribute column(s).
+    intersections
+        Also audit every pair of attributes (named ``a×b``, groups ``x×y``) and, with
+        three or more, all of them together.
+    count
+        Number of cases per row, for aggregated data.
+    reference
+        Reference group per attribute, ``{"origin": "dutch"}`` or ``["origin=dutch"]``;
+        default: the largest group.
+    instrument
+        A bundled instrument id, spec file or :class:`~waarborg.Instrument`: recorded in
+        the provenance; its band labels give the band order.
+    band_order
+        Bands from low to high risk, when not numeric nor a known scale.
+    min_group_size
+        Groups with fewer cases are flagged ``too_small``: reported, no verdicts.
+    n_bins
+        Most score bins (a score with more distinct values gets quantile bins).
+    confidence
+        Confidence level of every interval.
+    seed
+        Seed of the bootstrap.
+    progress
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    AuditResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"sex": ["f", "m"] * 200, "y": [0, 1, 1, 0] * 100,
+    ...                    "band": ["laag", "hoog", "hoog", "laag"] * 100})
+    >>> res = audit(df, outcome="y", band="band", select="hoog", group="sex")
+    >>> res["groups"]["sex"]["m"]["selection_rate"]["value"]
+    0.5
+    >>> res["reference"]
+    {'sex': 'f'}
+    """
+    step = _Stages(progress)
+    groups = [group] if isinstance(group, str) else list(group)
+    roles = Roles(tuple(groups), outcome, score, band, selected, count)
+    select_list, order = split_names(select), split_names(band_order)
+    _check_options(select_list, selected, min_group_size, n_bins)
+    inst = _instrument(instrument)
+
+    step("reading")
+    cubes, rows = load_inputs(data, roles)
+    sources = [r.source for r in rows] + [s for c in cubes for s in c.meta.get("sources", [])]
+    source = ", ".join(sources) or "<table>"
+    step("building the cube")
+    cube = build_cube_from(cubes, rows, roles, n_bins=n_bins)
+    cube = _with_roles(cube, roles, source)
+    step("computing metrics")
+    names = list(groups or cube.roles.groups)
+    order = order or _instrument_order(inst, cube)
+    cells = cube.cells(names, select=select_list, band_order=order, source=source)
+    attrs = fairness.attributes(cells, names, intersections)
+    parts = fairness.assess(
+        cells,
+        attrs,
+        fairness.parse_reference(reference),
+        min_group_size=min_group_size,
+        confidence=confidence,
+        seed=seed,
+        source=source,
+    )
+    valid, flags = validity.assess(cells, confidence)
+    if "roc" in valid:
+        valid["roc"]["groups"] = parts["roc"]
+    result = {
+        "n": entry(int(cells.n), None, None, cells.n),
+        "inputs": _inputs(cube, cells, names, intersections, count, reference, instrument, sources)
+        | {
+            "min_group_size": min_group_size,
+            "n_bins": n_bins,
+            "confidence": confidence,
+            "seed": seed,
+        },
+        "provenance": _provenance(cube, cells, inst),
+        "reference": parts["reference"],
+        "overall": fairness.overall(cells, confidence),
+        "validity": valid,
+        "groups": parts["groups"],
+        "disparities": parts["disparities"],
+        "verdicts": parts["verdicts"],
+        "tests": parts["tests"],
+        "flags": _cube_flags(cube, cells) + flags + parts["flags"],
+    }
+    if inst is not None:
+        step("proxy analysis")
+        proxies = _proxies(data, inst, groups, select_list, reference, confidence, seed)
+        if isinstance(proxies, dict) and "association" in proxies:
+            result["proxies"] = proxies
+        else:
+            result["flags"].append(proxies)
+    out = AuditResult(result)
+    out.timings = step.done()
+    return out
+
+
+def _proxies(
+    data: Any,
+    inst: Any,
+    groups: list[str],
+    select: list[str] | None,
+    reference: Any,
+    confidence: float,
+    seed: int,
+) -> dict[str, Any]:
+    """The proxy analysis, or a flag saying why the data do not allow it."""
+    from waarborg.audit.proxies import proxy_analysis
+    from waarborg.tables import read_table
+
+    items = list(data) if isinstance(data, list | tuple) else [data]
+    if len(items) != 1 or is_cube(items[0]):
+        return skipped(
+            "the proxy analysis of the instrument's predictors",
+            "it needs one row per case with the instrument's inputs, not a cube",
+            "die één rij per zaak met de invoer van het instrument nodig heeft, geen kubus",
+        )
+    table, _ = read_table(items[0])
+    missing = [p.name for p in inst.predictors if p.name not in table.column_names]
+    if missing:
+        return skipped(
+            "the proxy analysis of the instrument's predictors",
+            f"the data do not hold its inputs ({', '.join(missing)})",
+            f"de gegevens de invoer niet bevatten ({', '.join(missing)})",
+        )
+    labels = inst.spec.bands[inst.outcomes[0].name].labels
+    chosen = select if select and set(select) <= set(labels) else None
+    return proxy_analysis(
+        table,
+        inst,
+        group=groups,
+        select=chosen,
+        reference=fairness.parse_reference(reference),
+        confidence=confidence,
+        seed=seed,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Stages:
+    """Report stages to the progress callback and time them."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress, self.times, self.current, self.start = progress, {}, None, 0.0
+
+    def __call__(self, stage: str) -> None:
+        self._close()
+        self.current, self.start = stage, time.perf_counter()
+        if self.progress is not None:
+            self.progress(stage)
+
+    def _close(self) -> None:
+        if self.current is not None:
+            self.times[self.current] = time.perf_counter() - self.start
+
+    def done(self) -> dict[str, float]:
+        self._close()
+        self.current = None
+        return dict(self.times)
+
+
+def _check_options(
+    select: list[str] | None, selected: str | None, min_group_size: int, n_bins: int
+) -> None:
+    if select and selected:
+        raise ValueError("give either select (bands) or selected (a column), not both")
+    if min_group_size < 0:
+        raise ValueError("min_group_size must be >= 0")
+    if n_bins < 2:
+        raise ValueError("n_bins must be at least 2")
+
+
+def _instrument(instrument: Any) -> Any:
+    if instrument is None:
+        return None
+    from waarborg.instruments.engine import load_instrument
+
+    return load_instrument(instrument)
+
+
+def _instrument_order(inst: Any, cube: Cube) -> list[str] | None:
+    """The instrument's band labels, if they cover the bands in the data."""
+    band = cube.roles.band
+    if inst is None or band is None:
+        return None
+    present = {str(v) for v in pc.unique(cube.table.column(band)).to_pylist()}
+    for spec_band in inst.spec.bands.values():
+        if present <= set(spec_band.labels):
+            return list(spec_band.labels)
+    return None
+
+
+def _with_roles(cube: Cube, roles: Roles, source: str) -> Cube:
+    """Check the roles asked for against a cube's; unspecified roles come from the cube."""
+    have = cube.roles
+    for role in ("outcome", "score", "band", "selected"):
+        asked = getattr(roles, role)
+        if asked is not None and asked != getattr(have, role):
+            found = getattr(have, role)
+            raise DataError(
+                f"the cube has {'no ' + role if found is None else f'{role} column {found!r}'}",
+                source,
+                column=asked,
+            )
+    for g in roles.groups:
+        if g not in have.groups:
+            raise DataError(
+                f"not a group attribute of the cube (it has: {', '.join(have.groups)})",
+                source,
+                column=g,
+            )
+    return cube
+
+
+def _inputs(
+    cube: Cube,
+    cells: Any,
+    names: list[str],
+    intersections: bool,
+    count: str | None,
+    reference: Any,
+    instrument: Any,
+    sources: list[str],
+) -> dict[str, Any]:
+    r = cube.roles
+    return {
+        "sources": sources,
+        "score": r.score,
+        "outcome": r.outcome,
+        "band": r.band,
+        "select": cells.select,
+        "selected": r.selected,
+        "groups": names,
+        "intersections": intersections,
+        "count": count,
+        "reference": fairness.parse_reference(reference),
+        "instrument": None if instrument is None else str(getattr(instrument, "id", instrument)),
+        "band_order": cells.band_labels if cells.band is not None else None,
+        "band_order_source": cells.band_order_source,
+    }
+
+
+def _provenance(cube: Cube, cells: Any, inst: Any) -> dict[str, Any]:
+    binning = None
+    if cells.score_keys is not None:
+        binning = {
+            "method": cells.binning,
+            "bins": int(cells.score_keys.size),
+            "max_bins": int(cube.meta.get("n_bins", N_BINS)),
+        }
+    return {
+        "waarborg_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_fingerprint": cube_fingerprint(cube),
+        "fingerprint_of": "count cube (the same data as rows, aggregated counts or cube)",
+        "instrument": None
+        if inst is None
+        else {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
+        "score_binning": binning,
+    }
+
+
+def cube_fingerprint(cube: Cube) -> str:
+    """SHA-256 of the cube's cells in a canonical order (counts and keys only).
+
+    The cube is what the audit reads, so the fingerprint identifies the audited data
+    whether it came as rows, as aggregated counts or as a cube file, and costs
+    O(cells) instead of hashing every row.
+    """
+    table = cube.table
+    keys = [c for c in table.column_names if c not in (cube.count_column, *_sums(cube))]
+    plain = decoded(table).select([*keys, cube.count_column])
+    return fingerprint(plain.sort_by([(k, "ascending") for k in keys]))
+
+
+def _sums(cube: Cube) -> tuple[str, ...]:
+    return cube.sum_columns if cube.roles.score else ()
+
+
+def _cube_flags(cube: Cube, cells: Any) -> list[dict[str, Any]]:
+    flags = []
+    if cells.selected is None:
+        flags.append(
+            skipped(
+                "selection rates, error rates and shares of the selected",
+                "no selection is given (select bands, or a selected column)",
+                "er geen selectie is opgegeven (te selecteren banden, of een kolom selected)",
+            )
+        )
+    if cells.binning == "mixed":
+        flags.append(
+            {
+                "kind": "mixed_bins",
+                "text_en": "Merged cubes cut the score into different bins: counts and rates are "
+                "exact, the AUC and calibration slope are approximate.",
+                "text_nl": "Samengevoegde kubussen delen de score verschillend in: aantallen en "
+                "percentages zijn exact, de AUC en kalibratiehelling bij benadering.",
+            }
+        )
+    if cells.band_order_source == "mean score":
+        flags.append(
+            {
+                "kind": "band_order",
+                "text_en": f"Band order taken from the mean score per band: "
+                f"{' < '.join(cells.band_labels)}.",
+                "text_nl": f"Volgorde van de banden afgeleid uit de gemiddelde score per band: "
+                f"{' < '.join(cells.band_labels)}.",
+            }
+        )
+    return flags

@@ -1,0 +1,512 @@
+"""Group metrics, disparities against a reference group, and plain-language verdicts.
+
+Everything is computed from the cube's cells (:class:`~waarborg.audit.cube.Cells`): per
+group attribute a table of counts by (group, outcome, selected) and one by (group,
+outcome, score bin), so the cost is O(cells).
+
+Definitions (per group; "selected" means flagged / high risk):
+
+===============  =====================================  ====================
+metric           definition                             interval
+===============  =====================================  ====================
+selection_rate   P(selected)                            Wilson
+base_rate        P(outcome)                             Wilson
+tpr / fnr        P(selected | outcome) and 1 - tpr      Wilson
+fpr / tnr        P(selected | no outcome) and 1 - fpr   Wilson
+ppv              P(outcome | selected)                  Wilson
+npv              P(no outcome | not selected)           Wilson
+auc              ROC AUC within the group               DeLong
+share            group's share of all cases             Wilson
+share_selected   group's share of the selected          Wilson
+representation   share_selected / share                 bootstrap (cells)
+===============  =====================================  ====================
+
+Disparities compare each group with the reference group (the largest unless given):
+the difference (Newcombe interval) and the ratio (Katz log interval) of every rate,
+tested with the two-proportion z test (Fisher's exact test for small expected counts);
+the AUC difference with DeLong standard errors of the two independent groups (z test).
+All tests of all attributes, groups and metrics form one family for Holm's correction;
+``tpr``/``fnr`` and ``fpr``/``tnr`` are one test each (complements), counted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from waarborg.audit.cube import Cells
+from waarborg.audit.result import entries, entry
+from waarborg.audit.stats import (
+    auc_from_counts,
+    bootstrap_interval,
+    holm,
+    newcombe_interval,
+    ratio_interval,
+    two_proportion_pvalue,
+    wilson_interval,
+)
+from waarborg.audit.validity import roc_points
+from waarborg.errors import DataError
+
+__all__ = ["CROSS", "RATES", "Attribute", "assess", "attributes", "parse_reference"]
+
+CROSS = "×"
+ALPHA = 0.05
+N_BOOT = 1000
+
+# metric -> (needs outcome, needs selection); numerators and denominators in _rates
+RATES: dict[str, tuple[bool, bool]] = {
+    "selection_rate": (False, True),
+    "base_rate": (True, False),
+    "tpr": (True, True),
+    "fnr": (True, True),
+    "fpr": (True, True),
+    "tnr": (True, True),
+    "ppv": (True, True),
+    "npv": (True, True),
+}
+SAME_TEST = {"fnr": "tpr", "tnr": "fpr"}  # complements: one test, counted once
+VERDICT_METRICS = ("selection_rate", "fpr", "fnr", "ppv")
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A group attribute (or an intersection): a group code per cell and the labels."""
+
+    name: str
+    codes: np.ndarray
+    labels: list[str]
+
+
+def attributes(cells: Cells, names: Sequence[str], intersections: bool) -> list[Attribute]:
+    """The attributes to audit: each one, then (with ``intersections``) every pair and,
+    with three or more attributes, all of them together.
+
+    Examples
+    --------
+    >>> cells = Cells(np.ones(2), {"a": (np.array([0, 1]), ["x", "y"]),
+    ...                            "b": (np.array([0, 0]), ["u"])})
+    >>> [a.name for a in attributes(cells, ["a", "b"], True)]
+    ['a', 'b', 'a×b']
+    """
+    out = [Attribute(n, *cells.groups[n]) for n in names]
+    if not intersections:
+        return out
+    combos = [list(c) for c in combinations(names, 2)]
+    if len(names) >= 3:
+        combos.append(list(names))
+    return out + [_intersection(cells, combo) for combo in combos]
+
+
+def _intersection(cells: Cells, names: Sequence[str]) -> Attribute:
+    """Groups of several attributes together, only the combinations that occur."""
+    key = np.zeros(cells.count.size, np.int64)
+    sizes = []
+    for name in names:
+        codes, labels = cells.groups[name]
+        key = key * len(labels) + codes
+        sizes.append(len(labels))
+    present, codes = np.unique(key, return_inverse=True)
+    parts = np.unravel_index(present, sizes)
+    labels = [
+        CROSS.join(cells.groups[name][1][p[i]] for name, p in zip(names, parts, strict=True))
+        for i in range(present.size)
+    ]
+    return Attribute(CROSS.join(names), codes.astype(np.int64), labels)
+
+
+def parse_reference(reference: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
+    """Reference groups as a dict, from a dict or from ``"ATTR=GROUP"`` strings.
+
+    Examples
+    --------
+    >>> parse_reference(["origin=dutch", "sex=m"])
+    {'origin': 'dutch', 'sex': 'm'}
+    """
+    if reference is None:
+        return {}
+    if isinstance(reference, Mapping):
+        return {str(k): str(v) for k, v in reference.items()}
+    out = {}
+    for item in [reference] if isinstance(reference, str) else reference:
+        attribute, sep, group = item.partition("=")
+        if not sep or not attribute or not group:
+            raise ValueError(f"reference {item!r}: write it as ATTRIBUTE=GROUP")
+        out[attribute.strip()] = group.strip()
+    return out
+
+
+# --------------------------------------------------------------------------- per group
+
+
+@dataclass
+class _Stats:
+    """Counts per group of one attribute."""
+
+    attribute: Attribute
+    table: np.ndarray  # (groups, outcome 0/1, selected 0/1)
+    roc: np.ndarray | None  # (groups, outcome 0/1, ordered bins)
+
+    @property
+    def n(self) -> np.ndarray:
+        return self.table.sum(axis=(1, 2))
+
+    def rates(self, cells: Cells) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(numerator, denominator) per group of every rate the inputs allow."""
+        t = self.table
+        n, sel, pos = self.n, t[:, :, 1].sum(1), t[:, 1, :].sum(1)
+        every = {
+            "selection_rate": (sel, n),
+            "base_rate": (pos, n),
+            "tpr": (t[:, 1, 1], pos),
+            "fnr": (t[:, 1, 0], pos),
+            "fpr": (t[:, 0, 1], n - pos),
+            "tnr": (t[:, 0, 0], n - pos),
+            "ppv": (t[:, 1, 1], sel),
+            "npv": (t[:, 0, 0], n - sel),
+        }
+        has_y, has_s = cells.outcome is not None, cells.selected is not None
+        return {
+            k: v
+            for k, v in every.items()
+            if (has_y or not RATES[k][0]) and (has_s or not RATES[k][1])
+        }
+
+
+def _stats(cells: Cells, attribute: Attribute, order: tuple[np.ndarray, int] | None) -> _Stats:
+    groups = (attribute.codes, len(attribute.labels))
+    table = cells.crosstab(groups, (cells.outcome, 2), (cells.selected, 2))
+    roc = None
+    if order is not None and cells.outcome is not None:
+        roc = cells.crosstab(groups, (cells.outcome, 2), order)
+    return _Stats(attribute, table, roc)
+
+
+def _group_entries(
+    cells: Cells, st: _Stats, min_size: int, confidence: float, rng: np.random.Generator
+) -> dict[str, dict[str, Any]]:
+    """The ``groups.<attribute>`` dict: n, too_small and one entry per metric."""
+    n = st.n
+    per_metric: dict[str, list[dict]] = {}
+    for name, (x, d) in st.rates(cells).items():
+        per_metric[name] = _rate_entries(x, d, confidence)
+    if st.roc is not None:
+        res = auc_from_counts(st.roc[:, 1, :], st.roc[:, 0, :], confidence)
+        pos, neg = st.roc[:, 1, :].sum(-1), st.roc[:, 0, :].sum(-1)
+        per_metric["auc"] = entries(res.auc, *res.ci, n, se=res.se, n_positive=pos, n_negative=neg)
+    per_metric |= _shares(cells, st, confidence, rng)
+    return {
+        label: {"n": int(n[i]), "too_small": bool(n[i] < min_size)}
+        | {m: per_metric[m][i] for m in per_metric}
+        for i, label in enumerate(st.attribute.labels)
+    }
+
+
+def _rate_entries(x: np.ndarray, n: np.ndarray, confidence: float) -> list[dict]:
+    """Entries of the proportions ``x / n`` with Wilson intervals."""
+    low, high = wilson_interval(x, n, confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return entries(x / n, low, high, n, k=x)
+
+
+def _shares(
+    cells: Cells, st: _Stats, confidence: float, rng: np.random.Generator
+) -> dict[str, list[dict]]:
+    """Share of all cases; with a selection also share of the selected and their ratio."""
+    n, total = st.n, st.n.sum()
+    out = {"share": _rate_entries(n, np.full(n.size, total), confidence)}
+    if cells.selected is None:
+        return out
+    sel = st.table[:, :, 1].sum(1)
+    out["share_selected"] = _rate_entries(sel, np.full(n.size, sel.sum()), confidence)
+    counts = np.stack([n - sel, sel], axis=-1)
+    low, high = bootstrap_interval(
+        _representation, counts, N_BOOT, confidence, rng, vectorized=True
+    )
+    rep = _representation(counts)
+    out["representation"] = entries(rep, low, high, n, method="bootstrap")
+    return out
+
+
+def _representation(c: np.ndarray) -> np.ndarray:
+    """share of the selected / share of all cases, per group (last axis: not sel., sel.)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_sel = c[..., 1] / c[..., 1].sum(-1, keepdims=True)
+        share = c.sum(-1) / c.sum((-2, -1))[..., None]
+        return share_sel / share
+
+
+# --------------------------------------------------------------------------- disparities
+
+
+def _reference(st: _Stats, given: str | None, source: str) -> int:
+    """Index of the reference group: the one given, else the largest."""
+    labels = st.attribute.labels
+    if given is None:
+        return int(np.argmax(st.n))
+    if given not in labels:
+        shown = ", ".join(labels[:20]) + (", …" if len(labels) > 20 else "")
+        raise DataError(
+            f"no group {given!r} to use as reference (groups: {shown})",
+            source,
+            column=st.attribute.name,
+        )
+    return labels.index(given)
+
+
+@dataclass
+class _Test:
+    """One hypothesis test in the family, and where its adjusted p-value goes."""
+
+    p: float | None
+    targets: list[dict]
+
+
+def _disparities(
+    cells: Cells, st: _Stats, ref: int, confidence: float
+) -> tuple[dict[str, dict], list[_Test]]:
+    """``disparities.<attribute>`` (all groups but the reference) and its tests."""
+    others = [i for i in range(len(st.attribute.labels)) if i != ref]
+    labels = [st.attribute.labels[i] for i in others]
+    out: dict[str, dict] = {label: {} for label in labels}
+    tests: dict[str, _Test] = {}
+    for name, (x, d) in st.rates(cells).items():
+        pairs = _rate_disparities(x, d, ref, others, confidence)
+        for label, pair in zip(labels, pairs, strict=True):
+            out[label][name] = pair
+            test = tests.setdefault(f"{label}\0{SAME_TEST.get(name, name)}", _Test(np.nan, []))
+            test.p = pair["difference"]["p_value"]
+            test.targets += [pair["difference"], pair["ratio"]]
+    if st.roc is not None:
+        pairs = _auc_disparities(st, ref, others, confidence)
+        for label, pair in zip(labels, pairs, strict=True):
+            out[label]["auc"] = pair
+            tests[f"{label}\0auc"] = _Test(pair["difference"]["p_value"], [pair["difference"]])
+    return out, list(tests.values())
+
+
+def _rate_disparities(
+    x: np.ndarray, d: np.ndarray, ref: int, others: list[int], confidence: float
+) -> list[dict[str, dict]]:
+    """Difference (Newcombe) and ratio (Katz) of each group's rate to the reference's."""
+    xr, dr = np.full(len(others), x[ref]), np.full(len(others), d[ref])
+    xg, dg = x[others], d[others]
+    p = two_proportion_pvalue(xg, dg, xr, dr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff, ratio = xg / dg - xr / dr, (xg / dg) / (xr / dr)
+    test = {"p_value": p, "p_adjusted": None}
+    differences = entries(diff, *newcombe_interval(xg, dg, xr, dr, confidence), dg, **test)
+    ratios = entries(ratio, *ratio_interval(xg, dg, xr, dr, confidence), dg, **test)
+    return [{"difference": a, "ratio": b} for a, b in zip(differences, ratios, strict=True)]
+
+
+def _auc_disparities(
+    st: _Stats, ref: int, others: list[int], confidence: float
+) -> list[dict[str, dict]]:
+    """AUC difference to the reference: DeLong SEs of two independent groups, z test."""
+    res = auc_from_counts(st.roc[:, 1, :], st.roc[:, 0, :], confidence)
+    z = sps.norm.isf((1 - confidence) / 2)
+    diff = res.auc[others] - res.auc[ref]
+    se = np.hypot(res.se[others], res.se[ref])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(se > 0, 2 * sps.norm.sf(np.abs(diff) / se), np.nan)
+    found = entries(diff, diff - z * se, diff + z * se, st.n[others], p_value=p, p_adjusted=None)
+    return [{"difference": e} for e in found]
+
+
+def _holm(tests: list[_Test]) -> int:
+    """Holm-adjust the whole family in place; return the number of tests in it."""
+    p = np.array([np.nan if t.p is None else t.p for t in tests], dtype=float)
+    adjusted = holm(p) if p.size else p
+    for test, value in zip(tests, adjusted, strict=True):
+        for target in test.targets:
+            target["p_adjusted"] = None if np.isnan(value) else float(value)
+    return int(np.count_nonzero(~np.isnan(p)))
+
+
+# --------------------------------------------------------------------------- verdicts
+
+_TEXT_EN = {
+    "selection_rate": "Group '{g}' ({a}) is selected {r}× as often as the reference group '{ref}'",
+    "fpr": "False positives: among cases without the outcome, group '{g}' ({a}) is selected "
+    "{r}× as often as the reference group '{ref}'",
+    "fnr": "False negatives: among cases with the outcome, group '{g}' ({a}) is missed (not "
+    "selected) {r}× as often as the reference group '{ref}'",
+    "ppv": "Precision: selected cases of group '{g}' ({a}) have the outcome {r}× as often as "
+    "selected cases of the reference group '{ref}'",
+}
+_TEXT_NL = {
+    "selection_rate": "Groep '{g}' ({a}) wordt {r}× zo vaak geselecteerd als de referentiegroep "
+    "'{ref}'",
+    "fpr": "Fout-positieven: van de gevallen zonder de uitkomst wordt groep '{g}' ({a}) {r}× zo "
+    "vaak geselecteerd als de referentiegroep '{ref}'",
+    "fnr": "Fout-negatieven: van de gevallen met de uitkomst wordt groep '{g}' ({a}) {r}× zo "
+    "vaak gemist (niet geselecteerd) als de referentiegroep '{ref}'",
+    "ppv": "Precisie: geselecteerde gevallen van groep '{g}' ({a}) hebben {r}× zo vaak de "
+    "uitkomst als geselecteerde gevallen van de referentiegroep '{ref}'",
+}
+
+
+def _num(x: float, lang: str, digits: int = 2) -> str:
+    text = f"{x:.{digits}f}"
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def _p_text(p: float, lang: str) -> str:
+    text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def verdict_text(
+    metric: str, group: str, attribute: str, reference: str, ratio: dict, level: int, lang: str
+) -> str:
+    """One plain-language verdict line (English or Dutch).
+
+    Examples
+    --------
+    >>> ratio = {"value": 1.98, "ci": [1.93, 2.03], "p_adjusted": 0.0001}
+    >>> verdict_text("selection_rate", "non_western", "origin", "dutch", ratio, 95, "en")
+    "Group 'non_western' (origin) is selected 1.98× as often as the reference group 'dutch' \
+(95% CI 1.93–2.03; p < 0.001 after Holm correction)."
+    """
+    template = (_TEXT_NL if lang == "nl" else _TEXT_EN)[metric]
+    head = template.format(g=group, a=attribute, ref=reference, r=_num(ratio["value"], lang))
+    low, high = ratio["ci"]
+    ci = f"{_num(low, lang)}–{_num(high, lang)}" if low is not None and high is not None else "—"
+    p = ratio["p_adjusted"]
+    nl = lang == "nl"
+    interval = f"{level}%-BI {ci}" if nl else f"{level}% CI {ci}"
+    test = f"{_p_text(p, lang)} {'na Holm-correctie' if nl else 'after Holm correction'}"
+    if p < ALPHA:
+        return f"{head} ({interval}; {test})."
+    none = "geen significant verschil" if nl else "no significant difference"
+    return f"{head} ({interval}); {none} ({test})."
+
+
+def _verdicts(
+    groups: dict[str, dict], disparities: dict[str, dict], reference: dict[str, str], level: int
+) -> list[dict[str, Any]]:
+    out = []
+    for attribute, per_group in disparities.items():
+        ref = reference[attribute]
+        if groups[attribute][ref]["too_small"]:
+            continue
+        for group, metrics in per_group.items():
+            if groups[attribute][group]["too_small"]:
+                continue
+            for metric in VERDICT_METRICS:
+                ratio = metrics.get(metric, {}).get("ratio")
+                if ratio is None or ratio["value"] is None or ratio["p_adjusted"] is None:
+                    continue
+                out.append(
+                    {
+                        "attribute": attribute,
+                        "group": group,
+                        "reference": ref,
+                        "metric": metric,
+                        "text_en": verdict_text(metric, group, attribute, ref, ratio, level, "en"),
+                        "text_nl": verdict_text(metric, group, attribute, ref, ratio, level, "nl"),
+                        "ratio": ratio["value"],
+                        "ci": ratio["ci"],
+                        "p_adjusted": ratio["p_adjusted"],
+                        "significant": ratio["p_adjusted"] < ALPHA,
+                    }
+                )
+    return out
+
+
+def _small_flags(groups: dict[str, dict], reference: dict[str, str], min_size: int) -> list[dict]:
+    flags = []
+    for attribute, per_group in groups.items():
+        for group, g in per_group.items():
+            if not g["too_small"]:
+                continue
+            is_ref = reference[attribute] == group
+            en = f"Group '{group}' ({attribute}){' (the reference group)' if is_ref else ''}"
+            nl = f"Groep '{group}' ({attribute}){' (de referentiegroep)' if is_ref else ''}"
+            flags.append(
+                {
+                    "kind": "too_small",
+                    "attribute": attribute,
+                    "group": group,
+                    "n": g["n"],
+                    "text_en": f"{en} has {g['n']} cases, fewer than {min_size}: its numbers "
+                    "are reported but too uncertain for a verdict.",
+                    "text_nl": f"{nl} heeft {g['n']} gevallen, minder dan {min_size}: de cijfers "
+                    "staan erbij, maar zijn te onzeker voor een oordeel.",
+                }
+            )
+    return flags
+
+
+# --------------------------------------------------------------------------- all together
+
+
+def overall(cells: Cells, confidence: float) -> dict[str, dict]:
+    """Every rate for all cases together (one group)."""
+    everyone = Attribute("all", np.zeros(cells.count.size, np.int64), ["all"])
+    st = _stats(cells, everyone, None)
+    out = {}
+    for name, (x, d) in st.rates(cells).items():
+        low, high = wilson_interval(x, d, confidence)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[name] = entry(x[0] / d[0], low[0], high[0], d[0], k=x[0])
+    return out
+
+
+def assess(
+    cells: Cells,
+    attrs: Sequence[Attribute],
+    reference: Mapping[str, str],
+    *,
+    min_group_size: int = 30,
+    confidence: float = 0.95,
+    seed: int = 0,
+    source: str = "<table>",
+) -> dict[str, Any]:
+    """Group metrics, disparities, Holm-adjusted tests, verdicts and flags.
+
+    Returns a dict with the keys ``groups``, ``disparities``, ``reference``,
+    ``verdicts``, ``flags`` and ``tests`` of the audit result, and ``roc``: the ROC
+    curve points per attribute and group (for ``validity.roc``).
+    """
+    unknown = [a for a in reference if a not in {x.name for x in attrs}]
+    if unknown:
+        names = ", ".join(x.name for x in attrs)
+        raise DataError(
+            f"a reference is given for an attribute not audited ({names})",
+            source,
+            column=unknown[0],
+        )
+    rng = np.random.default_rng(seed)
+    order, _ = cells.ordered_bins()
+    groups, disparities, refs, tests, roc = {}, {}, {}, [], {}
+    for attribute in attrs:
+        st = _stats(cells, attribute, order)
+        ref = _reference(st, reference.get(attribute.name), source)
+        refs[attribute.name] = attribute.labels[ref]
+        groups[attribute.name] = _group_entries(cells, st, min_group_size, confidence, rng)
+        disparities[attribute.name], found = _disparities(cells, st, ref, confidence)
+        tests += found
+        if st.roc is not None:
+            curves = roc_points(st.roc[:, 1, :], st.roc[:, 0, :])
+            roc[attribute.name] = dict(zip(attribute.labels, curves, strict=True))
+    family = _holm(tests)
+    level = round(confidence * 100)
+    return {
+        "groups": groups,
+        "disparities": disparities,
+        "reference": refs,
+        "verdicts": _verdicts(groups, disparities, refs, level),
+        "flags": _small_flags(groups, refs, min_group_size),
+        "tests": {"family_size": family, "correction": "holm", "alpha": ALPHA},
+        "roc": roc,
+    }

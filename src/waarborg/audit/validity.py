@@ -1,0 +1,281 @@
+"""Validity of an instrument from the cube: discrimination (AUC) and calibration.
+
+All computed from cells in O(cells):
+
+* ``base_rate``: P(outcome), Wilson interval.
+* ``auc``: ROC AUC with the DeLong interval, over the score bins (exact for a score
+  with at most ``n_bins`` distinct values; see :mod:`waarborg.audit.cube` for the bound
+  on the effect of quantile bins, reported as ``binning_error_max``), or over the bands
+  in risk order when there is no score. ``auc_band``: the AUC of the bands when there
+  is a score as well (what banding keeps of the score's discrimination).
+* ``brier``: mean squared error of the predicted probabilities (needs a score in
+  [0, 1]); exact from the per-cell sums of scores and squared scores; normal interval
+  for a mean.
+* ``calibration``: per band (or per score decile without bands): n, observed events,
+  expected events (sum of predicted probabilities), O/E with the exact Poisson
+  (Garwood) interval, and the observed rate with a Wilson interval.
+* ``calibration_deciles``: the same per decile of the score (bins in score order are
+  put in ten groups of about equal size; tied scores are never split).
+* ``calibration_intercept`` / ``calibration_slope``: logistic recalibration on the
+  logit of the predicted probability (mean per cell), Wald intervals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import special
+from scipy import stats as sps
+
+from waarborg.audit.cube import Cells
+from waarborg.audit.result import entry, jsonable, skipped
+from waarborg.audit.stats import (
+    auc_from_counts,
+    brier_from_counts,
+    logistic_recalibration,
+    poisson_ratio_interval,
+    roc_curve_from_counts,
+    wilson_interval,
+)
+
+__all__ = ["assess", "roc_points"]
+
+N_DECILES = 10
+ROC_POINTS = 101
+
+
+def assess(cells: Cells, confidence: float = 0.95) -> tuple[dict[str, Any], list[dict]]:
+    """The ``validity`` part of the audit result, and flags for what was skipped.
+
+    Examples
+    --------
+    >>> count = np.array([40.0, 10.0, 20.0, 30.0])
+    >>> bins = np.array([0, 0, 1, 1])
+    >>> cells = Cells(count, {}, outcome=np.array([0, 1, 0, 1]), score=bins,
+    ...               score_keys=np.array([0.2, 0.6]), score_sum=count * [0.2, 0.2, 0.6, 0.6],
+    ...               score_sq=count * [0.04, 0.04, 0.36, 0.36], score_range=[0.2, 0.6])
+    >>> out, flags = assess(cells)
+    >>> round(out["auc"]["value"], 4), round(out["brier"]["value"], 4)
+    (0.7083, 0.2)
+    """
+    if cells.outcome is None:
+        return {}, [skipped("validity", "there is no outcome", "er is geen uitkomst")]
+    flags: list[dict] = []
+    pos = float(cells.count[cells.outcome == 1].sum())
+    low, high = wilson_interval(pos, cells.n, confidence)
+    out: dict[str, Any] = {
+        "base_rate": entry(pos / cells.n if cells.n else np.nan, low, high, cells.n, k=pos)
+    }
+    out |= _discrimination(cells, confidence, flags)
+    if cells.score is None:
+        if cells.band is not None:
+            out["calibration"] = _table(
+                cells, (cells.band, len(cells.band_labels)), cells.band_labels, "band", confidence
+            )
+        return out, flags
+    if not cells.is_probability:
+        flags.append(
+            skipped(
+                "brier and calibration against predictions",
+                "the score is not a probability (values outside [0, 1])",
+                "de score is geen kans (waarden buiten [0, 1])",
+            )
+        )
+    out |= _calibration(cells, confidence, flags)
+    return out, flags
+
+
+def _auc(counts: np.ndarray, confidence: float, basis: str, **extra: Any) -> dict[str, Any]:
+    """AUC entry from counts (outcome 0/1, ordered bins)."""
+    res = auc_from_counts(counts[1], counts[0], confidence)
+    return entry(
+        res.auc,
+        res.ci[0],
+        res.ci[1],
+        counts.sum(),
+        se=res.se,
+        method="DeLong",
+        basis=basis,
+        n_positive=counts[1].sum(),
+        n_negative=counts[0].sum(),
+        **extra,
+    )
+
+
+def _discrimination(cells: Cells, confidence: float, flags: list[dict]) -> dict[str, Any]:
+    order, basis = cells.ordered_bins()
+    out: dict[str, Any] = {}
+    if order is None:
+        if cells.band is not None:
+            flags.append(
+                skipped(
+                    "AUC",
+                    "the order of the bands is unknown (give band_order)",
+                    "de volgorde van de banden onbekend is (geef band_order)",
+                )
+            )
+        return out
+    counts = cells.crosstab((cells.outcome, 2), order)
+    extra = {}
+    if basis == "score" and cells.binning in ("quantile", "mixed"):
+        extra["binning_error_max"] = _binning_bound(counts)
+    out["auc"] = _auc(counts, confidence, basis, **extra)
+    out["roc"] = {"overall": roc_points(counts[1], counts[0]), "groups": {}}
+    if basis == "score" and cells.band is not None and cells.band_ordered:
+        bands = cells.crosstab((cells.outcome, 2), (cells.band, len(cells.band_labels)))
+        out["auc_band"] = _auc(bands, confidence, "band")
+    return out
+
+
+def roc_points(positives: np.ndarray, negatives: np.ndarray) -> Any:
+    """ROC curve(s) as ``{"fpr": [...], "tpr": [...]}`` for plotting.
+
+    Curves with more than ``ROC_POINTS`` points are thinned to that many (evenly over
+    the thresholds, both ends kept); the AUC is always computed from all bins. With a
+    leading axis of groups, returns a list with one curve per group.
+
+    Examples
+    --------
+    >>> roc_points(np.array([1, 2, 7]), np.array([6, 3, 1]))
+    {'fpr': [0.0, 0.1, 0.4, 1.0], 'tpr': [0.0, 0.7, 0.9, 1.0]}
+    """
+    fpr, tpr = roc_curve_from_counts(positives, negatives)
+    keep = np.unique(np.round(np.linspace(0, fpr.shape[-1] - 1, ROC_POINTS)).astype(int))
+    fpr, tpr = fpr[..., keep], tpr[..., keep]
+    if fpr.ndim == 1:
+        return {"fpr": jsonable(fpr), "tpr": jsonable(tpr)}
+    return [{"fpr": jsonable(f), "tpr": jsonable(t)} for f, t in zip(fpr, tpr, strict=True)]
+
+
+def _binning_bound(counts: np.ndarray) -> float:
+    """Most the AUC can move if the ties inside each bin were broken: sum pos*neg / 2mn."""
+    pos, neg = counts[1], counts[0]
+    total = pos.sum() * neg.sum()
+    return float((pos * neg).sum() / (2 * total)) if total else float("nan")
+
+
+def _calibration(cells: Cells, confidence: float, flags: list[dict]) -> dict[str, Any]:
+    """Calibration tables, Brier score, and recalibration intercept and slope."""
+    k = cells.score_keys.size
+    by_bin = (cells.score, k)
+    n_k = cells.crosstab(by_bin)
+    deciles = _deciles(n_k)
+    labels = [f"decile {d + 1}" for d in range(int(deciles.max()) + 1)]
+    decile_of_cell = deciles[cells.score]
+    out: dict[str, Any] = {
+        "calibration_deciles": _table(
+            cells, (decile_of_cell, len(labels)), labels, "decile", confidence
+        )
+    }
+    if cells.band is not None:
+        out["calibration"] = _table(
+            cells, (cells.band, len(cells.band_labels)), cells.band_labels, "band", confidence
+        )
+    else:
+        out["calibration"] = out["calibration_deciles"]
+    if not cells.is_probability:
+        return out
+    cell_y = (cells.outcome, 2)
+    n_yk = cells.crosstab(cell_y, by_bin)
+    sum_yk = cells.crosstab(cell_y, by_bin, weights=cells.score_sum)
+    sq_yk = cells.crosstab(cell_y, by_bin, weights=cells.score_sq)
+    out["brier"] = _brier(n_yk, sum_yk, sq_yk, confidence)
+    out |= _recalibration(n_yk, sum_yk, confidence, flags)
+    return out
+
+
+def _deciles(n_k: np.ndarray) -> np.ndarray:
+    """Decile (0-9) of each score bin: bins in score order, cut by cumulative count."""
+    before = np.cumsum(n_k) - n_k
+    total = n_k.sum()
+    if total == 0:
+        return np.zeros(n_k.size, np.int64)
+    raw = np.minimum(np.floor(N_DECILES * before / total), N_DECILES - 1).astype(np.int64)
+    _, dense = np.unique(raw, return_inverse=True)  # no empty deciles in the numbering
+    return dense.astype(np.int64)
+
+
+def _table(
+    cells: Cells, by: tuple[np.ndarray, int], labels: list[str], kind: str, confidence: float
+) -> list[dict[str, Any]]:
+    """Observed vs expected per band or decile."""
+    n = cells.crosstab(by)
+    events = cells.crosstab(by, weights=cells.count * cells.outcome)
+    low, high = wilson_interval(events, n, confidence)
+    rows = []
+    prob = cells.score is not None and cells.is_probability
+    if prob:
+        expected = cells.crosstab(by, weights=cells.score_sum)
+        o_low, o_high = poisson_ratio_interval(events, expected, confidence)
+    if cells.score is not None:
+        score = cells.crosstab(by, weights=cells.score_sum)
+    for i, label in enumerate(labels):
+        if n[i] == 0:
+            continue
+        row = {
+            "kind": kind,
+            "label": label,
+            "n": int(n[i]),
+            "observed": round(events[i]),
+            "observed_rate": entry(events[i] / n[i], low[i], high[i], n[i]),
+        }
+        if cells.score is not None:
+            row["mean_score"] = float(score[i] / n[i])
+        if prob:
+            oe = events[i] / expected[i] if expected[i] > 0 else np.nan
+            row |= {"expected": float(expected[i]), "oe": entry(oe, o_low[i], o_high[i], n[i])}
+        rows.append(row)
+    return rows
+
+
+def _brier(n_yk: np.ndarray, sum_yk: np.ndarray, sq_yk: np.ndarray, confidence: float) -> dict:
+    """Brier score, exact from the cells' sums, with a normal interval for a mean.
+
+    Per cell (outcome y, bin k) with mean prediction m: sum (y - p)^2 = n (y - m)^2 +
+    (sum p^2 - n m^2); the first part is :func:`brier_from_counts`, the second the
+    spread inside the cell (zero when the score is kept exact).
+    """
+    n = n_yk.ravel()
+    keep = n > 0
+    n, total, squares = n[keep], sum_yk.ravel()[keep], sq_yk.ravel()[keep]
+    y = np.repeat([0.0, 1.0], n_yk.shape[1])[keep]
+    mean = np.clip(total / n, 0.0, 1.0)
+    spread = np.maximum(squares - total * total / n, 0.0)
+    size = n.sum()
+    brier = float(brier_from_counts(mean, y * n, n) + spread.sum() / size)
+    d2 = (y - mean) ** 4  # second moment of the squared error, cell means (approximate when binned)
+    var = max(float((n * d2).sum() / size - brier**2), 0.0)
+    half = sps.norm.isf((1 - confidence) / 2) * np.sqrt(var / size)
+    return entry(brier, max(brier - half, 0.0), brier + half, size)
+
+
+def _recalibration(
+    n_yk: np.ndarray, sum_yk: np.ndarray, confidence: float, flags: list[dict]
+) -> dict[str, Any]:
+    """Calibration intercept and slope on the logit of each cell's mean prediction."""
+    n = n_yk.ravel()
+    keep = n > 0
+    mean = sum_yk.ravel()[keep] / n[keep]
+    if np.any((mean <= 0) | (mean >= 1)):
+        flags.append(
+            skipped(
+                "calibration slope and intercept",
+                "some predicted probabilities are exactly 0 or 1 (logit infinite)",
+                "sommige voorspelde kansen precies 0 of 1 zijn (logit oneindig)",
+            )
+        )
+        return {}
+    y = np.repeat([0.0, 1.0], n_yk.shape[1])[keep]
+    res = logistic_recalibration(special.logit(mean), y * n[keep], n[keep], confidence)
+    size = n.sum()
+    return {
+        "calibration_intercept": entry(res.intercept, *res.intercept_ci, size, se=res.intercept_se),
+        "calibration_slope": entry(
+            res.slope,
+            *res.slope_ci,
+            size,
+            se=res.slope_se,
+            recalibration_intercept=res.recalibration_intercept,
+        ),
+    }
