@@ -241,13 +241,15 @@ class Band(_Strict):
 
     ``quantity`` is ``probability`` (then ``horizon`` names which) or ``score`` (the linear
     predictor, the points total or the profile sum). A value equal to a cut-off falls in
-    the higher band.
+    the higher band. ``selected`` names the bands that lead to selection (a check, an
+    intervention); by default the highest band.
     """
 
     quantity: Literal["probability", "score"]
     horizon: float | None = None
     cutoffs: list[float]
     labels: list[str]
+    selected: list[str] | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Band:
@@ -260,7 +262,14 @@ class Band(_Strict):
             )
         if len(set(self.labels)) != len(self.labels):
             raise ValueError("band labels must be unique")
+        if self.selected is not None and not set(self.selected) <= set(self.labels):
+            raise ValueError(f"selected bands {self.selected} must be among {self.labels}")
         return self
+
+    @property
+    def selected_labels(self) -> list[str]:
+        """The bands that count as selected (high risk): as declared, else the highest."""
+        return list(self.selected) if self.selected else self.labels[-1:]
 
 
 # --------------------------------------------------------------------------- models
