@@ -17,17 +17,24 @@ runner = CliRunner()
 def test_demo_writes_scores_and_summary_for_every_instrument(tmp_path: Path) -> None:
     folder = tmp_path / "out"
     result = runner.invoke(
-        app, ["demo", "-o", str(folder), "-n", "2000", "--quiet"], env={"COLUMNS": "500"}
+        app, ["demo", "-o", str(folder), "-n", "4000", "--quiet"], env={"COLUMNS": "500"}
     )
     assert result.exit_code == 0, result.output
     assert str(folder.resolve()) in result.stdout, "the demo names its output folder"
     summary = json.loads((folder / "summary.json").read_text())
     for instrument_id in list_instruments():
         scores = pq.read_table(folder / instrument_id / "scores.parquet")
-        assert scores.num_rows == 2000
+        assert scores.num_rows == 4000
         entry = summary[instrument_id]
         assert entry["instrument"]["spec_hash"] == load_instrument(instrument_id).spec_hash
-        assert sum(sum(c.values()) for c in entry["bands"].values()) == 2000 * len(entry["bands"])
+        assert sum(sum(c.values()) for c in entry["bands"].values()) == 4000 * len(entry["bands"])
+        assert (folder / instrument_id / "audit-nl.html").stat().st_size > 0
+        audit = json.loads((folder / instrument_id / "audit.json").read_text())
+        assert audit["provenance"]["instrument"]["id"] == instrument_id
+        assert "proxies" in audit
+    # the planted student-grant mechanism is found: non-Western students selected more
+    first = summary["generic-selection"]["audit"]["verdicts"][0]
+    assert "'non_western'" in first and "selected" in first
     rules = summary["preselect-style"]["data_rules"]
     assert rules["events_read"] == rules["events_used"] + sum(rules["removed"].values())
     assert all(n > 0 for n in rules["removed"].values())

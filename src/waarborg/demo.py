@@ -2,8 +2,10 @@
 
 For every bundled instrument the demo generates a synthetic cohort with planted,
 documented mechanisms (:mod:`waarborg.synth`), scores it with the instrument's spec
-(for the youth instrument from raw police event records, through the data rules), and
-writes the cases, the scores and a summary to one folder. Each step is a
+(for the youth instrument from raw police event records, through the data rules),
+audits the scores for validity and discrimination by migration background and sex
+(with the proxy analysis of every predictor), and writes cases, scores, the audit (JSON
+and HTML reports in English and Dutch) and a summary to one folder. Each step is a
 :class:`DemoStep` so that the command line can show progress and later stages (audit,
 verification, service) join the same list.
 """
@@ -21,7 +23,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waarborg import __version__
-from waarborg.instruments.engine import list_instruments, load_instrument, result_metadata, score
+from waarborg.audit import audit
+from waarborg.instruments.engine import (
+    Instrument,
+    list_instruments,
+    load_instrument,
+    probability_column,
+    result_metadata,
+    score,
+)
 from waarborg.synth import synthesize, synthesize_events
 from waarborg.tables import atomic_path, fingerprint, write_table
 
@@ -44,6 +54,7 @@ class DemoRun:
     n: int = 100_000
     seed: int = 2026
     summary: dict[str, Any] = field(default_factory=dict)
+    _scored: dict[str, tuple[pa.Table, pa.Table]] = field(default_factory=dict, repr=False)
 
     def steps(self) -> Iterator[DemoStep]:
         """The steps in order; run each and collect its lines."""
@@ -51,6 +62,9 @@ class DemoRun:
             yield DemoStep(
                 f"synthesise and score {instrument_id}",
                 lambda i=instrument_id: self._score_instrument(i),
+            )
+            yield DemoStep(
+                f"audit {instrument_id}", lambda i=instrument_id: self._audit_instrument(i)
             )
         yield DemoStep("write the summary", self._write_summary)
 
@@ -67,6 +81,7 @@ class DemoRun:
         else:
             scored = score(inst, cases)
         write_table(scored, folder / "scores.parquet")
+        self._scored[instrument_id] = (cases, scored)
         entry = {
             "instrument": {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
             "cases": cases.num_rows,
@@ -80,6 +95,45 @@ class DemoRun:
         self.summary[instrument_id] = entry
         return _describe(instrument_id, entry)
 
+    def _audit_instrument(self, instrument_id: str) -> list[str]:
+        """Audit the scored cohort by migration background and sex, with proxies."""
+        inst = load_instrument(instrument_id)
+        cases, scored = self._scored.pop(instrument_id)
+        table, columns = audit_table(inst, cases, scored)
+        excluded = cases.num_rows - table.num_rows
+        result = audit(
+            table,
+            **columns,
+            group=list(PROTECTED),
+            intersections=True,
+            instrument=inst,
+            seed=self.seed,
+        )
+        folder = self.folder / instrument_id
+        for name, text in (
+            ("audit.json", result.to_json()),
+            ("audit-en.html", result.to_html("en")),
+            ("audit-nl.html", result.to_html("nl")),
+        ):
+            with atomic_path(folder / name) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        significant = [v for v in result["verdicts"] if v["significant"]]
+        proxies = result.to_dict().get("proxies", {}).get("verdicts", [])
+        self.summary[instrument_id]["audit"] = {
+            "report": str(folder / "audit-en.html"),
+            "cases_excluded_unknown_input": excluded,
+            "significant_verdicts": len(significant),
+            "verdicts": [v["text_en"] for v in significant[:5]],
+            "proxies": [v["text_en"] for v in proxies[:3]],
+        }
+        lines = [
+            f"{instrument_id} · audit of {table.num_rows} cases ({excluded} with an unknown "
+            f"input left out): {len(significant)} significant findings"
+        ]
+        lines += [f"  {v['text_en']}" for v in significant[:2]]
+        lines += [f"  {v['text_en']}" for v in proxies[:1]]
+        return [*lines, f"  report: {folder / 'audit-en.html'} (Nederlands: audit-nl.html)"]
+
     def _write_summary(self) -> list[str]:
         self.summary["_provenance"] = {
             "waarborg_version": __version__,
@@ -91,6 +145,40 @@ class DemoRun:
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(self.summary, indent=2), encoding="utf-8")
         return [f"summary: {path}"]
+
+
+PROTECTED = ("migration_background", "sex")
+
+
+def audit_table(
+    inst: Instrument, cases: pa.Table, scored: pa.Table
+) -> tuple[pa.Table, dict[str, Any]]:
+    """The cohort with its primary outcome's band and score, and the audit's column options.
+
+    The score is the probability at the band's horizon where the model gives one, else the
+    score; the observed outcome is the synthetic cohort's column for that horizon. Cases
+    with an unknown input under the ``range`` policy have no single score (and
+    perhaps no single band): they are left out, and their number is returned as ``excluded``.
+    """
+    outcome = inst.outcomes[0]
+    band = inst.spec.bands[outcome.name]
+    horizon = band.horizon or (outcome.horizons[-1] if outcome.horizons else None)
+    probability = probability_column(outcome.name, horizon)
+    score_column = probability if probability in scored.column_names else f"score_{outcome.name}"
+    observed = f"outcome_{outcome.name}" + (f"_{horizon:g}y" if horizon else "")
+    band_column = f"band_{outcome.name}"
+    table = cases.append_column(band_column, scored.column(band_column)).append_column(
+        score_column, scored.column(score_column)
+    )
+    known = pc.and_(pc.is_valid(table.column(band_column)), pc.is_valid(table.column(score_column)))
+    table = table.filter(known)
+    options = {
+        "score": score_column,
+        "outcome": observed,
+        "band": band_column,
+        "select": band.selected_labels,
+    }
+    return table, options
 
 
 def _band_counts(scored: pa.Table, outcome: str, labels: list[str]) -> dict[str, int]:
