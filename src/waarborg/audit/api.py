@@ -145,6 +145,9 @@ def audit(
     valid, flags = validity.assess(cells, confidence)
     if "roc" in valid:
         valid["roc"]["groups"] = parts["roc"]
+    by_group = validity.calibration_by_group(cells, {n: cells.groups[n] for n in names}, confidence)
+    if by_group:
+        valid["calibration_groups"] = by_group
     result = {
         "n": entry(int(cells.n), None, None, cells.n),
         "inputs": _inputs(cube, cells, names, intersections, count, reference, instrument, sources)

@@ -18,10 +18,13 @@ All computed from cells in O(cells):
   put in ten groups of about equal size; tied scores are never split).
 * ``calibration_intercept`` / ``calibration_slope``: logistic recalibration on the
   logit of the predicted probability (mean per cell), Wald intervals.
+* ``calibration_groups``: the band (or decile) calibration table per group of each
+  attribute (:func:`calibration_by_group`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -39,7 +42,7 @@ from waarborg.audit.stats import (
     wilson_interval,
 )
 
-__all__ = ["assess", "roc_points"]
+__all__ = ["assess", "calibration_by_group", "roc_points"]
 
 N_DECILES = 10
 ROC_POINTS = 101
@@ -183,6 +186,51 @@ def _calibration(cells: Cells, confidence: float, flags: list[dict]) -> dict[str
     out["brier"] = _brier(n_yk, sum_yk, sq_yk, confidence)
     out |= _recalibration(n_yk, sum_yk, confidence, flags)
     return out
+
+
+def calibration_by_group(
+    cells: Cells, attributes: dict[str, tuple[np.ndarray, list[str]]], confidence: float = 0.95
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Calibration table (per band, else per overall score decile) of every group.
+
+    Each group's table is the overall table computed on that group's cells only, so
+    the rows have the same meaning and the same band or decile boundaries everywhere.
+
+    Examples
+    --------
+    >>> cells = Cells(np.array([8.0, 2.0, 5.0, 5.0]), {}, outcome=np.array([0, 1, 0, 1]),
+    ...               band=np.array([0, 0, 1, 1]), band_labels=["laag", "hoog"])
+    >>> out = calibration_by_group(cells, {"g": (np.array([0, 0, 1, 1]), ["a", "b"])})
+    >>> [r["label"] for r in out["g"]["b"]], out["g"]["b"][0]["observed"]
+    (['hoog'], 5)
+    """
+    if cells.outcome is None or (cells.band is None and cells.score is None):
+        return {}
+    if cells.band is not None:
+        by = (cells.band, len(cells.band_labels))
+        labels, kind = cells.band_labels, "band"
+    else:
+        deciles = _deciles(cells.crosstab((cells.score, cells.score_keys.size)))
+        labels = [f"decile {d + 1}" for d in range(int(deciles.max()) + 1)]
+        by, kind = (deciles[cells.score], len(labels)), "decile"
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for name, (codes, group_labels) in attributes.items():
+        out[name] = {
+            label: _table(_only(cells, codes == g), by, labels, kind, confidence)
+            for g, label in enumerate(group_labels)
+        }
+    return out
+
+
+def _only(cells: Cells, keep: np.ndarray) -> Cells:
+    """The same cells with every count outside ``keep`` set to zero."""
+    zero = np.where(keep, 1.0, 0.0)
+    sums = {
+        name: getattr(cells, name) * zero
+        for name in ("score_sum", "score_sq")
+        if getattr(cells, name) is not None
+    }
+    return dataclasses.replace(cells, count=cells.count * zero, **sums)
 
 
 def _deciles(n_k: np.ndarray) -> np.ndarray:

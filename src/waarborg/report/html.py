@@ -364,7 +364,7 @@ def _flag_text(flag: Any, lang: str) -> str:
 def _figures(
     result: Mapping[str, Any], groups: Mapping[str, Any], lang: str, tr: Tr
 ) -> list[dict[str, Any]]:
-    """The plots, in reading order: ROC, calibration, one forest plot per metric."""
+    """The plots, in reading order: ROC, calibration (overall, by group), forest plots."""
     validity = result.get("validity") or {}
     figures = []
     if validity.get("roc"):
@@ -372,6 +372,7 @@ def _figures(
         figures.append(_figure("fig-roc", tr("roc_heading"), svg, tr("roc_caption")))
     if validity.get("calibration") or validity.get("calibration_deciles"):
         figures.append(_calibration_figure(result, lang, tr))
+        figures.append(_calibration_groups_figure(result, tr, lang))
     disparities = result.get("disparities") or {}
     for metric in _forest_metrics(disparities):
         name = i18n.metric_label(metric, lang)
@@ -409,7 +410,19 @@ def _calibration_figure(result: Mapping[str, Any], lang: str, tr: Tr) -> dict[st
     rows = [*(validity.get("calibration") or []), *(validity.get("calibration_deciles") or [])]
     has_expected = any(r.get("expected") is not None for r in rows)
     caption = tr("cal_caption") if has_expected else tr("cal_band_caption")
-    return _figure("fig-calibration", tr("cal_heading"), svg, caption, tr("cal_overall_note"))
+    note = "" if validity.get("calibration_groups") else tr("cal_overall_note")
+    return _figure("fig-calibration", tr("cal_heading"), svg, caption, note)
+
+
+def _calibration_groups_figure(result: Mapping[str, Any], tr: Tr, lang: str) -> dict | None:
+    """Calibration by group, when the audit result has it."""
+    try:
+        svg = plots.calibration_groups_svg(result, lang)
+    except ValueError:
+        return None
+    return _figure(
+        "fig-calibration-groups", tr("cal_groups_heading"), svg, tr("cal_groups_caption")
+    )
 
 
 def _forest_metrics(disparities: Mapping[str, Any]) -> list[str]:

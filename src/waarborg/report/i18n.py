@@ -223,6 +223,15 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "ROC curves by group. {groups}",
         "nl": "ROC-curves per groep. {groups}",
     },
+    "cal_groups_heading": {"en": "Calibration by group", "nl": "Kalibratie per groep"},
+    "cal_groups_caption": {
+        "en": "Observed outcome rate per band for each group, with {level}% confidence "
+        "intervals. Where groups with the same predicted risk have different observed rates, "
+        "the instrument is miscalibrated for one of them.",
+        "nl": "Waargenomen uitkomstpercentage per categorie voor elke groep, met {level}%-"
+        "betrouwbaarheidsintervallen. Hebben groepen met hetzelfde voorspelde risico een "
+        "ander waargenomen percentage, dan klopt het instrument voor een van hen niet.",
+    },
     "cal_alt": {
         "en": "Calibration plot of observed against predicted outcome rate.",
         "nl": "Kalibratiefiguur van waargenomen tegen voorspeld uitkomstpercentage.",

@@ -31,7 +31,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from waarborg.audit.stats import wilson_interval
 from waarborg.report import i18n
 
-__all__ = ["PALETTE", "calibration_svg", "forest_svg", "roc_svg"]
+__all__ = ["PALETTE", "calibration_groups_svg", "calibration_svg", "forest_svg", "roc_svg"]
 
 #: Okabe-Ito colours, most distinct first (yellow left out: too light on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -396,6 +396,81 @@ def calibration_svg(result: Mapping[str, Any], lang: str) -> str:
         else:
             _calibration_bands(ax, bands or deciles, lang)
         return _to_svg(fig, "calibration", i18n.t("cal_alt", lang))
+
+
+def calibration_groups_svg(result: Mapping[str, Any], lang: str) -> str:
+    """Calibration by group: one panel per attribute, one series per group.
+
+    Parameters
+    ----------
+    result : Mapping
+        The audit result; reads ``validity.calibration_groups``
+        (``{attr: {group: [calibration rows]}}``).
+    lang : str
+        ``"en"`` or ``"nl"``.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element: observed against predicted rate per band (with the
+        diagonal) when the rows have predicted risks, else observed rate per band.
+
+    Raises
+    ------
+    ValueError
+        If the result holds no calibration by group.
+    """
+    lang = i18n.check_lang(lang)
+    per_attr = (result.get("validity") or {}).get("calibration_groups") or {}
+    if not per_attr:
+        raise ValueError("the result holds no calibration by group")
+    confidence = (result.get("inputs") or {}).get("confidence") or 0.95
+    small = result.get("groups") or {}
+    ncols = min(2, len(per_attr))
+    nrows = math.ceil(len(per_attr) / ncols)
+    with _style("calibration-groups"):
+        fig = Figure(figsize=(4.8 * ncols, 4.4 * nrows), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        for ax, (attr, groups) in zip(axes, per_attr.items(), strict=False):
+            too_small = {g for g, m in (small.get(attr) or {}).items() if m.get("too_small")}
+            _calibration_group_panel(ax, attr, groups, too_small, confidence, lang)
+        for ax in axes[len(per_attr) :]:
+            fig.delaxes(ax)
+        return _to_svg(fig, "calibration-groups", i18n.t("cal_alt", lang))
+
+
+def _calibration_group_panel(
+    ax: Axes,
+    attr: str,
+    groups: Mapping[str, Any],
+    too_small: set[str],
+    confidence: float,
+    lang: str,
+) -> None:
+    """Each group's band calibration as one series; too-small groups in grey."""
+    series = {g: calibration_points(rows, confidence) for g, rows in groups.items()}
+    series = {g: [p for p in pts if p.observed is not None] for g, pts in series.items()}
+    series = {g: pts for g, pts in series.items() if pts}
+    with_expected = all(p.expected is not None for pts in series.values() for p in pts)
+    handles, labels = [], []
+    for i, (group, pts) in enumerate(series.items()):
+        small = group in too_small
+        x = [p.expected for p in pts] if with_expected else [j + 0.08 * i for j in range(len(pts))]
+        color = _GREY if small else PALETTE[i % len(PALETTE)]
+        handles.append(_errorbars(ax, pts, x, marker="os^Dv"[i % 5], ms=5, color=color))
+        labels.append(_label(group) + (f" ({i18n.t('too_small_tag', lang)})" if small else ""))
+    if with_expected:
+        every = [p for pts in series.values() for p in pts]
+        top = min(1.0, max([p.expected for p in every] + [p.high for p in every]) * 1.08 + 0.01)
+        ax.plot([0, top], [0, top], color=_GREY, lw=0.9, ls="--")
+        ax.set(xlim=(0, top), ylim=(0, top), aspect="equal")
+        ax.set_xlabel(i18n.t("predicted_axis", lang))
+    else:
+        first = next(iter(series.values()), [])
+        ax.set_xticks(range(len(first)), [_label(p.label) for p in first])
+    ax.set_ylabel(i18n.t("observed_axis", lang))
+    ax.set_title(_label(attr), loc="left", fontweight="bold")
+    _legend(ax, handles, labels, loc="upper left")
 
 
 # --------------------------------------------------------------------------- forest
