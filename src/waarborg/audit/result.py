@@ -176,12 +176,8 @@ class AuditResult:
 
     def to_html(self, lang: str = "en") -> str:
         """A self-contained HTML report (``waarborg.report.html.render``)."""
-        try:
-            from waarborg.report.html import render
-        except ImportError as exc:
-            raise NotImplementedError(
-                "the HTML report (waarborg.report.html) is not available in this build"
-            ) from exc
+        from waarborg.report.html import render  # matplotlib is imported only when needed
+
         return render(self.to_dict(), lang)
 
     def __repr__(self) -> str:

@@ -145,7 +145,7 @@ def audit_command(
             progress=stage,
         )
         stage("writing")
-        html = _html(result, lang) if report is not None else None
+        html = result.to_html(lang) if report is not None else None
         text = result.to_json() + "\n" if json_out is not None else None
         for path, content in ((json_out, text), (report, html)):
             if path is not None and content is not None:
@@ -155,14 +155,6 @@ def audit_command(
     for path in (json_out, report):
         if path is not None:
             err.print(f"wrote {path}", highlight=False)
-
-
-def _html(result: Any, lang: str) -> str:
-    try:
-        return result.to_html(lang)
-    except NotImplementedError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
 
 
 @cube_app.command("build")
