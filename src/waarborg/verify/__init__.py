@@ -1,0 +1,14 @@
+"""Conformance verification: does a deployed implementation match its instrument spec?
+
+:func:`verify` compares the outputs a deployed system produced with the outputs the
+spec prescribes for the same cases, and diagnoses the disagreements (variant swapped,
+a weight wrong, a transform or unit wrong, cut-offs shifted, missing values handled
+differently, data rules not applied). :func:`acceptance_vectors` makes a covering set
+of test cases with expected outputs to hand to a software supplier.
+"""
+
+from waarborg.verify.api import verify
+from waarborg.verify.result import VerifyResult
+from waarborg.verify.vectors import acceptance_vectors
+
+__all__ = ["VerifyResult", "acceptance_vectors", "verify"]

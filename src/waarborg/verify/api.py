@@ -1,0 +1,233 @@
+"""``verify()``: does a deployed implementation give the outputs its spec prescribes?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from waarborg import __version__
+from waarborg.audit.result import entry
+from waarborg.audit.stats import wilson_interval
+from waarborg.errors import DataError
+from waarborg.instruments.engine import Instrument, load_instrument, score
+from waarborg.tables import TableLike, fingerprint, read_table
+from waarborg.verify.compare import Outputs, compared_columns, disagreeing, match_ids, outputs
+from waarborg.verify.diagnose import Hypothesis, Setting, diagnose, outputs_of
+from waarborg.verify.result import VerifyResult
+
+WORST = 10
+LISTED_IDS = 100
+
+
+def verify(
+    instrument: str | Instrument,
+    cases: TableLike,
+    observed: TableLike,
+    *,
+    id: str = "case_id",
+    tolerance: float = 1e-6,
+    columns: Mapping[str, str] | None = None,
+    band_labels: Mapping[str, Mapping[str, str]] | None = None,
+    events: TableLike | None = None,
+) -> VerifyResult:
+    """Compare a deployed system's outputs with the spec's, and diagnose the differences.
+
+    Parameters
+    ----------
+    instrument
+        Catalog id, spec file or :class:`~waarborg.Instrument`.
+    cases
+        The inputs the deployed system scored (one row per case, with the id column).
+    observed
+        The deployed system's outputs per case id: ``band_<outcome>`` and/or
+        ``probability_<outcome>_<h>y`` columns (see ``columns`` for other names).
+    id
+        The id column, present in both files.
+    tolerance
+        Largest absolute difference of probabilities that still counts as agreement.
+    columns
+        Renames of the observed file's columns to waarborg's, e.g.
+        ``{"RISK_CAT_VIOL": "band_violent"}``.
+    band_labels
+        Per outcome, the observed file's band labels mapped to the spec's, e.g.
+        ``{"violent": {"L": "laag", "M": "midden", "H": "hoog"}}``.
+    events
+        Event records, for an instrument with data rules.
+
+    Returns
+    -------
+    VerifyResult
+
+    Examples
+    --------
+    >>> from waarborg.synth import synthesize
+    >>> cases = synthesize("generic-selection", 500, seed=1)
+    >>> deployed = score("generic-selection", cases).select(["case_id", "band_selection"])
+    >>> verify("generic-selection", cases, deployed).agrees
+    True
+    """
+    inst = load_instrument(instrument)
+    case_table, case_source = read_table(cases)
+    obs_table, obs_source = read_table(observed)
+    obs_table = _mapped(obs_table, columns or {}, band_labels or {}, obs_source)
+    compared = compared_columns(inst, obs_table)
+    if not compared:
+        raise DataError(
+            "no output column of the instrument (band_<outcome> or probability_<outcome>_<h>y)",
+            obs_source,
+        )
+    event_table = read_table(events)[0] if events is not None else None
+    rows, obs_rows, only_cases, only_observed = match_ids(
+        case_table, obs_table, id, (case_source, obs_source)
+    )
+    setting = Setting(
+        compared, outputs(inst, obs_table.take(obs_rows), compared, obs_source), rows, tolerance, id
+    )
+    base = Hypothesis(inst.spec, case_table, event_table)
+    reference = score(inst, case_table, events=event_table).take(rows)
+    ref = outputs_of(reference, setting)
+    wrong = disagreeing(compared, ref, setting.observed, tolerance)
+    ids = case_table.column(id).take(rows).to_pylist()
+    data = {
+        "instrument": {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
+        "tolerance": tolerance,
+        "cases": {
+            "matched": int(rows.size),
+            "only_in_cases": {"n": len(only_cases), "ids": only_cases[:LISTED_IDS]},
+            "only_in_observed": {"n": len(only_observed), "ids": only_observed[:LISTED_IDS]},
+        },
+        "outcomes": {
+            o: _outcome(inst, o, names, ref, setting.observed, wrong[o], ids)
+            for o, names in compared.items()
+        },
+        "diagnosis": diagnose(base, setting) if any(w.any() for w in wrong.values()) else [],
+        "provenance": {
+            "waarborg_version": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "cases_fingerprint": fingerprint(case_table),
+            "observed_fingerprint": fingerprint(obs_table),
+        },
+    }
+    return VerifyResult(data)
+
+
+def _mapped(
+    table: pa.Table,
+    columns: Mapping[str, str],
+    band_labels: Mapping[str, Mapping[str, str]],
+    source: str,
+) -> pa.Table:
+    """The observed table with waarborg's column names and band labels."""
+    for theirs in columns:
+        if theirs not in table.column_names:
+            raise DataError("the column named in the mapping is missing", source, column=theirs)
+    table = table.rename_columns([columns.get(c, c) for c in table.column_names])
+    for outcome, labels in band_labels.items():
+        name = f"band_{outcome}"
+        if name in table.column_names:
+            values = [
+                labels.get(v, v) if v is not None else None
+                for v in table.column(name).cast(pa.string()).to_pylist()
+            ]
+            table = table.set_column(
+                table.column_names.index(name), name, pa.array(values, pa.string())
+            )
+    return table
+
+
+def _outcome(
+    inst: Instrument,
+    outcome: str,
+    names: list[str],
+    ref: Outputs,
+    obs: Outputs,
+    wrong: np.ndarray,
+    ids: list[Any],
+) -> dict[str, Any]:
+    n, k = wrong.size, int(wrong.sum())
+    low, high = wilson_interval(k, n)
+    out: dict[str, Any] = {
+        "columns": names,
+        "disagreement": entry(k / n if n else np.nan, low, high, n, k=k),
+    }
+    labels = inst.spec.bands[outcome].labels
+    if outcome in obs.bands:
+        r, o = ref.bands[outcome], obs.bands[outcome]
+        matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+        both = (r >= 0) & (o >= 0)
+        np.add.at(matrix, (r[both], o[both]), 1)
+        out["band_matrix"] = {
+            "labels": labels,
+            "rows": "reference",
+            "columns": "observed",
+            "counts": matrix.tolist(),
+        }
+        out["direction"] = {
+            "observed_higher": int((o > r).sum()),
+            "observed_lower": int(((o < r) & (o >= 0)).sum()),
+        }
+    out["probabilities"] = {
+        name: _differences(ref.probabilities[name], obs.probabilities[name])
+        for name in names
+        if name in obs.probabilities
+    }
+    out["worst_cases"] = _worst(outcome, names, ref, obs, wrong, ids, labels)
+    return out
+
+
+def _differences(reference: np.ndarray, observed: np.ndarray) -> dict[str, Any]:
+    """How the observed probabilities differ: direction, size quantiles, maximum."""
+    diff = observed - reference
+    finite = diff[np.isfinite(diff)]
+    if not finite.size:
+        return {"n": 0}
+    q = np.quantile(np.abs(finite), [0.5, 0.9, 0.99])
+    return {
+        "n": int(finite.size),
+        "mean_difference": float(finite.mean()),
+        "observed_higher": int((finite > 0).sum()),
+        "observed_lower": int((finite < 0).sum()),
+        "max_abs_difference": float(np.abs(finite).max()),
+        "abs_difference_quantiles": {"50": float(q[0]), "90": float(q[1]), "99": float(q[2])},
+    }
+
+
+def _worst(
+    outcome: str,
+    names: list[str],
+    ref: Outputs,
+    obs: Outputs,
+    wrong: np.ndarray,
+    ids: list[Any],
+    labels: list[str],
+) -> list[dict[str, Any]]:
+    """The disagreeing cases with the largest probability (else band) differences."""
+    prob = next((n for n in names if n in obs.probabilities), None)
+    if prob is not None:
+        size = np.nan_to_num(np.abs(obs.probabilities[prob] - ref.probabilities[prob]))
+    else:
+        size = np.abs(obs.bands[outcome] - ref.bands[outcome]).astype(float)
+    order = [i for i in np.argsort(-size, kind="stable") if wrong[i]][:WORST]
+    rows = []
+    for i in order:
+        row: dict[str, Any] = {"id": ids[i]}
+        if outcome in obs.bands:
+            row["reference_band"] = _label(labels, ref.bands[outcome][i])
+            row["observed_band"] = _label(labels, obs.bands[outcome][i])
+        if prob is not None:
+            row["reference_probability"] = _num(ref.probabilities[prob][i])
+            row["observed_probability"] = _num(obs.probabilities[prob][i])
+        rows.append(row)
+    return rows
+
+
+def _label(labels: list[str], code: int) -> str | None:
+    return labels[code] if code >= 0 else None
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
