@@ -35,6 +35,10 @@ def test_demo_writes_scores_and_summary_for_every_instrument(tmp_path: Path) -> 
     # the planted student-grant mechanism is found: non-Western students selected more
     first = summary["generic-selection"]["audit"]["verdicts"][0]
     assert "'non_western'" in first and "selected" in first
+    # the deliberately faulty OxRec-style implementation is caught and both faults named
+    faults = [d["fault"] for d in summary["verification"]["diagnosis"]]
+    assert faults == ["variant_swapped", "coefficient_wrong"]
+    assert (folder / "verification" / "verify-nl.html").stat().st_size > 0
     rules = summary["preselect-style"]["data_rules"]
     assert rules["events_read"] == rules["events_used"] + sum(rules["removed"].values())
     assert all(n > 0 for n in rules["removed"].values())

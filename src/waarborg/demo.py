@@ -32,8 +32,10 @@ from waarborg.instruments.engine import (
     result_metadata,
     score,
 )
+from waarborg.instruments.spec import parse_spec
 from waarborg.synth import synthesize, synthesize_events
 from waarborg.tables import atomic_path, fingerprint, write_table
+from waarborg.verify import verify
 
 DERIVED_FROM_EVENTS = "preselect-style"
 
@@ -66,6 +68,7 @@ class DemoRun:
             yield DemoStep(
                 f"audit {instrument_id}", lambda i=instrument_id: self._audit_instrument(i)
             )
+        yield DemoStep("verify a faulty OxRec-style implementation", self._verify_faulty)
         yield DemoStep("write the summary", self._write_summary)
 
     def _score_instrument(self, instrument_id: str) -> list[str]:
@@ -134,6 +137,28 @@ class DemoRun:
         lines += [f"  {v['text_en']}" for v in proxies[:1]]
         return [*lines, f"  report: {folder / 'audit-en.html'} (Nederlands: audit-nl.html)"]
 
+    def _verify_faulty(self) -> list[str]:
+        """Verify a deliberately faulty implementation, as the inspection found one."""
+        cases = synthesize(FAULTY_INSTRUMENT, self.n, seed=self.seed)
+        observed = faulty_implementation_outputs(cases)
+        result = verify(FAULTY_INSTRUMENT, cases, observed)
+        folder = self.folder / "verification"
+        write_table(observed, folder / "deployed-outputs.parquet")
+        for name, text in (
+            ("verify.json", result.to_json()),
+            ("verify-en.html", result.to_html("en")),
+            ("verify-nl.html", result.to_html("nl")),
+        ):
+            with atomic_path(folder / name) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        self.summary["verification"] = {
+            "instrument": FAULTY_INSTRUMENT,
+            "planted": FAULTS,
+            "disagreement": {o: v["disagreement"] for o, v in result["outcomes"].items()},
+            "diagnosis": result["diagnosis"],
+        }
+        return [*result.summary().splitlines(), f"  report: {folder / 'verify-en.html'}"]
+
     def _write_summary(self) -> list[str]:
         self.summary["_provenance"] = {
             "waarborg_version": __version__,
@@ -148,6 +173,23 @@ class DemoRun:
 
 
 PROTECTED = ("migration_background", "sex")
+FAULTY_INSTRUMENT = "oxrec-style"
+FAULTS = [
+    "the prisoner and probationer formulas are swapped",
+    "in the formula used for prisoners (the probationers', swapped in), the violent-"
+    "reoffending weight of low income is 0.55 instead of 0.15",
+]
+
+
+def faulty_implementation_outputs(cases: pa.Table) -> pa.Table:
+    """What a deployed OxRec-style system with the two planted :data:`FAULTS` outputs."""
+    spec = load_instrument(FAULTY_INSTRUMENT).spec.model_dump(mode="json", exclude_none=True)
+    variants = spec["model"]["variants"]
+    variants["prisoner"], variants["probationer"] = variants["probationer"], variants["prisoner"]
+    variants["prisoner"]["outcomes"]["violent"]["weights"]["income"]["low"] = 0.55
+    scored = score(Instrument(parse_spec(spec)), cases)
+    keep = [c for c in scored.column_names if c.startswith(("band_", "probability_"))]
+    return scored.select(["case_id", *(c for c in keep if not c.endswith(("_lowest", "_highest")))])
 
 
 def audit_table(

@@ -146,7 +146,7 @@ def score(
     table, source = read_table(data)
     report = None
     if events is not None:
-        table, report = _with_event_predictors(inst, Frame(table, source), events)
+        table, report = with_event_predictors(inst, Frame(table, source), events)
     chunks = _chunks(table)
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(pool.map(lambda c: _score_frame(inst, Frame(c[1], source, c[0])), chunks))
@@ -170,9 +170,10 @@ def _chunks(table: pa.Table) -> list[tuple[int, pa.Table]]:
     return [(start, table.slice(start, _CHUNK_ROWS)) for start in starts]
 
 
-def _with_event_predictors(
+def with_event_predictors(
     inst: Instrument, cases: Frame, events: TableLike
 ) -> tuple[pa.Table, RuleReport]:
+    """The case table with the predictors the data rules derive from ``events`` added."""
     rules = inst.spec.data_rules
     if rules is None:
         raise DataError(f"instrument '{inst.id}' declares no data rules for event records")
