@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from tests.reference import raw_spec
 from waarborg import DataError, score
 from waarborg.cli import app
-from waarborg.instruments.engine import Instrument, probability_column
+from waarborg.instruments.engine import Instrument, output_columns, probability_column
 from waarborg.instruments.spec import parse_spec
 from waarborg.synth import synthesize, synthesize_events
 from waarborg.verify import acceptance_vectors, verify
@@ -94,9 +94,7 @@ SPEC_FAULTS = [
 
 def _outputs(instrument: Any, cases: pa.Table, events: pa.Table | None = None) -> pa.Table:
     scored = score(instrument, cases, events=events)
-    keep = [c for c in scored.column_names if c.startswith(("band_", "probability_"))]
-    keep = [c for c in keep if not c.endswith(("_lowest", "_highest"))]
-    return scored.select(["case_id", *keep])
+    return scored.select(["case_id", *output_columns(scored)])
 
 
 def _expected_disagreement(correct: pa.Table, faulty: pa.Table, outcome: str) -> int:

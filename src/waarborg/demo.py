@@ -28,6 +28,7 @@ from waarborg.instruments.engine import (
     Instrument,
     list_instruments,
     load_instrument,
+    output_columns,
     probability_column,
     result_metadata,
     score,
@@ -188,8 +189,7 @@ def faulty_implementation_outputs(cases: pa.Table) -> pa.Table:
     variants["prisoner"], variants["probationer"] = variants["probationer"], variants["prisoner"]
     variants["prisoner"]["outcomes"]["violent"]["weights"]["income"]["low"] = 0.55
     scored = score(Instrument(parse_spec(spec)), cases)
-    keep = [c for c in scored.column_names if c.startswith(("band_", "probability_"))]
-    return scored.select(["case_id", *(c for c in keep if not c.endswith(("_lowest", "_highest")))])
+    return scored.select(["case_id", *output_columns(scored)])
 
 
 def audit_table(

@@ -245,6 +245,18 @@ def _band_bounds(band: Band, result: OutcomeScore) -> tuple[np.ndarray, np.ndarr
     return low, band_codes(band, _banded(band, result, "high"))
 
 
+def output_columns(result: pa.Table) -> list[str]:
+    """The outputs a deployed system reports: ``band_<o>`` and ``probability_<o>...``.
+
+    The ``_lowest``/``_highest`` band bounds of the range policy are not included.
+    """
+    return [
+        name
+        for name in result.column_names
+        if name.startswith(("band_", "probability_")) and not name.endswith(("_lowest", "_highest"))
+    ]
+
+
 def probability_column(outcome: str, horizon: float | None) -> str:
     """The output column of an outcome's probability at a horizon (years)."""
     return f"probability_{outcome}" if horizon is None else f"probability_{outcome}_{horizon:g}y"

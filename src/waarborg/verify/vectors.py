@@ -24,7 +24,13 @@ import numpy as np
 import pyarrow as pa
 
 from waarborg.instruments.encode import Frame, encode
-from waarborg.instruments.engine import Instrument, load_instrument, probability_column, score
+from waarborg.instruments.engine import (
+    Instrument,
+    load_instrument,
+    output_columns,
+    probability_column,
+    score,
+)
 from waarborg.instruments.spec import InstrumentSpec, Predictor
 
 POOL = 20_000
@@ -155,13 +161,11 @@ def _boundaries(inst: Instrument, pool: dict[str, list]) -> list[tuple[str, dict
 
 
 def _with_expected(inst: Instrument, table: pa.Table) -> pa.Table:
+    """The vectors with the outputs the spec prescribes, as ``expected_<output>``."""
     scored = score(inst, table)
-    for name in scored.column_names:
-        if name.startswith(("band_", "probability_")) and not name.endswith(
-            ("_lowest", "_highest")
-        ):
-            column = scored.column(name)
-            if pa.types.is_dictionary(column.type):
-                column = column.cast(pa.string())
-            table = table.append_column(f"expected_{name}", column)
+    for name in output_columns(scored):
+        column = scored.column(name)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(pa.string())
+        table = table.append_column(f"expected_{name}", column)
     return table
