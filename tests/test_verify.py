@@ -127,6 +127,13 @@ def test_planted_spec_fault_is_measured_and_ranked_first(
         got = result["outcomes"][outcome]["disagreement"]
         assert got["k"] == _expected_disagreement(correct, observed, outcome)
         assert got["n"] == N
+        if f"band_{outcome}" in observed.column_names:
+            a = correct.column(f"band_{outcome}").to_pylist()
+            b = observed.column(f"band_{outcome}").to_pylist()
+            moved = sum(
+                x != y and x is not None and y is not None for x, y in zip(a, b, strict=True)
+            )
+            assert result["outcomes"][outcome]["band_disagreement"]["k"] == moved
     first = result["diagnosis"][0]
     assert first["fault"] == fault, result["diagnosis"]
     assert first["explains_share"] > 0.9

@@ -166,9 +166,20 @@ def _outcome(
             "columns": "observed",
             "counts": matrix.tolist(),
         }
+        moved = (r != o) & both
+        b_low, b_high = wilson_interval(int(moved.sum()), int(both.sum()))
+        out["band_disagreement"] = entry(
+            moved.sum() / both.sum() if both.any() else np.nan,
+            b_low,
+            b_high,
+            int(both.sum()),
+            k=int(moved.sum()),
+        )
         out["direction"] = {
-            "observed_higher": int((o > r).sum()),
-            "observed_lower": int(((o < r) & (o >= 0)).sum()),
+            "observed_higher": int(((o > r) & both).sum()),
+            "observed_lower": int(((o < r) & both).sum()),
+            "band_only_in_reference": int(((r >= 0) & (o < 0)).sum()),
+            "band_only_in_observed": int(((o >= 0) & (r < 0)).sum()),
         }
     out["probabilities"] = {
         name: _differences(ref.probabilities[name], obs.probabilities[name])

@@ -60,9 +60,10 @@ class VerifyResult:
                 f"95% CI {100 * dis['ci'][0]:.1f}–{100 * dis['ci'][1]:.1f}%)"
             )
             if "direction" in outcome:
-                dr = outcome["direction"]
+                dr, bd = outcome["direction"], outcome["band_disagreement"]
                 lines.append(
-                    f"  band too high: {dr['observed_higher']:,}; too low: {dr['observed_lower']:,}"
+                    f"  band differs for {bd['k']:,} ({100 * bd['value']:.1f}%): too high "
+                    f"{dr['observed_higher']:,}, too low {dr['observed_lower']:,}"
                 )
         if d["diagnosis"]:
             lines.append("diagnosis (most likely first):")
