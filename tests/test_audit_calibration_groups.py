@@ -43,3 +43,12 @@ def test_report_plots_calibration_by_group(frame: pd.DataFrame) -> None:
     html = result.to_html("en")
     assert 'id="fig-calibration-groups"' in html
     assert "Calibration per group is not part of the audit result" not in html
+
+
+def test_count_option_on_a_cube_is_an_error(frame: pd.DataFrame) -> None:
+    from waarborg import DataError
+    from waarborg.audit import build_cube
+
+    cube = build_cube(frame, outcome="y", band="band", select="hoog", group=["g"])
+    with pytest.raises(DataError, match="carries its own counts"):
+        audit(cube.to_arrow(), group="g", count="count")

@@ -125,6 +125,12 @@ def audit(
     cubes, rows = load_inputs(data, roles)
     sources = [r.source for r in rows] + [s for c in cubes for s in c.meta.get("sources", [])]
     source = ", ".join(sources) or "<table>"
+    if count is not None and cubes:
+        raise DataError(
+            "a cube carries its own counts: the count option is for aggregated row data",
+            source,
+            column=count,
+        )
     step("building the cube")
     cube = build_cube_from(cubes, rows, roles, n_bins=n_bins)
     cube = _with_roles(cube, roles, source)
