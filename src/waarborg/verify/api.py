@@ -104,7 +104,9 @@ def verify(
             o: _outcome(inst, o, names, ref, setting.observed, wrong[o], ids)
             for o, names in compared.items()
         },
-        "diagnosis": diagnose(base, setting) if any(w.any() for w in wrong.values()) else [],
+        "diagnosis": diagnose(base, setting, reference)
+        if any(w.any() for w in wrong.values())
+        else [],
         "provenance": {
             "waarborg_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),

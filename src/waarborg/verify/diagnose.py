@@ -76,9 +76,12 @@ class Setting:
 Candidate = tuple[str, str, Hypothesis]
 
 
-def diagnose(base: Hypothesis, setting: Setting) -> list[dict[str, Any]]:
-    """Ranked faults ``{fault, detail, explains_share, explains_cases}``; empty if none fit."""
-    current, scored = base, _reproduce(base, setting)
+def diagnose(base: Hypothesis, setting: Setting, scored: pa.Table) -> list[dict[str, Any]]:
+    """Ranked faults ``{fault, detail, explains_share, explains_cases}``; empty if none fit.
+
+    ``scored`` is the base hypothesis's scoring of the matched cases (the reference).
+    """
+    current = base
     original = remaining = _wrong(scored, setting)
     total, explained = int(original.sum()), 0
     found: list[dict[str, Any]] = []
