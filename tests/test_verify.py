@@ -275,3 +275,20 @@ def test_vectors_are_the_acceptance_test(tmp_path: Path) -> None:
     result = verify("oxrec-style", vectors, wrong)
     assert not result.agrees
     assert result["diagnosis"][0]["fault"] == "variant_swapped"
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading"), [("en", "Likely causes"), ("nl", "Waarschijnlijke oorzaken")]
+)
+def test_html_report_is_self_contained_and_leads_with_the_diagnosis(
+    lang: str, heading: str
+) -> None:
+    cases = synthesize("oxrec-style", 800, seed=9)
+    spec = raw_spec("oxrec-style")
+    _swap_variants(spec)
+    result = verify("oxrec-style", cases, _outputs(Instrument(parse_spec(spec)), cases))
+    html = result.to_html(lang)
+    assert f'<html lang="{lang}">' in html
+    assert html.index(heading) < html.index("<table")
+    assert result["diagnosis"][0]["detail"].replace("'", "&#39;") in html
+    assert "http://" not in html and "https://" not in html and "<script" not in html
