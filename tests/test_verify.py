@@ -290,5 +290,6 @@ def test_html_report_is_self_contained_and_leads_with_the_diagnosis(
     html = result.to_html(lang)
     assert f'<html lang="{lang}">' in html
     assert html.index(heading) < html.index("<table")
-    assert result["diagnosis"][0]["detail"].replace("'", "&#39;") in html
+    key = "detail_nl" if lang == "nl" else "detail"
+    assert result["diagnosis"][0][key].replace("'", "&#39;") in html
     assert "http://" not in html and "https://" not in html and "<script" not in html

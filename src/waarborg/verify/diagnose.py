@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -73,11 +73,20 @@ class Setting:
     id_column: str
 
 
-Candidate = tuple[str, str, Hypothesis]
+class Detail(NamedTuple):
+    """A fault described in English and in Dutch."""
+
+    en: str
+    nl: str
+
+
+Candidate = tuple[str, Detail, Hypothesis]
 
 
 def diagnose(base: Hypothesis, setting: Setting, scored: pa.Table) -> list[dict[str, Any]]:
-    """Ranked faults ``{fault, detail, explains_share, explains_cases}``; empty if none fit.
+    """Ranked faults ``{fault, detail, detail_nl, explains_share, explains_cases}``.
+
+    Empty when no candidate reproduces any disagreeing case.
 
     ``scored`` is the base hypothesis's scoring of the matched cases (the reference).
     """
@@ -90,12 +99,14 @@ def diagnose(base: Hypothesis, setting: Setting, scored: pa.Table) -> list[dict[
         if best is None:
             break
         (fault, detail, current), scored, remaining = best
+        then = ("", "") if not found else ("and then: ", "en daarna: ")
         # credit each fault with the originally disagreeing cases it newly reproduces
         now = int((original & ~remaining).sum())
         found.append(
             {
                 "fault": fault,
-                "detail": detail if not found else f"and then: {detail}",
+                "detail": then[0] + detail.en,
+                "detail_nl": then[1] + detail.nl,
                 "explains_share": (now - explained) / total,
                 "explains_cases": now - explained,
             }
@@ -168,18 +179,21 @@ def _variant_faults(h: Hypothesis) -> Iterator[Candidate]:
     for a, b in itertools.combinations(names, 2):
         swapped = dict(model.variants) | {a: model.variants[b], b: model.variants[a]}
         spec = _with_model(h.spec, variants=swapped)
-        yield (
-            "variant_swapped",
+        detail = Detail(
             f"the formulas of '{a}' and '{b}' are swapped",
-            replace(h, spec=spec),
+            f"de formules van '{a}' en '{b}' zijn verwisseld",
         )
+        yield "variant_swapped", detail, replace(h, spec=spec)
     field = model.variant_field
     for column in h.cases.column_names:
         values = h.cases.column(column)
         if column == field or not _only_levels(values, set(names)):
             continue
         cases = h.cases.set_column(h.cases.column_names.index(field), field, values)
-        detail = f"the variant is chosen by the field '{column}' instead of '{field}'"
+        detail = Detail(
+            f"the variant is chosen by the field '{column}' instead of '{field}'",
+            f"de variant wordt gekozen met het veld '{column}' in plaats van '{field}'",
+        )
         yield "variant_wrong_field", detail, replace(h, cases=cases)
 
 
@@ -208,7 +222,10 @@ def _cutoff_faults(h: Hypothesis, scored: pa.Table, setting: Setting) -> Iterato
         complete = len(estimates) == len(band.cutoffs) and estimates != band.cutoffs
         if complete and all(b > a for a, b in itertools.pairwise(estimates)):
             spec = _with_band(h.spec, outcome, band.model_copy(update={"cutoffs": estimates}))
-            detail = f"the cut-offs of '{outcome}' are {_fmt(estimates)}, not {_fmt(band.cutoffs)}"
+            detail = Detail(
+                f"the cut-offs of '{outcome}' are {_fmt(estimates)}, not {_fmt(band.cutoffs)}",
+                f"de grenzen van '{outcome}' zijn {_fmt(estimates)}, niet {_fmt(band.cutoffs)}",
+            )
             yield "cutoffs_shifted", detail, replace(h, spec=spec)
 
 
@@ -236,25 +253,53 @@ def _transform_faults(h: Hypothesis) -> Iterator[Candidate]:
                 yield fault, detail, replace(h, spec=spec)
 
 
-def _step_variants(name: str, step: Any) -> Iterator[tuple[str, str, Any]]:
+def _step_variants(name: str, step: Any) -> Iterator[tuple[str, Detail, Any]]:
     """Wrong versions of one transform step: dropped, unit errors, shifted bins."""
+    wrong = "transform_wrong"
     if isinstance(step, Standardise):
-        yield "transform_wrong", f"'{name}' is not standardised", None
+        yield (
+            wrong,
+            Detail(f"'{name}' is not standardised", f"'{name}' is niet gestandaardiseerd"),
+            None,
+        )
     if isinstance(step, Cap):
-        yield "transform_wrong", f"the cap on '{name}' is not applied", None
+        yield (
+            wrong,
+            Detail(f"the cap on '{name}' is not applied", f"de bovengrens van '{name}' ontbreekt"),
+            None,
+        )
     if isinstance(step, Log):
-        yield "transform_wrong", f"'{name}' is not log-transformed", None
+        yield (
+            wrong,
+            Detail(f"'{name}' is not log-transformed", f"'{name}' is niet gelogaritmeerd"),
+            None,
+        )
     if isinstance(step, Linear):
-        yield "transform_wrong", f"the linear transform of '{name}' is not applied", None
+        yield (
+            wrong,
+            Detail(
+                f"the linear transform of '{name}' is not applied",
+                f"de lineaire omzetting van '{name}' ontbreekt",
+            ),
+            None,
+        )
         for factor in UNIT_FACTORS:
             scale = step.linear.get("scale", 1.0) * factor
             new = Linear(linear=dict(step.linear) | {"scale": scale})
-            yield "unit_error", f"'{name}' is entered in units {factor:g}× too small", new
+            detail = Detail(
+                f"'{name}' is entered in units {factor:g}× too small",
+                f"'{name}' is ingevoerd in een eenheid die {factor:g}× te klein is",
+            )
+            yield "unit_error", detail, new
     if isinstance(step, Bins):
         for shift in (-1.0, 1.0):
             edges = [e + shift for e in step.bins.edges]
             new = Bins(bins=BinsBody(edges=edges, labels=step.bins.labels))
-            yield "transform_wrong", f"the bins of '{name}' are shifted by {shift:+g}", new
+            detail = Detail(
+                f"the bins of '{name}' are shifted by {shift:+g}",
+                f"de klassen van '{name}' zijn {shift:+g} verschoven",
+            )
+            yield wrong, detail, new
 
 
 def _missing_faults(h: Hypothesis) -> Iterator[Candidate]:
@@ -268,8 +313,11 @@ def _missing_faults(h: Hypothesis) -> Iterator[Candidate]:
         for value in values:
             filled = column.fill_null(pa.scalar(value).cast(column.type))
             cases = h.cases.set_column(h.cases.column_names.index(p.name), p.name, filled)
-            detail = (
-                f"missing values of '{p.name}' are scored as {value!r} (spec: {_policy(p.missing)})"
+            detail = Detail(
+                f"missing values of '{p.name}' are scored as {value!r} "
+                f"(spec: {_policy(p.missing)})",
+                f"ontbrekende waarden van '{p.name}' tellen als {value!r} "
+                f"(specificatie: {_policy(p.missing)})",
             )
             yield "missing_policy_different", detail, replace(h, cases=cases)
 
@@ -286,13 +334,19 @@ def _rule_faults(h: Hypothesis) -> Iterator[Candidate]:
         spec = h.spec.model_copy(
             update={"data_rules": rules.model_copy(update={"exclude_dispositions": []})}
         )
-        detail = f"events with disposition {rules.exclude_dispositions} are counted"
+        detail = Detail(
+            f"events with disposition {rules.exclude_dispositions} are counted",
+            f"registraties met afdoening {rules.exclude_dispositions} tellen mee",
+        )
         yield "data_rules_not_applied", detail, replace(h, spec=spec)
     if rules.lookback_years is not None:
         spec = h.spec.model_copy(
             update={"data_rules": rules.model_copy(update={"lookback_years": None})}
         )
-        detail = f"events older than {rules.lookback_years:g} years are counted"
+        detail = Detail(
+            f"events older than {rules.lookback_years:g} years are counted",
+            f"registraties ouder dan {rules.lookback_years:g} jaar tellen mee",
+        )
         yield "data_rules_not_applied", detail, replace(h, spec=spec)
 
 
@@ -425,9 +479,13 @@ def _weight_candidate(h: Hypothesis, e: dict[str, Any]) -> Candidate:
     value = float(f"{e['estimate']:.10g}")
     spec = _with_weight(h.spec, e["variant"], e["outcome"], e["predictor"], e["level"], value)
     where = f"'{e['predictor']}'" + (f" level '{e['level']}'" if e["level"] else "")
-    detail = (
+    ci = f"{e['ci'][0]:.4g} to {e['ci'][1]:.4g}"
+    detail = Detail(
         f"the weight of {where} ({e['outcome']}, variant {e['variant']}) is {value:.4g} "
-        f"(95% CI {e['ci'][0]:.4g} to {e['ci'][1]:.4g}), not {e['spec']:.4g}"
+        f"(95% CI {ci}), not {e['spec']:.4g}",
+        f"het gewicht van {where.replace(' level ', ' niveau ')} ({e['outcome']}, variant "
+        f"{e['variant']}) is {value:.4g} (95%-BI {ci.replace(' to ', ' tot ')}), niet "
+        f"{e['spec']:.4g}",
     )
     return "coefficient_wrong", detail, replace(h, spec=spec)
 
@@ -441,7 +499,11 @@ def _point_search(h: Hypothesis) -> Iterator[Candidate]:
                     current = weight[level] if level is not None else weight
                     spec = _with_weight(h.spec, variant, outcome, name, level, current + step)
                     where = f"'{name}'" + (f" level '{level}'" if level else "")
-                    detail = f"the points of {where} are {current + step:g}, not {current:g}"
+                    detail = Detail(
+                        f"the points of {where} are {current + step:g}, not {current:g}",
+                        f"de punten van {where.replace(' level ', ' niveau ')} zijn "
+                        f"{current + step:g}, niet {current:g}",
+                    )
                     yield "coefficient_wrong", detail, replace(h, spec=spec)
 
 
