@@ -28,15 +28,14 @@ from waarborg.instruments.engine import (
     Instrument,
     list_instruments,
     load_instrument,
-    output_columns,
     probability_column,
     result_metadata,
     score,
 )
-from waarborg.instruments.spec import parse_spec
 from waarborg.synth import synthesize, synthesize_events
 from waarborg.tables import atomic_path, fingerprint, write_table
 from waarborg.verify import verify
+from waarborg.verify.demo import DEMO_FAULTS, DEMO_INSTRUMENT, demo_faulty_implementation
 
 DERIVED_FROM_EVENTS = "preselect-style"
 
@@ -140,9 +139,9 @@ class DemoRun:
 
     def _verify_faulty(self) -> list[str]:
         """Verify a deliberately faulty implementation, as the inspection found one."""
-        cases = synthesize(FAULTY_INSTRUMENT, self.n, seed=self.seed)
-        observed = faulty_implementation_outputs(cases)
-        result = verify(FAULTY_INSTRUMENT, cases, observed)
+        cases = synthesize(DEMO_INSTRUMENT, self.n, seed=self.seed)
+        observed = demo_faulty_implementation(cases)
+        result = verify(DEMO_INSTRUMENT, cases, observed)
         folder = self.folder / "verification"
         write_table(observed, folder / "deployed-outputs.parquet")
         for name, text in (
@@ -153,8 +152,8 @@ class DemoRun:
             with atomic_path(folder / name) as tmp:
                 tmp.write_text(text, encoding="utf-8")
         self.summary["verification"] = {
-            "instrument": FAULTY_INSTRUMENT,
-            "planted": FAULTS,
+            "instrument": DEMO_INSTRUMENT,
+            "planted": DEMO_FAULTS,
             "disagreement": {o: v["disagreement"] for o, v in result["outcomes"].items()},
             "diagnosis": result["diagnosis"],
         }
@@ -174,22 +173,6 @@ class DemoRun:
 
 
 PROTECTED = ("migration_background", "sex")
-FAULTY_INSTRUMENT = "oxrec-style"
-FAULTS = [
-    "the prisoner and probationer formulas are swapped",
-    "in the formula used for prisoners (the probationers', swapped in), the violent-"
-    "reoffending weight of low income is 0.55 instead of 0.15",
-]
-
-
-def faulty_implementation_outputs(cases: pa.Table) -> pa.Table:
-    """What a deployed OxRec-style system with the two planted :data:`FAULTS` outputs."""
-    spec = load_instrument(FAULTY_INSTRUMENT).spec.model_dump(mode="json", exclude_none=True)
-    variants = spec["model"]["variants"]
-    variants["prisoner"], variants["probationer"] = variants["probationer"], variants["prisoner"]
-    variants["prisoner"]["outcomes"]["violent"]["weights"]["income"]["low"] = 0.55
-    scored = score(Instrument(parse_spec(spec)), cases)
-    return scored.select(["case_id", *output_columns(scored)])
 
 
 def audit_table(

@@ -49,12 +49,17 @@ def verify_command(
     column_map: Annotated[
         list[str] | None,
         typer.Option(
-            "--map", help="Observed column as waarborg's: THEIRS=band_violent (repeatable)."
+            "--map",
+            help="An output's column in the observed file: band_violent=RISK_CAT_VIOL "
+            "(repeatable).",
         ),
     ] = None,
     band_labels: Annotated[
         list[str] | None,
-        typer.Option(help="Observed band labels: violent=L:laag,M:midden,H:hoog (repeatable)."),
+        typer.Option(
+            help="The observed file's band labels as the spec's, per outcome: "
+            "violent=L:laag,M:midden,H:hoog (repeatable)."
+        ),
     ] = None,
     events: Annotated[Path | None, typer.Option(help="Event records (data rules).")] = None,
     json_out: Annotated[
@@ -66,6 +71,8 @@ def verify_command(
     """Check a deployed implementation against its spec; exit 0 if it agrees, 1 if not."""
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
+    if not tolerance >= 0:
+        raise typer.BadParameter("must be 0 or more", param_hint="--tolerance")
     result = verify(
         instrument,
         cases,

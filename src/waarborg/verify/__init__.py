@@ -5,10 +5,13 @@ spec prescribes for the same cases, and diagnoses the disagreements (variant swa
 a weight wrong, a transform or unit wrong, cut-offs shifted, missing values handled
 differently, data rules not applied). :func:`acceptance_vectors` makes a covering set
 of test cases with expected outputs to hand to a software supplier.
+:func:`demo_faulty_implementation` gives the outputs of a deliberately faulty OxRec-style
+implementation (formulas swapped, one weight wrong) for the demo.
 """
 
 from waarborg.verify.api import verify
+from waarborg.verify.demo import demo_faulty_implementation
 from waarborg.verify.result import VerifyResult
 from waarborg.verify.vectors import acceptance_vectors
 
-__all__ = ["VerifyResult", "acceptance_vectors", "verify"]
+__all__ = ["VerifyResult", "acceptance_vectors", "demo_faulty_implementation", "verify"]

@@ -8,19 +8,31 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waarborg import __version__
-from waarborg.audit.result import entry
+from waarborg.audit.result import entry, jsonable
 from waarborg.audit.stats import wilson_interval
 from waarborg.errors import DataError
-from waarborg.instruments.engine import Instrument, load_instrument, score
+from waarborg.instruments.engine import Instrument, load_instrument
+from waarborg.instruments.rules import CASE_ID
 from waarborg.tables import TableLike, fingerprint, read_table
-from waarborg.verify.compare import Outputs, compared_columns, disagreeing, match_ids, outputs
-from waarborg.verify.diagnose import Hypothesis, Setting, diagnose, outputs_of
+from waarborg.verify.compare import (
+    Outputs,
+    compared_columns,
+    disagreeing,
+    match_ids,
+    observed_outputs,
+    scored_outputs,
+)
+from waarborg.verify.diagnose import diagnose
+from waarborg.verify.hypothesis import Hypothesis, Setting
 from waarborg.verify.result import VerifyResult
 
 WORST = 10
 LISTED_IDS = 100
+HISTOGRAM_EDGES = (0.001, 0.01, 0.05, 0.1)
+"""Upper edges (absolute probability difference) of the histogram's bins after the tolerance."""
 
 
 def verify(
@@ -50,8 +62,8 @@ def verify(
     tolerance
         Largest absolute difference of probabilities that still counts as agreement.
     columns
-        Renames of the observed file's columns to waarborg's, e.g.
-        ``{"RISK_CAT_VIOL": "band_violent"}``.
+        waarborg's output names for the observed file's columns, e.g.
+        ``{"band_violent": "RISK_CAT_VIOL", "probability_violent_2y": "P_VIOL_24M"}``.
     band_labels
         Per outcome, the observed file's band labels mapped to the spec's, e.g.
         ``{"violent": {"L": "laag", "M": "midden", "H": "hoog"}}``.
@@ -64,12 +76,15 @@ def verify(
 
     Examples
     --------
+    >>> from waarborg import score
     >>> from waarborg.synth import synthesize
     >>> cases = synthesize("generic-selection", 500, seed=1)
     >>> deployed = score("generic-selection", cases).select(["case_id", "band_selection"])
     >>> verify("generic-selection", cases, deployed).agrees
     True
     """
+    if not tolerance >= 0:
+        raise ValueError(f"the tolerance must be 0 or more, got {tolerance}")
     inst = load_instrument(instrument)
     case_table, case_source = read_table(cases)
     obs_table, obs_source = read_table(observed)
@@ -80,18 +95,16 @@ def verify(
             "no output column of the instrument (band_<outcome> or probability_<outcome>_<h>y)",
             obs_source,
         )
-    event_table = read_table(events)[0] if events is not None else None
     rows, obs_rows, only_cases, only_observed = match_ids(
         case_table, obs_table, id, (case_source, obs_source)
     )
-    setting = Setting(
-        compared, outputs(inst, obs_table.take(obs_rows), compared, obs_source), rows, tolerance, id
-    )
-    base = Hypothesis(inst.spec, case_table, event_table)
-    reference = score(inst, case_table, events=event_table).take(rows)
-    ref = outputs_of(reference, setting)
-    wrong = disagreeing(compared, ref, setting.observed, tolerance)
-    ids = case_table.column(id).take(rows).to_pylist()
+    obs = observed_outputs(inst, obs_table.take(obs_rows), compared, obs_source)
+    setting = Setting(compared, obs, tolerance)
+    base = _matched(inst, case_table, rows, events)
+    reference = base.score()
+    ref = scored_outputs(reference, compared)
+    wrong = disagreeing(compared, ref, obs, tolerance)
+    ids = base.cases.column(id).to_pylist()
     data = {
         "instrument": {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
         "tolerance": tolerance,
@@ -101,10 +114,10 @@ def verify(
             "only_in_observed": {"n": len(only_observed), "ids": only_observed[:LISTED_IDS]},
         },
         "outcomes": {
-            o: _outcome(inst, o, names, ref, setting.observed, wrong[o], ids)
+            o: _outcome(inst, o, names, (ref, obs), wrong[o], ids, tolerance)
             for o, names in compared.items()
         },
-        "diagnosis": diagnose(base, setting, reference)
+        "diagnosis": jsonable(diagnose(base, setting, reference))
         if any(w.any() for w in wrong.values())
         else [],
         "provenance": {
@@ -117,27 +130,51 @@ def verify(
     return VerifyResult(data)
 
 
+def _matched(
+    inst: Instrument, cases: pa.Table, rows: np.ndarray, events: TableLike | None
+) -> Hypothesis:
+    """The spec and the matched cases (in case order), with their events: the reference."""
+    event_table = read_table(events)[0] if events is not None else None
+    if rows.size == cases.num_rows:
+        return Hypothesis(inst.spec, cases, event_table)
+    cases = cases.take(rows)
+    if event_table is not None and CASE_ID in cases.column_names:
+        ids = cases.column(CASE_ID).combine_chunks()
+        event_table = event_table.filter(pc.is_in(event_table.column(CASE_ID), value_set=ids))
+    return Hypothesis(inst.spec, cases, event_table)
+
+
 def _mapped(
     table: pa.Table,
     columns: Mapping[str, str],
     band_labels: Mapping[str, Mapping[str, str]],
     source: str,
 ) -> pa.Table:
-    """The observed table with waarborg's column names and band labels."""
-    for theirs in columns:
-        if theirs not in table.column_names:
-            raise DataError("the column named in the mapping is missing", source, column=theirs)
-    table = table.rename_columns([columns.get(c, c) for c in table.column_names])
+    """The observed table with waarborg's column names and band labels.
+
+    ``columns`` maps waarborg's names to the file's (``band_violent`` → ``RISK_CAT_VIOL``);
+    ``band_labels`` maps, per outcome, the file's labels to the spec's.
+    """
+    present = set(table.column_names)
+    for ours, theirs in columns.items():
+        if theirs not in present:
+            hint = f" (give OURS=THEIRS: {theirs}={ours}?)" if ours in present else ""
+            raise DataError(f"the column mapped to {ours} is missing{hint}", source, column=theirs)
+    renames = {theirs: ours for ours, theirs in columns.items()}
+    table = table.rename_columns([renames.get(c, c) for c in table.column_names])
     for outcome, labels in band_labels.items():
         name = f"band_{outcome}"
-        if name in table.column_names:
-            values = [
-                labels.get(v, v) if v is not None else None
-                for v in table.column(name).cast(pa.string()).to_pylist()
-            ]
-            table = table.set_column(
-                table.column_names.index(name), name, pa.array(values, pa.string())
+        if name not in table.column_names:
+            raise DataError(
+                "band labels are mapped for this column, but it is missing", source, column=name
             )
+        values = [
+            labels.get(v, v) if v is not None else None
+            for v in table.column(name).cast(pa.string()).to_pylist()
+        ]
+        table = table.set_column(
+            table.column_names.index(name), name, pa.array(values, pa.string())
+        )
     return table
 
 
@@ -145,11 +182,13 @@ def _outcome(
     inst: Instrument,
     outcome: str,
     names: list[str],
-    ref: Outputs,
-    obs: Outputs,
+    sides: tuple[Outputs, Outputs],
     wrong: np.ndarray,
     ids: list[Any],
+    tolerance: float,
 ) -> dict[str, Any]:
+    """One outcome's figures: disagreement, band matrix, direction, differences, worst cases."""
+    ref, obs = sides
     n, k = wrong.size, int(wrong.sum())
     low, high = wilson_interval(k, n)
     out: dict[str, Any] = {
@@ -184,7 +223,7 @@ def _outcome(
             "band_only_in_observed": int(((o >= 0) & (r < 0)).sum()),
         }
     out["probabilities"] = {
-        name: _differences(ref.probabilities[name], obs.probabilities[name])
+        name: _differences(ref.probabilities[name], obs.probabilities[name], tolerance)
         for name in names
         if name in obs.probabilities
     }
@@ -192,21 +231,37 @@ def _outcome(
     return out
 
 
-def _differences(reference: np.ndarray, observed: np.ndarray) -> dict[str, Any]:
-    """How the observed probabilities differ: direction, size quantiles, maximum."""
+def _differences(reference: np.ndarray, observed: np.ndarray, tolerance: float) -> dict[str, Any]:
+    """How the observed probabilities differ: how many beyond the tolerance, which way, how far.
+
+    ``histogram`` counts the absolute differences in bins: up to the tolerance, then up
+    to each of :data:`HISTOGRAM_EDGES`, then above the last.
+    """
     diff = observed - reference
     finite = diff[np.isfinite(diff)]
     if not finite.size:
         return {"n": 0}
-    q = np.quantile(np.abs(finite), [0.5, 0.9, 0.99])
-    return {
+    size = np.abs(finite)
+    beyond = finite[size > tolerance]
+    edges = [tolerance, *(e for e in HISTOGRAM_EDGES if e > tolerance)]
+    counts = np.bincount(np.searchsorted(edges, size, side="left"), minlength=len(edges) + 1)
+    out: dict[str, Any] = {
         "n": int(finite.size),
+        "beyond_tolerance": int(beyond.size),
+        "observed_higher": int((beyond > 0).sum()),
+        "observed_lower": int((beyond < 0).sum()),
         "mean_difference": float(finite.mean()),
-        "observed_higher": int((finite > 0).sum()),
-        "observed_lower": int((finite < 0).sum()),
-        "max_abs_difference": float(np.abs(finite).max()),
-        "abs_difference_quantiles": {"50": float(q[0]), "90": float(q[1]), "99": float(q[2])},
+        "max_abs_difference": float(size.max()),
+        "histogram": {"upper_edges": edges, "counts": counts.tolist()},
     }
+    if beyond.size:
+        q = np.quantile(np.abs(beyond), [0.5, 0.9, 0.99])
+        out["beyond_tolerance_quantiles"] = {
+            "50": float(q[0]),
+            "90": float(q[1]),
+            "99": float(q[2]),
+        }
+    return out
 
 
 def _worst(

@@ -42,10 +42,14 @@ def compared_columns(inst: Instrument, observed: pa.Table) -> dict[str, list[str
     return out
 
 
-def outputs(
+def observed_outputs(
     inst: Instrument, table: pa.Table, columns: dict[str, list[str]], source: str
 ) -> Outputs:
-    """Read the compared columns of ``table`` as band codes and probabilities."""
+    """Read the compared columns of the observed ``table`` as band codes and probabilities.
+
+    An unknown band label or a probability that is not a number is an error naming the
+    file, row and column.
+    """
     bands, probabilities = {}, {}
     for outcome, names in columns.items():
         labels = inst.spec.bands[outcome].labels
@@ -54,6 +58,20 @@ def outputs(
                 bands[outcome] = _band_codes(table.column(name), labels, name, source)
             else:
                 probabilities[name] = _numbers(table.column(name), name, source)
+    return Outputs(bands, probabilities)
+
+
+def scored_outputs(scored: pa.Table, columns: dict[str, list[str]]) -> Outputs:
+    """The compared outputs of an engine result (bands as codes in the spec's order)."""
+    bands, probabilities = {}, {}
+    for outcome, names in columns.items():
+        for name in names:
+            if name.startswith("band_"):
+                column = scored.column(name).combine_chunks()
+                codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                bands[outcome] = codes.astype(np.int64)
+            else:
+                probabilities[name] = np.asarray(scored.column(name).to_numpy(), dtype=float)
     return Outputs(bands, probabilities)
 
 
@@ -127,6 +145,9 @@ def match_ids(
 
 
 def _check_unique(ids: pa.ChunkedArray, name: str, source: str) -> None:
+    if ids.null_count:
+        row = int(np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[0])
+        raise DataError("the id is missing", source, row=row + 1, column=name)
     counts = pc.value_counts(ids.combine_chunks())
     repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
     if len(repeated):

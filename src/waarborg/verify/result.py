@@ -1,4 +1,9 @@
-"""The result of a verification: a JSON-ready dict, a plain summary, an HTML report."""
+"""The result of a verification: a JSON-ready dict, a plain summary, an HTML report.
+
+The HTML report reuses the audit report's stylesheet and number formatting
+(:mod:`waarborg.report.i18n`: a decimal comma and thousands point in Dutch); its own
+fixed text, in English and Dutch, is in :data:`TEXT`.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,79 @@ from typing import Any
 
 import jinja2
 
+from waarborg.report import i18n
+
+TEXT: dict[str, dict[str, str]] = {
+    "title": {
+        "en": "Does the implementation match its specification?",
+        "nl": "Klopt de uitvoering met de specificatie?",
+    },
+    "spec": {"en": "spec", "nl": "specificatie"},
+    "compared": {"en": "cases compared", "nl": "zaken vergeleken"},
+    "verdict": {"en": "Verdict", "nl": "Oordeel"},
+    "agrees": {
+        "en": "Every output agrees with the specification.",
+        "nl": "Alle uitkomsten komen overeen met de specificatie.",
+    },
+    "disagrees": {
+        "en": "The implementation disagrees with its specification.",
+        "nl": "De uitvoering wijkt af van de specificatie.",
+    },
+    "causes": {"en": "Likely causes", "nl": "Waarschijnlijke oorzaken"},
+    "causes_intro": {
+        "en": "Each cause was tested by re-scoring the cases with the fault built in; the "
+        "share is of the disagreeing cases it reproduces.",
+        "nl": "Elke oorzaak is getoetst door de zaken opnieuw te scoren met de fout erin; "
+        "het aandeel is dat van de afwijkende zaken die ze verklaart.",
+    },
+    "no_cause": {
+        "en": "No simple fault explains the disagreements.",
+        "nl": "Geen eenvoudige fout verklaart de afwijkingen.",
+    },
+    "explains": {"en": "explains", "nl": "verklaart"},
+    "unexplained": {"en": "unexplained", "nl": "onverklaard"},
+    "matching": {"en": "Matching", "nl": "Koppeling"},
+    "only_cases": {"en": "Only in the cases file", "nl": "Alleen in het zakenbestand"},
+    "only_observed": {"en": "Only in the observed file", "nl": "Alleen in het uitvoerbestand"},
+    "disagree": {"en": "cases disagree", "nl": "zaken wijken af"},
+    "band_differs": {"en": "Different band", "nl": "Andere categorie"},
+    "too_high": {"en": "too high", "nl": "te hoog"},
+    "too_low": {"en": "too low", "nl": "te laag"},
+    "matrix": {
+        "en": "Band by the specification (rows) against the implementation (columns)",
+        "nl": "Categorie volgens de specificatie (rijen) tegen de uitvoering (kolommen)",
+    },
+    "probabilities": {"en": "Probability differences", "nl": "Verschillen in kansen"},
+    "column": {"en": "output", "nl": "uitkomst"},
+    "beyond": {"en": "beyond tolerance", "nl": "buiten tolerantie"},
+    "max": {"en": "largest", "nl": "grootste"},
+    "median": {"en": "median (beyond tol.)", "nl": "mediaan (buiten tol.)"},
+    "up_to": {"en": "up to", "nl": "tot"},
+    "above": {"en": "above", "nl": "boven"},
+    "histogram": {
+        "en": "Absolute differences (implementation − specification)",
+        "nl": "Absolute verschillen (uitvoering − specificatie)",
+    },
+    "worst": {"en": "Largest differences", "nl": "Grootste afwijkingen"},
+    "data": {"en": "data", "nl": "gegevens"},
+    "ci": {"en": "95% CI", "nl": "95%-BI"},
+}
+
 
 class VerifyResult:
     """What :func:`waarborg.verify` found.
 
     ``agrees`` is true when every matched case agrees within the tolerance and every id
     is in both files; ``exit_code`` is then 0, else 1 (the CLI's convention).
+
+    Examples
+    --------
+    >>> from waarborg.synth import synthesize
+    >>> from waarborg.verify import verify, demo_faulty_implementation
+    >>> cases = synthesize("oxrec-style", 1000, seed=1)
+    >>> result = verify("oxrec-style", cases, demo_faulty_implementation(cases))
+    >>> result.exit_code, result["diagnosis"][0]["fault"]
+    (1, 'variant_swapped')
     """
 
     def __init__(self, data: dict[str, Any]) -> None:
@@ -46,38 +118,29 @@ class VerifyResult:
     def summary(self) -> str:
         """Plain-text summary: matching, disagreement per outcome, the diagnosis."""
         d = self._data
-        inst = d["instrument"]
+        inst, cases = d["instrument"], d["cases"]
         lines = [
             f"waarborg verify: {inst['id']} {inst['version']} (spec {inst['spec_hash'][:12]})",
-            f"cases matched: {d['cases']['matched']:,}; only in the cases file: "
-            f"{d['cases']['only_in_cases']['n']:,}; only in the observed file: "
-            f"{d['cases']['only_in_observed']['n']:,}",
+            f"cases matched: {cases['matched']:,}; only in the cases file: "
+            f"{cases['only_in_cases']['n']:,}; only in the observed file: "
+            f"{cases['only_in_observed']['n']:,}",
         ]
         for name, outcome in d["outcomes"].items():
-            dis = outcome["disagreement"]
-            lines.append(
-                f"{name}: {dis['k']:,} of {dis['n']:,} cases disagree ({100 * dis['value']:.1f}%, "
-                f"95% CI {100 * dis['ci'][0]:.1f}–{100 * dis['ci'][1]:.1f}%)"
-            )
-            if "direction" in outcome:
-                dr, bd = outcome["direction"], outcome["band_disagreement"]
-                lines.append(
-                    f"  band differs for {bd['k']:,} ({100 * bd['value']:.1f}%): too high "
-                    f"{dr['observed_higher']:,}, too low {dr['observed_lower']:,}"
-                )
+            lines += _outcome_lines(name, outcome)
         if d["diagnosis"]:
             lines.append("diagnosis (most likely first):")
             lines += [
                 f"  {100 * f['explains_share']:.1f}% of the disagreeing cases: {f['detail']}"
                 for f in d["diagnosis"]
             ]
+        elif any(o["disagreement"]["k"] for o in d["outcomes"].values()):
+            lines.append("diagnosis: no simple fault explains the disagreements")
         lines.append("verdict: " + ("AGREES with the spec" if self.agrees else "DISAGREES"))
         return "\n".join(lines)
 
     def to_html(self, lang: str = "en") -> str:
-        """A self-contained HTML report (diagnosis first, then the band matrices)."""
-        if lang not in ("en", "nl"):
-            raise ValueError("lang must be 'en' or 'nl'")
+        """A self-contained HTML report in ``en`` or ``nl``: diagnosis first, then figures."""
+        lang = i18n.check_lang(lang)
         env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [
@@ -87,6 +150,35 @@ class VerifyResult:
             ),
             autoescape=True,
         )
+        env.filters["count"] = lambda n: i18n.fmt_count(n, lang)
+        env.filters["num"] = lambda x, digits=4: i18n.fmt_number(x, lang, digits)
+        env.filters["short"] = lambda x: f"{x:g}".replace(".", "," if lang == "nl" else ".")
+        env.filters["pct"] = lambda x: i18n.fmt_number(None if x is None else 100 * x, lang, 1)
+        text = {key: entry[lang] for key, entry in TEXT.items()}
         return env.get_template("verify.html.j2").render(
-            r=self._data, lang=lang, agrees=self.agrees
+            r=self._data, lang=lang, agrees=self.agrees, t=text
         )
+
+
+def _outcome_lines(name: str, outcome: dict[str, Any]) -> list[str]:
+    dis = outcome["disagreement"]
+    lines = [
+        f"{name}: {dis['k']:,} of {dis['n']:,} cases disagree ({100 * dis['value']:.1f}%, "
+        f"95% CI {100 * dis['ci'][0]:.1f}–{100 * dis['ci'][1]:.1f}%)"
+        if dis["n"]
+        else f"{name}: no matched cases"
+    ]
+    if "direction" in outcome and outcome["band_disagreement"]["n"]:
+        dr, bd = outcome["direction"], outcome["band_disagreement"]
+        lines.append(
+            f"  band differs for {bd['k']:,} ({100 * bd['value']:.1f}%): too high "
+            f"{dr['observed_higher']:,}, too low {dr['observed_lower']:,}"
+        )
+    for column, diff in outcome["probabilities"].items():
+        if diff.get("beyond_tolerance"):
+            lines.append(
+                f"  {column}: {diff['beyond_tolerance']:,} beyond the tolerance (too high "
+                f"{diff['observed_higher']:,}, too low {diff['observed_lower']:,}); largest "
+                f"difference {diff['max_abs_difference']:.4f}"
+            )
+    return lines
