@@ -1,0 +1,71 @@
+"""Logging in (bearer tokens), adding users, and who am I."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from waarborg.service import auditlog
+from waarborg.service.api.deps import Token, as_user, state, transaction
+from waarborg.service.auth import actor, add_user, authenticate, issue_token
+from waarborg.service.casework import require_role
+from waarborg.service.errors import TooManyAttemptsError, UnauthorisedError
+from waarborg.service.schemas import NAME_PATTERN, TokenOut, UserIn, UserOut
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post("/token", response_model=TokenOut)
+def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+    """Log in with form fields ``username`` and ``password``; get a bearer token.
+
+    After 5 failed attempts for one user name from one client within 5 minutes, further
+    attempts get 429 with a ``Retry-After`` header until the window has passed.
+    """
+    app = state(request)
+    name = form.username
+    if len(name) > 200 or not re.fullmatch(NAME_PATTERN, name):
+        raise UnauthorisedError("wrong user name or password")
+    key = f"{name}|{request.client.host if request.client else '?'}"
+    wait = app.limiter.retry_after(key)
+    if wait is not None:
+        raise TooManyAttemptsError(f"too many failed logins: try again in {wait} s", wait)
+    with transaction(request) as session:
+        try:
+            user = authenticate(session, name, form.password)
+        except UnauthorisedError as exc:
+            app.limiter.failed(key)
+            exc.audit = {"action": "login.failed", "detail": {"user": name}}
+            raise
+        app.limiter.succeeded(key)
+        auditlog.append(session, actor(user), "token.issue")
+        minutes = app.settings.token_minutes
+        token = issue_token(user, app.secret, minutes)
+    return TokenOut(access_token=token, expires_in=minutes * 60)
+
+
+@router.get("/me", response_model=UserOut)
+def me(request: Request, token: Token) -> UserOut:
+    """The logged-in user."""
+    with as_user(request, token) as (_, user):
+        return UserOut.of(user)
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+def create_user(request: Request, token: Token, body: UserIn) -> UserOut:
+    """Add a user (admin only). Case workers and supervisors need a team."""
+    with as_user(request, token) as (session, user):
+        require_role(user, ["admin"], "adding a user")
+        created = add_user(
+            session,
+            actor(user),
+            name=body.name,
+            password=body.password,
+            role=body.role,
+            team_name=body.team,
+            display_name=body.display_name,
+        )
+        return UserOut.of(created)

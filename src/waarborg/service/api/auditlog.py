@@ -1,0 +1,47 @@
+"""The audit log, for auditors: read it, and verify the whole chain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+
+from waarborg.service import auditlog
+from waarborg.service.api.deps import MAX_ID, Token, as_user
+from waarborg.service.auth import actor
+from waarborg.service.casework import require_role
+from waarborg.service.schemas import AuditEntryOut, AuditLogOut, VerificationOut
+from waarborg.service.store.models import AuditEntry, AuditHead
+
+router = APIRouter(tags=["audit log"])
+
+
+@router.get("/auditlog", response_model=AuditLogOut)
+def read_log(
+    request: Request,
+    token: Token,
+    after: Annotated[int, Query(ge=0, le=MAX_ID, description="Entries after this number.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditLogOut:
+    """Entries of the log after ``after``, oldest first (auditors only; reading is logged)."""
+    with as_user(request, token) as (session, user):
+        require_role(user, ["auditor"], "reading the audit log")
+        rows = session.execute(
+            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(limit)
+        ).scalars()
+        entries = [AuditEntryOut.model_validate(e) for e in rows]
+        detail = {"after": after, "n": len(entries)}
+        auditlog.append(session, actor(user), "auditlog.read", detail=detail)
+        head = session.get(AuditHead, auditlog.HEAD_ID)
+        assert head is not None
+        return AuditLogOut(entries=entries, head_seq=head.seq, head_hash=head.hash)
+
+
+@router.get("/auditlog/verify", response_model=VerificationOut)
+def verify_log(request: Request, token: Token) -> VerificationOut:
+    """Verify the whole chain; name the first changed, inserted or deleted entry."""
+    with as_user(request, token) as (session, user):
+        require_role(user, ["auditor"], "verifying the audit log")
+        result = auditlog.verify(session)
+    return VerificationOut(**result.to_dict())

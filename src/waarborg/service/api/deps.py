@@ -1,0 +1,87 @@
+"""What every endpoint depends on: the request's one transaction and the logged-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from waarborg.service import auditlog
+from waarborg.service.auditlog import Actor
+from waarborg.service.auth import LoginLimiter, actor, token_user_id
+from waarborg.service.errors import ServiceError, UnauthorisedError
+from waarborg.service.settings import Settings
+from waarborg.service.store import Database
+from waarborg.service.store.models import User
+
+ANONYMOUS = Actor("anonymous", "none")
+MAX_ID = 2**31 - 1
+"""Largest id (a 32-bit integer column in PostgreSQL)."""
+
+ProcessId = Annotated[int, Path(ge=1, le=MAX_ID, description="A process's id.")]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id.")]
+
+
+@dataclass
+class ServiceState:
+    """What the app holds for every request: settings, database, token secret, login limits."""
+
+    settings: Settings
+    db: Database
+    secret: str
+    limiter: LoginLimiter
+
+
+def state(request: Request) -> ServiceState:
+    """The app's :class:`ServiceState`."""
+    return request.app.state.waarborg
+
+
+@contextmanager
+def transaction(request: Request) -> Iterator[Session]:
+    """The request's one transaction: committed when the block ends, else rolled back.
+
+    Endpoints run the whole block in their own thread, commit included, so a request
+    never holds the audit log's chain-head lock while it waits for another thread.
+    A refusal that carries an audit entry (a read outside the user's processes, a failed
+    login) is logged in a transaction of its own, after the rollback.
+    """
+    db = state(request).db
+    try:
+        with db.transaction() as session:
+            yield session
+    except ServiceError as exc:
+        if exc.audit is not None:
+            who = getattr(request.state, "actor", ANONYMOUS)
+            with db.transaction() as session:
+                auditlog.append(
+                    session,
+                    who,
+                    exc.audit["action"],
+                    case_id=exc.audit.get("case_id"),
+                    detail=exc.audit.get("detail"),
+                )
+        raise
+
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
+Token = Annotated[str | None, Depends(oauth2)]
+"""The bearer token (declared so that OpenAPI documents the security scheme)."""
+
+
+@contextmanager
+def as_user(request: Request, token: str | None) -> Iterator[tuple[Session, User]]:
+    """The request's transaction and the logged-in user (401 without a valid token)."""
+    with transaction(request) as session:
+        if not token:
+            raise UnauthorisedError("log in first (POST /api/token), then send the bearer token")
+        user = session.get(User, token_user_id(token, state(request).secret))
+        if user is None or not user.active:
+            raise UnauthorisedError("invalid token")
+        request.state.actor = actor(user)
+        yield session, user

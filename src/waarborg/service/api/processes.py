@@ -1,0 +1,50 @@
+"""Registered processes (purposes) and adding cases to them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from waarborg.service import casework
+from waarborg.service.api.deps import ProcessId, Token, as_user
+from waarborg.service.schemas import CaseIn, CaseOut, ProcessIn, ProcessOut
+
+router = APIRouter(tags=["processes"])
+
+
+@router.post("/processes", response_model=ProcessOut, status_code=status.HTTP_201_CREATED)
+def create_process(request: Request, token: Token, body: ProcessIn) -> ProcessOut:
+    """Register a process (admin only): its purpose, instrument, teams and retention period.
+
+    The instrument's spec is stored with the process and pinned by its content hash, so
+    every case of the process is scored by exactly the registered version.
+    """
+    with as_user(request, token) as (session, user):
+        return ProcessOut.of(casework.create_process(session, user, body))
+
+
+@router.get("/processes", response_model=list[ProcessOut])
+def list_processes(request: Request, token: Token) -> list[ProcessOut]:
+    """Every registered process (what the algorithm register publishes; no personal data)."""
+    with as_user(request, token) as (session, _):
+        return [ProcessOut.of(p) for p in casework.list_processes(session)]
+
+
+@router.get("/processes/{process_id}", response_model=ProcessOut)
+def get_process(request: Request, token: Token, process_id: ProcessId) -> ProcessOut:
+    """One registered process."""
+    with as_user(request, token) as (session, _):
+        return ProcessOut.of(casework.get_process(session, process_id))
+
+
+@router.post(
+    "/processes/{process_id}/cases", response_model=CaseOut, status_code=status.HTTP_201_CREATED
+)
+def create_case(request: Request, token: Token, process_id: ProcessId, body: CaseIn) -> CaseOut:
+    """Add a case to a process your team works in; it is scored at once.
+
+    The inputs must be exactly the instrument's (nothing else is stored); a value the
+    instrument refuses gets 422 naming the input. The response includes the score, and
+    counts as your first opening of it.
+    """
+    with as_user(request, token) as (session, user):
+        return CaseOut.of(*casework.create_case(session, user, process_id, body))

@@ -1,0 +1,194 @@
+"""The FastAPI application: :func:`create_app` wires settings, database, API and schedule.
+
+The app is a thin layer: the rules live in :mod:`waarborg.service.casework`,
+:mod:`~waarborg.service.oversight`, :mod:`~waarborg.service.retention` and
+:mod:`~waarborg.service.notices`; the JSON API under ``/api`` calls them. Server-rendered
+pages can be added as another router (``waarborg.service.web``) that calls the same
+functions: :func:`create_app` includes it when that package is present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from waarborg import __version__
+from waarborg.service import retention
+from waarborg.service.api import router as api_router
+from waarborg.service.api.deps import ServiceState
+from waarborg.service.auth import LoginLimiter
+from waarborg.service.errors import (
+    InvalidError,
+    ServiceError,
+    TooManyAttemptsError,
+    UnauthorisedError,
+)
+from waarborg.service.settings import Settings
+from waarborg.service.store import Database
+
+log = logging.getLogger("waarborg.service")
+
+DESCRIPTION = """
+Where a risk instrument meets people: a case worker sees a score and decides; the person
+concerned is told; oversight sees whether people really decide.
+
+Log in with `POST /api/token` (form fields `username`, `password`) and send the token as
+`Authorization: Bearer <token>`. A case is visible only to case workers and supervisors of
+a team of its process (anyone else gets 404). Every read and write of personal data is
+recorded in a hash-chained audit log.
+"""
+
+
+def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
+    """The waarborg service on ``database_url`` (default: see :mod:`.settings`).
+
+    The schema is brought up to date (Alembic) and the token secret made if absent, so
+    the app is ready when this returns.
+    """
+    settings = settings or Settings.from_env(database_url)
+    db = Database(settings.database_url)
+    db.upgrade()
+    with db.transaction() as session:
+        secret = settings.secret or db.secret(session)
+    limiter = LoginLimiter(settings.login_failures, settings.login_window_s)
+    app = FastAPI(
+        title="waarborg",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
+    app.state.waarborg = ServiceState(settings, db, secret, limiter)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    _add_error_handlers(app)
+    app.include_router(api_router)
+    if importlib.util.find_spec("waarborg.service.web") is not None:
+        from waarborg.service.web import router as web_router  # pages, when present
+
+        app.include_router(web_router)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the worker threads, run retention on a schedule, close the database at the end."""
+    state: ServiceState = app.state.waarborg
+    anyio.to_thread.current_default_thread_limiter().total_tokens = state.settings.threads
+    task = None
+    if state.settings.retention_interval_s > 0:
+        task = asyncio.create_task(_retention_loop(state))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        state.db.dispose()
+
+
+async def _retention_loop(state: ServiceState) -> None:
+    while True:
+        try:
+            report = await asyncio.to_thread(retention.run, state.db)
+            if report.deleted:
+                log.info("retention: deleted %d cases", report.deleted)
+        except Exception:  # keep the schedule alive; the next run tries again
+            log.exception("retention run failed")
+        await asyncio.sleep(state.settings.retention_interval_s)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        body: dict[str, Any] = {"detail": exc.message}
+        headers = {}
+        if isinstance(exc, InvalidError) and exc.field:
+            body["field"] = exc.field
+        if isinstance(exc, UnauthorisedError):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, TooManyAttemptsError):
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        return JSONResponse({"detail": "conflicts with a concurrent change: retry"}, 409)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse({"detail": "a value does not fit the database (too large?)"}, 422)
+
+    @app.exception_handler(OperationalError)
+    async def operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", exc)
+        return JSONResponse(
+            {"detail": "the database is busy or unavailable: retry"}, 503, {"Retry-After": "1"}
+        )
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, whether declared or streamed.
+
+    A body with a ``Content-Length`` is judged by it (the server holds the client to it);
+    a streamed (chunked) body is read here, up to the limit, and handed on whole.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay(message), send)
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+        await self.app(scope, _replay({"type": "http.request", "body": body}, receive), send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body too large: at most {self.max_bytes} bytes"}, 413
+        )
+        await response(scope, _replay({"type": "http.disconnect"}), send)
+
+
+def _replay(first: Message, then: Receive | None = None) -> Receive:
+    """A receive callable that gives ``first`` once, then defers to ``then``."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return first
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive

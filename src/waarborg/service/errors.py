@@ -1,0 +1,71 @@
+"""The service's errors: each carries the HTTP status the API answers with.
+
+The core raises these; the JSON API (and later the web pages) turn them into responses.
+A refusal that should be on the record (a read outside the user's processes) carries an
+``audit`` entry, which is logged in a transaction of its own, since the request's own
+transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from waarborg.errors import WaarborgError
+
+
+class ServiceError(WaarborgError):
+    """Base: ``status`` is the HTTP status code; ``audit`` an entry to log on refusal."""
+
+    status = 400
+
+    def __init__(self, message: str, *, audit: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.audit = audit
+
+
+class UnauthorisedError(ServiceError):
+    """Not logged in, a bad or expired token, or a wrong name or password."""
+
+    status = 401
+
+
+class ForbiddenError(ServiceError):
+    """The user's role does not allow this."""
+
+    status = 403
+
+
+class NotFoundError(ServiceError):
+    """No such thing, or not visible to this user (purpose binding: no existence leak)."""
+
+    status = 404
+
+
+class ConflictError(ServiceError):
+    """A name taken, a case decided already, a decision before the score was seen."""
+
+    status = 409
+
+
+class InvalidError(ServiceError):
+    """Input that is well-formed but wrong: an unknown input, a value the instrument refuses.
+
+    ``field`` names the input at fault, when one is.
+    """
+
+    status = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class TooManyAttemptsError(ServiceError):
+    """Too many failed logins; ``retry_after`` seconds until the next try."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,367 @@
+"""The service's request and response models (pydantic), shared by the API and the pages.
+
+Requests are validated here (types, lengths, allowed values); what needs the database
+or the instrument (team membership, the band, the inputs an instrument takes) is checked
+in :mod:`waarborg.service.casework`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+if TYPE_CHECKING:
+    from waarborg.service.store.models import Case, CaseView, Process, User
+
+Role = Literal["caseworker", "supervisor", "auditor", "admin"]
+Outcome = Literal["selected", "not_selected"]
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+"""No control characters (a NUL byte cannot even be stored in PostgreSQL)."""
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Tabs and line breaks allowed, no other control characters."""
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NAME_PATTERN),
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=5000, pattern=TEXT_PATTERN)
+]
+InputValue = str | int | float | bool | None
+MAX_INPUTS = 200
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --------------------------------------------------------------------------- users
+
+
+class TokenOut(_Out):
+    """A bearer token: send it as ``Authorization: Bearer <access_token>``."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class UserIn(_In):
+    """A new user. Case workers and supervisors belong to a team."""
+
+    name: Name
+    password: Annotated[str, Field(min_length=8, max_length=200)]
+    role: Role
+    team: Name | None = None
+    display_name: Name | None = None
+
+
+class UserOut(_Out):
+    """A user, without the password hash."""
+
+    id: int
+    name: str
+    display_name: str | None
+    role: str
+    team: str | None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        """From the stored user."""
+        return cls(
+            id=user.id,
+            name=user.name,
+            display_name=user.display_name,
+            role=user.role,
+            team=user.team.name if user.team else None,
+        )
+
+
+# --------------------------------------------------------------------------- processes
+
+
+class ProcessIn(_In):
+    """A process to register: the purpose an instrument may be used for, and by whom."""
+
+    name: Name
+    instrument: Name = Field(description="A bundled instrument id (`waarborg instruments list`).")
+    team: Name | list[Name] = Field(description="The team, or teams, that work in the process.")
+    purpose: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=5000, pattern=TEXT_PATTERN
+        ),
+    ]
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = Field(
+        description="Days after which a case, its score and its decision are deleted."
+    )
+    lawful_basis: Text | None = None
+    register_ref: Text | None = Field(
+        None, description="Reference in the algorithm register, quoted in notices."
+    )
+    organisation: Name | None = None
+    contact: Text | None = Field(None, description="Whom the person concerned can contact.")
+    objection: Text | None = Field(None, description="How the person concerned can object.")
+    decider_disclosure: Literal["role", "name"] = Field(
+        "role", description="Whether notices name the decider or only their role."
+    )
+
+
+class ProcessOut(_Out):
+    """A registered process; the instrument is pinned by its spec hash."""
+
+    id: int
+    name: str
+    instrument_id: str
+    instrument_version: str
+    spec_hash: str
+    teams: list[str]
+    purpose: str
+    retention_days: int
+    lawful_basis: str | None
+    register_ref: str | None
+    organisation: str | None
+    contact: str | None
+    objection: str | None
+    decider_disclosure: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, process: Process) -> ProcessOut:
+        """From the stored process."""
+        fields = {name: getattr(process, name) for name in cls.model_fields if name != "teams"}
+        return cls(**fields, teams=[t.name for t in process.teams])
+
+
+# --------------------------------------------------------------------------- cases
+
+
+class CaseIn(_In):
+    """A case to score: a pseudonymous subject reference and the instrument's inputs."""
+
+    subject_ref: Name = Field(
+        description="A pseudonymous reference to the person (not a citizen service number)."
+    )
+    inputs: dict[Annotated[str, StringConstraints(max_length=200)], InputValue] = Field(
+        max_length=MAX_INPUTS, description="One value per instrument predictor (and case field)."
+    )
+
+
+class ScoreOut(_Out):
+    """What the instrument said: band, probabilities and each factor's contribution."""
+
+    instrument_id: str
+    instrument_version: str
+    spec_hash: str
+    outcome: str = Field(description="The primary outcome, whose band is shown.")
+    band: str | None
+    band_range: list[str] | None = Field(
+        None, description="Lowest and highest band when an input is unknown (range policy)."
+    )
+    selected_bands: list[str] = Field(description="Bands that suggest selection.")
+    suggests_selection: bool | None
+    bands: dict[str, str | None]
+    scores: dict[str, float | None]
+    probabilities: dict[str, float | None]
+    contributions: dict[str, float | None]
+
+
+class DecisionIn(_In):
+    """A person's decision: outcome, rationale, and whether it follows the score's band."""
+
+    outcome: Outcome = Field(
+        description="`selected`: the consequence (check, intervention) follows; "
+        "`not_selected`: it does not."
+    )
+    rationale: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=10, max_length=5000, pattern=TEXT_PATTERN
+        ),
+    ] = Field(description="Why: in the decider's words (at least 10 characters).")
+    follows_score: bool = Field(
+        description="True when the outcome is what the band suggests; false: a departure, "
+        "which the rationale explains."
+    )
+
+
+class DecisionOut(_Out):
+    """A recorded decision: who, when, what they saw and why."""
+
+    id: int
+    outcome: str
+    rationale: str
+    follows_score: bool
+    band_shown: str | None
+    spec_hash_shown: str
+    decider_name: str
+    decider_role: str
+    team: str | None
+    opened_at: datetime = Field(description="When the decider first opened the score.")
+    decided_at: datetime
+    seconds_to_decide: float
+
+
+class CaseOut(_Out):
+    """A case with its score and its decision (null until decided)."""
+
+    id: int
+    process_id: int
+    process: str
+    subject_ref: str
+    inputs: dict[str, InputValue]
+    created_at: datetime
+    score: ScoreOut
+    decision: DecisionOut | None
+    opened_at: datetime | None = Field(None, description="When you first opened this score.")
+
+    @classmethod
+    def of(cls, case: Case, view: CaseView | None = None) -> CaseOut:
+        """From the stored case (and the reader's first view of it)."""
+        decision = case.decision
+        return cls(
+            id=case.id,
+            process_id=case.process_id,
+            process=case.process.name,
+            subject_ref=case.subject_ref,
+            inputs=case.inputs,
+            created_at=case.created_at,
+            score=ScoreOut(**case.score),
+            decision=DecisionOut.model_validate(decision) if decision else None,
+            opened_at=view.first_opened_at if view else None,
+        )
+
+
+class QueueItem(_Out):
+    """An undecided case (no score: opening the case shows it, and that is recorded)."""
+
+    id: int
+    process_id: int
+    process: str
+    subject_ref: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, case: Case) -> QueueItem:
+        """From the stored case."""
+        return cls(
+            id=case.id,
+            process_id=case.process_id,
+            process=case.process.name,
+            subject_ref=case.subject_ref,
+            created_at=case.created_at,
+        )
+
+
+class QueueOut(_Out):
+    """Undecided cases of the user's team's processes, oldest first."""
+
+    cases: list[QueueItem]
+    total: int
+
+
+# --------------------------------------------------------------------------- log
+
+
+class AuditEntryOut(_Out):
+    """One entry of the hash-chained log."""
+
+    seq: int
+    at: str
+    actor: str
+    role: str
+    action: str
+    process_id: int | None
+    case_id: int | None
+    detail: str = Field(description="Canonical JSON text, as hashed.")
+    prev_hash: str
+    hash: str
+
+
+class AuditLogOut(_Out):
+    """A page of the log (entries after ``after``, oldest first) and the chain head."""
+
+    entries: list[AuditEntryOut]
+    head_seq: int
+    head_hash: str
+
+
+class VerificationOut(_Out):
+    """The result of verifying the whole chain."""
+
+    intact: bool
+    entries: int
+    first_bad: int | None = Field(description="Number of the first bad entry.")
+    reason: str | None
+    head_seq: int
+    head_hash: str
+
+
+# --------------------------------------------------------------------------- oversight
+
+
+class RateOut(_Out):
+    """A proportion with its n and its 95% Wilson interval (null when n is 0)."""
+
+    count: int
+    n: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class GroupOut(_Out):
+    """Decisions of one case worker, team or band."""
+
+    key: str = Field(description="The case worker's user name, the team or the band.")
+    decisions: int
+    overrides: RateOut = Field(description="Decisions that depart from the band.")
+    fast: RateOut = Field(description="Decisions taken under the rubber-stamp threshold.")
+    median_seconds: float | None = Field(description="Median time from opening to deciding.")
+
+
+class TrendOut(_Out):
+    """Agreement with the score in one ISO week."""
+
+    week: str
+    decisions: int
+    agreement: RateOut
+
+
+class FlaggedOut(_Out):
+    """A decision taken very soon after its score was first opened."""
+
+    decision_id: int
+    case_id: int
+    decider: str
+    team: str | None
+    seconds_to_decide: float
+    decided_at: datetime
+
+
+class OversightOut(_Out):
+    """Whether people really decide: overrides, time to decide, agreement over time.
+
+    Supervisors see their team's processes; auditors every process. No personal data
+    of the people concerned: case ids are internal keys.
+    """
+
+    processes: list[int]
+    cases: int
+    decided: int
+    undecided: int
+    rubber_stamp_seconds: float
+    overrides: RateOut
+    fast: RateOut
+    median_seconds: float | None
+    by_caseworker: list[GroupOut]
+    by_team: list[GroupOut]
+    by_band: list[GroupOut]
+    trend: list[TrendOut]
+    flagged: list[FlaggedOut] = Field(description="The most recent fast decisions (at most 100).")
+    deleted_by_retention: int = Field(description="Cases deleted at the end of their retention.")

@@ -1,0 +1,98 @@
+"""The service's settings: from arguments, else from ``WAARBORG_*`` environment variables.
+
+* ``database_url``: ``WAARBORG_DATABASE_URL``, default ``sqlite:///waarborg.sqlite``
+* ``secret``: ``WAARBORG_SECRET``, default: made on first start and kept in the database
+* ``token_minutes``: ``WAARBORG_TOKEN_MINUTES``, default 480 (a working day)
+* ``max_body_bytes``: ``WAARBORG_MAX_BODY_BYTES``, default 1 MB
+* ``retention_interval_s``: ``WAARBORG_RETENTION_INTERVAL``, default 3600 (0: none)
+* ``rubber_stamp_seconds``: ``WAARBORG_RUBBER_STAMP_SECONDS``, default 30
+* ``login_failures``: ``WAARBORG_LOGIN_FAILURES``, default 5 (per 300 s)
+* ``threads``: ``WAARBORG_THREADS``, default 8 per server process
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///waarborg.sqlite"
+ENV_DATABASE_URL = "WAARBORG_DATABASE_URL"
+
+
+def database_url(given: str | None = None) -> str:
+    """The database URL: ``given``, else ``WAARBORG_DATABASE_URL``, else the SQLite file.
+
+    Examples
+    --------
+    >>> database_url("sqlite:///x.sqlite")
+    'sqlite:///x.sqlite'
+    """
+    return given or os.environ.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; see the module docstring.
+
+    Parameters
+    ----------
+    database_url
+        SQLAlchemy URL: ``sqlite:///file.sqlite`` or ``postgresql+psycopg://user@host/db``.
+    secret
+        HMAC key that signs bearer tokens; None: the one kept in the database (made on
+        first start).
+    token_minutes
+        How long a bearer token is valid.
+    max_body_bytes
+        Largest request body accepted (larger: 413).
+    retention_interval_s
+        Seconds between scheduled retention runs inside the server; 0 turns them off.
+    rubber_stamp_seconds
+        A decision taken sooner than this after the score was first opened is flagged.
+    login_failures, login_window_s
+        At most this many failed logins per username and client within the window; then 429.
+    threads
+        Worker threads per server process for the endpoints. The work is mostly Python
+        (CPU, one interpreter lock per process), so a few per core suffice; more only
+        lengthen the latency tail under load (measured in ``bench/bench_service.py``).
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret: str | None = None
+    token_minutes: int = 480
+    max_body_bytes: int = 1_000_000
+    retention_interval_s: int = 3600
+    rubber_stamp_seconds: float = 30.0
+    login_failures: int = 5
+    login_window_s: int = 300
+    threads: int = 8
+
+    @classmethod
+    def from_env(cls, database_url_: str | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment, with ``overrides`` (non-None values) on top."""
+        base = cls(
+            database_url=database_url(database_url_),
+            secret=os.environ.get("WAARBORG_SECRET") or None,
+            token_minutes=_env_int("WAARBORG_TOKEN_MINUTES", 480),
+            max_body_bytes=_env_int("WAARBORG_MAX_BODY_BYTES", 1_000_000),
+            retention_interval_s=_env_int("WAARBORG_RETENTION_INTERVAL", 3600),
+            rubber_stamp_seconds=_env_float("WAARBORG_RUBBER_STAMP_SECONDS", 30.0),
+            login_failures=_env_int("WAARBORG_LOGIN_FAILURES", 5),
+            threads=_env_int("WAARBORG_THREADS", 8),
+        )
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})

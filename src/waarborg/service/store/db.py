@@ -1,0 +1,103 @@
+"""The database: engine, one transaction per unit of work, schema upgrades with Alembic.
+
+SQLite (the embedded default) is opened in WAL mode with full fsync, and every
+transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once, so writers
+queue (up to the busy timeout) instead of failing when one of them upgrades a read lock,
+and the audit log's appends are serialised. PostgreSQL serialises appends with a row lock
+on the log's chain head (see :mod:`waarborg.service.auditlog`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from waarborg.service.store.models import Setting
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SECRET_KEY = "token_secret"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, full fsync, foreign keys and immediate writes."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by the "begin" hook
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+class Database:
+    """The service's database at ``url``.
+
+    Examples
+    --------
+    >>> db = Database("sqlite://")
+    >>> db.upgrade()
+    >>> with db.transaction() as session:
+    ...     len(db.secret(session))
+    43
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` with Alembic (safe to run on every start)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def secret(self, session: Session) -> str:
+        """The token secret kept in the database; made (randomly) on first use."""
+        found = session.get(Setting, SECRET_KEY)
+        if found is not None:
+            return found.value
+        value = secrets.token_urlsafe(32)
+        try:
+            with session.begin_nested():
+                session.add(Setting(key=SECRET_KEY, value=value))
+        except IntegrityError:  # another process made it first
+            return session.execute(
+                select(Setting.value).where(Setting.key == SECRET_KEY)
+            ).scalar_one()
+        return value
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

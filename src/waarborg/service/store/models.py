@@ -1,0 +1,216 @@
+"""The service's tables, as SQLAlchemy 2 declarative models.
+
+Personal data lives in ``cases`` (subject reference, inputs, score), ``case_views`` and
+``decisions``; retention deletes those rows for real and keeps ``retained_counts``
+(aggregates, no personal data). ``auditlog`` is append-only and hash-chained; its
+``auditlog_head`` row is locked by every append, which serialises the chain.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("caseworker", "supervisor", "auditor", "admin")
+"""The four roles; see docs/service.md for what each may do."""
+
+OUTCOMES = ("selected", "not_selected")
+"""A decision's outcome: the consequence (a check, an intervention) follows, or not."""
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and read back timezone-aware (same on every backend)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store as naive UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give a timezone-aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as aware UTC."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Base of every model."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Setting(Base):
+    """A key/value setting kept in the database (the token secret)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Team(Base):
+    """A team of case workers and supervisors; teams belong to registered processes."""
+
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class User(Base):
+    """A person who logs in; ``role`` is one of :data:`ROLES`."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    team: Mapped[Team | None] = relationship(lazy="joined")
+
+
+class ProcessTeam(Base):
+    """Which teams work in which process (purpose binding)."""
+
+    __tablename__ = "process_teams"
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+
+
+class Process(Base):
+    """A registered process (purpose): one instrument, pinned by its spec, used by its teams."""
+
+    __tablename__ = "processes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    instrument_id: Mapped[str] = mapped_column(String(100))
+    instrument_version: Mapped[str] = mapped_column(String(40))
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(Text)
+    lawful_basis: Mapped[str | None] = mapped_column(Text)
+    register_ref: Mapped[str | None] = mapped_column(String(500))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(Text)
+    objection: Mapped[str | None] = mapped_column(Text)
+    decider_disclosure: Mapped[str] = mapped_column(String(10), default="role")
+    retention_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    teams: Mapped[list[Team]] = relationship(
+        secondary="process_teams", lazy="selectin", order_by=Team.name
+    )
+
+
+class Case(Base):
+    """A person's case in a process: pseudonymous reference, inputs and the score."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_process_created", "process_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
+    subject_ref: Mapped[str] = mapped_column(String(200))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    score: Mapped[dict[str, Any]] = mapped_column(JSON)
+    band: Mapped[str | None] = mapped_column(String(100))
+    suggests_selection: Mapped[bool | None] = mapped_column(Boolean)
+    spec_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    process: Mapped[Process] = relationship(lazy="joined")
+    decision: Mapped[Decision | None] = relationship(lazy="joined", uselist=False)
+
+
+class CaseView(Base):
+    """When a user first opened a case's score (decision time is measured from it)."""
+
+    __tablename__ = "case_views"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    first_opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    """A person's decision on a case: who, when, what they saw and why."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("case_id", name="uq_decisions_case"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decider_name: Mapped[str] = mapped_column(String(200))
+    decider_role: Mapped[str] = mapped_column(String(20))
+    team: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    rationale: Mapped[str] = mapped_column(Text)
+    follows_score: Mapped[bool] = mapped_column(Boolean)
+    band_shown: Mapped[str | None] = mapped_column(String(100))
+    spec_hash_shown: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column()
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seconds_to_decide: Mapped[float] = mapped_column(Float)
+
+
+class RetainedCount(Base):
+    """Aggregate counts of cases deleted by retention (no personal data)."""
+
+    __tablename__ = "retained_counts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
+    deleted_at: Mapped[datetime] = mapped_column()
+    team: Mapped[str | None] = mapped_column(String(200))
+    band: Mapped[str | None] = mapped_column(String(100))
+    suggests_selection: Mapped[bool | None] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    follows_score: Mapped[bool | None] = mapped_column(Boolean)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    """One entry of the append-only, hash-chained log; see :mod:`waarborg.service.auditlog`."""
+
+    __tablename__ = "auditlog"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    process_id: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain head: the last entry's number and hash (one row, locked by every append)."""
+
+    __tablename__ = "auditlog_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,205 @@
+"""Fixtures for the service tests: a fresh database on SQLite and on PostgreSQL, an app, users.
+
+Every API test runs on both backends. PostgreSQL is expected at 127.0.0.1:5432 (trust
+authentication, database ``test``; override with ``WAARBORG_TEST_PG``, a
+``postgresql://`` URL); each test gets a schema of its own, dropped afterwards. Without a
+reachable server those tests are skipped with a message saying so, except on CI
+(``CI=true``), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from waarborg.service import auth
+from waarborg.service.app import create_app
+from waarborg.service.auditlog import Actor
+from waarborg.service.settings import Settings
+from waarborg.service.store import Database
+
+PASSWORD = "correct horse battery"
+PG_CANDIDATES = (
+    "postgresql://postgres@127.0.0.1:5432/test",
+    "postgresql://root@127.0.0.1:5432/test",
+)
+BACKENDS = ("sqlite", "postgresql")
+
+GENERIC_INPUTS = {"education_type": "mbo", "age": 19, "distance_to_parents_km": 0.4}  # band 6
+LOW_INPUTS = {"education_type": "wo", "age": 30, "distance_to_parents_km": 50}  # band 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """argon2 at its lowest cost: the tests log in hundreds of times."""
+    saved = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    auth._hasher = saved
+
+
+def _reachable_postgres() -> str | None:
+    import psycopg
+
+    candidates = [os.environ["WAARBORG_TEST_PG"]] if "WAARBORG_TEST_PG" in os.environ else []
+    for url in [*candidates, *PG_CANDIDATES]:
+        try:
+            with psycopg.connect(url, connect_timeout=3) as conn:
+                conn.execute("select 1")
+            return url
+        except psycopg.Error:
+            continue
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The base URL of a reachable PostgreSQL server (skip, or fail on CI, if none)."""
+    url = _reachable_postgres()
+    if url is None:
+        message = "PostgreSQL is not reachable at 127.0.0.1:5432 (set WAARBORG_TEST_PG)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}: CI must run the PostgreSQL tests")
+        pytest.skip(f"{message}: PostgreSQL tests skipped")
+    return url
+
+
+def postgres_schema_url(server: str) -> tuple[str, str]:
+    """A fresh schema on ``server``: its SQLAlchemy URL and its name."""
+    import psycopg
+
+    schema = f"wb_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sa_url = server.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{sa_url}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_postgres_schema(server: str, schema: str) -> None:
+    """Drop a schema made by :func:`postgres_schema_url`."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'waarborg.sqlite'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url, schema = postgres_schema_url(server)
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(server, schema)
+
+
+@dataclass
+class Service:
+    """A running app with its database, and a client that logs users in on demand."""
+
+    client: TestClient
+    db: Database
+    tokens: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def add_user(self, name: str, role: str, team: str | None = None) -> None:
+        """Add a user straight into the database (as ``waarborg users add`` does)."""
+        with self.db.transaction() as session:
+            auth.add_user(
+                session,
+                Actor("test", "admin"),
+                name=name,
+                password=PASSWORD,
+                role=role,
+                team_name=team,
+            )
+
+    def headers(self, user: str | None) -> dict[str, str]:
+        """Authorization headers for ``user`` (None: not logged in)."""
+        if user is None:
+            return {}
+        if user not in self.tokens:
+            response = self.client.post("/api/token", data={"username": user, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            self.tokens[user] = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def call(self, user: str | None, method: str, path: str, **kwargs: Any) -> Any:
+        """A request as ``user``."""
+        headers = {**self.headers(user), **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def ok(self, user: str | None, method: str, path: str, status: int = 200, **kw: Any) -> Any:
+        """A request that must succeed with ``status``; its JSON."""
+        response = self.call(user, method, path, **kw)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def process(self, name: str, team: str | list[str], **extra: Any) -> int:
+        """Register a generic-selection process as the admin; its id."""
+        body = {
+            "name": name,
+            "instrument": "generic-selection",
+            "team": team,
+            "purpose": "Checking claims of living away from home.",
+            "retention_days": 365,
+            **extra,
+        }
+        self.ids[name] = self.ok("admin", "POST", "/api/processes", 201, json=body)["id"]
+        return self.ids[name]
+
+    def case(self, user: str, process: int, inputs: dict[str, Any] | None = None) -> dict:
+        """Add a case as ``user``; its JSON."""
+        body = {"subject_ref": f"subj-{uuid.uuid4().hex[:8]}", "inputs": inputs or GENERIC_INPUTS}
+        return self.ok(user, "POST", f"/api/processes/{process}/cases", 201, json=body)
+
+
+def make_app(url: str, **settings: Any) -> Any:
+    """The app on ``url``, without the scheduled retention (tests run it themselves)."""
+    return create_app(
+        settings=Settings(database_url=url, **({"retention_interval_s": 0} | settings))
+    )
+
+
+@pytest.fixture
+def service(database_url: str) -> Iterator[Service]:
+    """An app on a fresh database with an admin ("admin") and nothing else."""
+    app = make_app(database_url)
+    with TestClient(app) as client:
+        svc = Service(client, app.state.waarborg.db)
+        svc.add_user("admin", "admin")
+        yield svc
+
+
+@pytest.fixture
+def world(service: Service) -> Service:
+    """Two teams with a process each, a case worker and a supervisor per team, an auditor.
+
+    ``ann`` (case worker) and ``sue`` (supervisor) are in team A, which works in process
+    "A"; ``bob`` (case worker) and ``sam`` (supervisor) in team B (process "B"); ``aud``
+    is the auditor. Process "A" has one case, added by ann (``service.ids["case"]``).
+    """
+    for name, role, team in [
+        ("ann", "caseworker", "team-a"),
+        ("sue", "supervisor", "team-a"),
+        ("bob", "caseworker", "team-b"),
+        ("sam", "supervisor", "team-b"),
+        ("aud", "auditor", None),
+    ]:
+        service.add_user(name, role, team)
+    service.process("A", "team-a", register_ref="AR-2026-001", contact="Call 0800-123")
+    service.process("B", "team-b")
+    service.ids["case"] = service.case("ann", service.ids["A"])["id"]
+    return service
