@@ -1,0 +1,232 @@
+"""Service load: 50 concurrent case workers open cases and decide, against PostgreSQL.
+
+The service runs as a real server (``waarborg serve``, one uvicorn process) on a free
+loopback port, on a fresh schema in the local PostgreSQL database ``test`` (override the
+server with ``WAARBORG_BENCH_PG``, a ``postgresql://`` URL); the schema is dropped at the
+end. Fifty case workers, each an httpx client (asyncio, in one thread), log in and then, case
+after case, open it (``GET /api/cases/{id}``: the score, logged) and decide (``POST
+/api/cases/{id}/decision``: a decision and a log entry, the chain head locked).
+Bounded: at most ``CASES_PER_WORKER`` cases each and ``TIME_LIMIT_S`` seconds. Every
+decision is then checked to be stored and the audit log to verify.
+
+Recorded: decisions per second, and p50/p99 latency of opening, of deciding and of the
+pair (what a case worker waits for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import numpy as np
+import psycopg
+from sqlalchemy import func, select
+
+from bench.common import write
+from waarborg.service import auditlog, auth, casework
+from waarborg.service.auditlog import Actor
+from waarborg.service.schemas import CaseIn, ProcessIn
+from waarborg.service.settings import Settings
+from waarborg.service.store import Database
+from waarborg.service.store.models import Decision
+
+WORKERS = 50
+SERVER_PROCESSES = int(os.environ.get("WAARBORG_BENCH_PROCESSES", "2"))
+CASES_PER_WORKER = 40
+TIME_LIMIT_S = 60.0
+PASSWORD = "bench password"
+SERVER = os.environ.get("WAARBORG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+INPUTS = {"education_type": "mbo", "age": 19, "distance_to_parents_km": 0.4}
+DECIDE = {"outcome": "selected", "rationale": "Band 6 and the file agree.", "follows_score": True}
+
+
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A new PostgreSQL schema, dropped afterwards; its SQLAlchemy URL."""
+    schema = f"wb_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        url = SERVER.replace("postgresql://", "postgresql+psycopg://", 1)
+        yield f"{url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(SERVER, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def prepare(url: str) -> dict[str, list[int]]:
+    """One process, 50 case workers, their cases (through the library, not timed)."""
+    db = Database(url)
+    db.upgrade()
+    by = Actor("bench", "operator")
+    cases: dict[str, list[int]] = {}
+    with db.transaction() as session:
+        admin = auth.add_user(session, by, name="admin", password=PASSWORD, role="admin")
+        process = casework.create_process(
+            session,
+            admin,
+            ProcessIn(
+                name="bench",
+                instrument="generic-selection",
+                team="t",
+                purpose="load test",
+                retention_days=30,
+            ),
+        )
+        for w in range(WORKERS):
+            user = auth.add_user(
+                session, by, name=f"w{w}", password=PASSWORD, role="caseworker", team_name="t"
+            )
+            cases[user.name] = [
+                casework.create_case(
+                    session,
+                    user,
+                    process.id,
+                    CaseIn(subject_ref=f"s{w}-{i}", inputs=INPUTS),
+                )[0].id
+                for i in range(CASES_PER_WORKER)
+            ]
+    db.dispose()
+    return cases
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def server(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """``waarborg serve`` in a subprocess, ready when this yields; stopped at the end."""
+    env = {**os.environ, "WAARBORG_RETENTION_INTERVAL": "0"}
+    command = [sys.executable, "-c", "from waarborg.cli import app; app()", "serve",
+               "--database-url", url, "--port", str(port),
+               "--workers", str(SERVER_PROCESSES)]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not _ready(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).is_success
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class Worker:
+    """A case worker: log in, then open and decide each of their cases, one after another."""
+
+    name: str
+    case_ids: list[int]
+    open_s: list[float] = field(default_factory=list)
+    decide_s: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    async def run(self, base: str, stop_at: float) -> None:
+        """Work until the cases or the time run out."""
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            form = {"username": self.name, "password": PASSWORD}
+            token = (await client.post("/api/token", data=form)).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            for case_id in self.case_ids:
+                if time.monotonic() > stop_at:
+                    return
+                opened = client.get(f"/api/cases/{case_id}", headers=headers)
+                await self._timed(opened, self.open_s)
+                path = f"/api/cases/{case_id}/decision"
+                await self._timed(client.post(path, json=DECIDE, headers=headers), self.decide_s)
+
+    async def _timed(self, request: Awaitable[httpx.Response], into: list[float]) -> None:
+        start = time.perf_counter()
+        response = await request
+        into.append(time.perf_counter() - start)
+        if response.status_code >= 300:
+            self.errors += 1
+
+
+async def drive(base: str, cases: dict[str, list[int]]) -> tuple[list[Worker], float]:
+    """All case workers at once; the workers and the seconds they took."""
+    workers = [Worker(name, ids) for name, ids in cases.items()]
+    start = time.monotonic()
+    await asyncio.gather(*(w.run(base, start + TIME_LIMIT_S) for w in workers))
+    return workers, time.monotonic() - start
+
+
+def _latency(seconds: list[float]) -> dict[str, float]:
+    values = np.array(seconds) * 1000
+    return {
+        "p50_ms": float(np.percentile(values, 50)),
+        "p99_ms": float(np.percentile(values, 99)),
+        "max_ms": float(values.max()),
+    }
+
+
+def main() -> None:
+    with fresh_schema() as url:
+        cases = prepare(url)
+        port = free_port()
+        with server(url, port):
+            workers, elapsed = asyncio.run(drive(f"http://127.0.0.1:{port}", cases))
+        db = Database(url)
+        with db.transaction() as session:
+            stored = session.execute(select(func.count(Decision.id))).scalar_one()
+            intact = auditlog.verify(session).intact
+        db.dispose()
+    decided = sum(len(w.decide_s) for w in workers)
+    errors = sum(w.errors for w in workers)
+    pairs = [o + d for w in workers for o, d in zip(w.open_s, w.decide_s, strict=False)]
+    result = {
+        "backend": "postgresql (loopback)",
+        "server": f"waarborg serve --workers {SERVER_PROCESSES} (uvicorn processes)",
+        "threads_per_process": Settings.from_env().threads,
+        "load_average_1min_after": os.getloadavg()[0],
+        "note": "one 2-core machine runs the load generator, PostgreSQL and the server",
+        "case_workers": WORKERS,
+        "decisions": decided,
+        "decisions_stored": stored,
+        "errors": errors,
+        "audit_log_intact": intact,
+        "elapsed_s": elapsed,
+        "decisions_per_second": decided / elapsed,
+        "requests_per_second": 2 * decided / elapsed,
+        "open_case": _latency([s for w in workers for s in w.open_s]),
+        "decide": _latency([s for w in workers for s in w.decide_s]),
+        "open_and_decide": _latency(pairs),
+    }
+    print(
+        f"{decided} decisions by {WORKERS} case workers in {elapsed:.1f} s: "
+        f"{result['decisions_per_second']:.0f} decisions/s; open p50 "
+        f"{result['open_case']['p50_ms']:.0f} ms p99 {result['open_case']['p99_ms']:.0f} ms; "
+        f"decide p50 {result['decide']['p50_ms']:.0f} ms p99 {result['decide']['p99_ms']:.0f} ms; "
+        f"errors {errors}; stored {stored}; log intact {intact}"
+    )
+    print(f"results → {write('service', result)}")
+
+
+if __name__ == "__main__":
+    main()
