@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.test_audit_metrics import make_cases
-from waarborg.audit import audit, build_cube, cube, merge, read_cube
+from waarborg.audit import audit, binning, build_cube, cube, inputs, merge, read_cube
 from waarborg.audit.cube import is_cube
 from waarborg.errors import DataError
 
@@ -164,7 +164,7 @@ def test_batches_row_groups_and_key_compaction_do_not_change_the_cube(
     path = tmp_path / "cases.parquet"
     pq.write_table(pa.Table.from_pandas(cases), path, row_group_size=300)
     reference = sorted_cube(build_cube(cases, **ROLES))
-    monkeypatch.setattr(cube, "_BATCH", 1000)
+    monkeypatch.setattr(inputs, "_BATCH", 1000)
     monkeypatch.setattr(cube, "_KEY_LIMIT", 64)
     for data in (cases, path):
         pd.testing.assert_frame_equal(
@@ -175,7 +175,7 @@ def test_batches_row_groups_and_key_compaction_do_not_change_the_cube(
 def test_exact_bins_include_values_the_sample_missed(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(0)
     values = rng.choice(np.round(np.linspace(0.01, 0.99, 60), 4), 3000)
-    monkeypatch.setattr(cube, "_SAMPLE", 5)
+    monkeypatch.setattr(binning, "_SAMPLE", 5)
     c = build_cube(pa.table({"g": ["a"] * 3000, "s": values}), group=["g"], score="s")
     assert c.meta["binning"] == "exact"
     assert sorted(c.table.column("s").to_pylist()) == sorted(np.unique(values).tolist())
@@ -255,7 +255,7 @@ def test_missing_values_name_the_row(
     bad.loc[2500, "origin"] = None
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.Table.from_pandas(bad), path, row_group_size=1000)
-    monkeypatch.setattr(cube, "_BATCH", 1000)
+    monkeypatch.setattr(inputs, "_BATCH", 1000)
     err = _error(path, group=["origin"], outcome="y")
     assert (err.column, err.row) == ("origin", 2501)
 

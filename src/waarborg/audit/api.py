@@ -11,16 +11,9 @@ import pyarrow.compute as pc
 
 from waarborg import __version__
 from waarborg.audit import fairness, validity
-from waarborg.audit.cube import (
-    N_BINS,
-    Cube,
-    Roles,
-    build_cube_from,
-    decoded,
-    is_cube,
-    load_inputs,
-    split_names,
-)
+from waarborg.audit.binning import N_BINS
+from waarborg.audit.cube import Cube, build_cube_from, decoded, is_cube, load_inputs
+from waarborg.audit.inputs import Roles, split_names
 from waarborg.audit.result import AuditResult, entry, skipped
 from waarborg.errors import DataError
 from waarborg.tables import TableLike, fingerprint

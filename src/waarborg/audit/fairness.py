@@ -1,6 +1,6 @@
 """Group metrics, disparities against a reference group, and plain-language verdicts.
 
-Everything is computed from the cube's cells (:class:`~waarborg.audit.cube.Cells`): per
+Everything is computed from the cube's cells (:class:`~waarborg.audit.cells.Cells`): per
 group attribute a table of counts by (group, outcome, selected) and one by (group,
 outcome, score bin), so the cost is O(cells).
 
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from waarborg.audit.cube import Cells
+from waarborg.audit.cells import Cells
 from waarborg.audit.result import entries, entry
 from waarborg.audit.stats import (
     auc_from_counts,

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 from scipy import stats as sps
 
-from waarborg.audit.cube import Cells
+from waarborg.audit.cells import Cells
 from waarborg.audit.result import entry, jsonable, skipped
 from waarborg.audit.stats import (
     auc_from_counts,

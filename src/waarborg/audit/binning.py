@@ -1,0 +1,200 @@
+"""Score bins of the cube: exact values, or quantile bins cut from a fine histogram.
+
+See :mod:`waarborg.audit.cube` for the method and its bound on the AUC error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from waarborg.audit.inputs import Roles, Rows, as_floats, as_mask, checked_batches, count_weights
+
+N_BINS = 1000
+_FINE = 1 << 20  # cells of the fine grid that quantile bins are cut from
+_SUB = 256  # sub-cells of a crowded fine-grid cell
+_SAMPLE = 200_000  # values looked at to guess whether a score is discrete
+
+
+# --------------------------------------------------------------------------- score bins
+
+
+@dataclass
+class Binning:
+    """How scores map to bins: the bins' keys (values, or lower edges) and a fine grid.
+
+    The fine grid has ``_FINE`` equal-width cells between the smallest and largest
+    score; ``lookup`` gives the bin of each grid cell. Cells holding many cases of a
+    skewed score are split once more into ``_SUB`` sub-cells: ``heavy`` numbers those
+    cells (-1 for the others) and ``sub`` gives the bin of each of their sub-cells.
+    Exact binning whose values are closer together than a grid cell falls back to
+    binary search (``lookup`` None).
+    """
+
+    keys: np.ndarray
+    method: str
+    lo: float
+    hi: float
+    lookup: np.ndarray | None
+    heavy: np.ndarray | None = None
+    sub: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.keys.size)
+
+    @property
+    def scale(self) -> float:
+        return _FINE / (self.hi - self.lo) if self.hi > self.lo else 0.0
+
+    def codes(self, values: np.ndarray) -> np.ndarray:
+        """Bin of each score."""
+        if self.lookup is None:
+            return np.minimum(np.searchsorted(self.keys, values), self.size - 1)
+        cells = _grid(values, self.lo, self.scale)
+        codes = self.lookup[cells]
+        if self.heavy is not None:
+            which = self.heavy[cells]
+            inside = which >= 0
+            if inside.any():
+                split = _split(values[inside], cells[inside], self.lo, self.scale)
+                codes[inside] = self.sub[which[inside] * _SUB + split]
+        return codes
+
+
+def _grid(values: np.ndarray, lo: float, scale: float) -> np.ndarray:
+    """Fine-grid cell of each value (all values lie in the range the grid was made for)."""
+    cells = ((values - lo) * scale).astype(np.int32)
+    return np.minimum(cells, _FINE - 1, out=cells)
+
+
+def bin_scores(rows: Sequence[Rows], roles: Roles, n_bins: int) -> Binning:
+    """Fix the score bins: every distinct value if at most ``n_bins``, else quantiles.
+
+    Passes over the score column only: range and a sample; if the sample has few
+    distinct values, one pass to find any the sample missed; for a continuous score,
+    one pass for the fine-grid histogram that the quantile bins are cut from.
+    """
+    lo, hi, sample = _score_range(rows, roles)
+    distinct: np.ndarray | None = np.unique(sample)
+    distinct = _complete(rows, roles, distinct, n_bins) if distinct.size <= n_bins else None
+    if distinct is not None:
+        scale = _FINE / (hi - lo) if hi > lo else 0.0
+        where = _grid(distinct, lo, scale)
+        lookup = None
+        if np.unique(where).size == distinct.size:
+            lookup = np.zeros(_FINE, np.int64)
+            lookup[where] = np.arange(distinct.size)
+        return Binning(distinct, "exact", lo, hi, lookup)
+    return _quantile_bins(rows, roles, lo, hi, n_bins)
+
+
+def _score_values(
+    rows: Sequence[Rows], roles: Roles
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """(scores, counts) per batch, rows with count 0 left out; validated."""
+    columns = [c for c in (roles.score, roles.count) if c]
+    only = Roles(score=roles.score, count=roles.count)
+    for r in rows:
+        for batch in checked_batches(r, columns, only):
+            values, weights = as_floats(batch.column(roles.score)), count_weights(batch, roles)
+            if weights is not None and not weights.all():
+                keep = weights > 0
+                values, weights = values[keep], weights[keep]
+            yield values, weights
+
+
+def _score_range(rows: Sequence[Rows], roles: Roles) -> tuple[float, float, np.ndarray]:
+    """Smallest and largest score and an even sample of about ``_SAMPLE`` scores."""
+    step = max(1, sum(r.num_rows for r in rows) // _SAMPLE)
+    lo, hi, seen, sample = np.inf, -np.inf, 0, []
+    for values, _ in _score_values(rows, roles):
+        if values.size:
+            lo, hi = min(lo, values.min()), max(hi, values.max())
+            sample.append(values[(-seen) % step :: step])
+        seen += values.size
+    if not sample:
+        return 0.0, 0.0, np.zeros(0)
+    return float(lo), float(hi), np.concatenate(sample)
+
+
+def _complete(
+    rows: Sequence[Rows], roles: Roles, distinct: np.ndarray, n_bins: int
+) -> np.ndarray | None:
+    """All distinct scores (the sample's plus any it missed), or None if > ``n_bins``."""
+    for values, _ in _score_values(rows, roles):
+        missing = pc.invert(pc.is_in(pa.array(values), value_set=pa.array(distinct)))
+        if pc.any(missing).as_py():
+            distinct = np.union1d(distinct, values[as_mask(missing)])
+            if distinct.size > n_bins:
+                return None
+    return distinct
+
+
+def _split(values: np.ndarray, cells: np.ndarray, lo: float, scale: float) -> np.ndarray:
+    """Sub-cell (0.._SUB-1) of each value inside its fine-grid cell."""
+    inner = ((values - lo) * scale - cells) * _SUB
+    return np.clip(inner, 0, _SUB - 1).astype(np.int64)
+
+
+def _quantile_bins(
+    rows: Sequence[Rows], roles: Roles, lo: float, hi: float, n_bins: int
+) -> Binning:
+    """Equal-count bins cut on the fine grid (inverted-CDF quantiles of the grid).
+
+    Grid cells with more than 1/16 of a bin's cases (a skewed score crowds into few
+    cells) are split into ``_SUB`` sub-cells in one more pass, so bins stay close
+    to equal size; a single repeated value is never split.
+    """
+    scale = _FINE / (hi - lo) if hi > lo else 0.0
+    hist = np.zeros(_FINE)
+    for values, weights in _score_values(rows, roles):
+        hist += np.bincount(_grid(values, lo, scale), weights=weights, minlength=_FINE)
+    heavy_cells = np.flatnonzero(hist > hist.sum() / n_bins / 16)
+    heavy = np.full(_FINE, -1, np.int64)
+    heavy[heavy_cells] = np.arange(heavy_cells.size)
+    width = np.where(heavy >= 0, _SUB, 1)  # micro-cells per grid cell
+    first = np.cumsum(width) - width  # first micro-cell of each grid cell
+    micro = hist
+    if heavy_cells.size:
+        micro = _split_mass(rows, roles, hist, heavy, heavy_cells, width, first, lo, scale)
+    cum = np.cumsum(micro)
+    targets = cum[-1] * np.arange(1, n_bins) / n_bins
+    starts = np.unique(np.concatenate([[0], np.searchsorted(cum, targets) + 1]))
+    starts = starts[starts < micro.size]
+    bins = np.searchsorted(starts, np.arange(micro.size), side="right") - 1
+    cell_of = np.repeat(np.arange(_FINE), width)[starts]
+    edges = lo + (cell_of + (starts - first[cell_of]) / width[cell_of]) * ((hi - lo) / _FINE)
+    if not heavy_cells.size:
+        return Binning(edges, "quantile", lo, hi, bins)
+    sub = bins[first[heavy_cells][:, None] + np.arange(_SUB)].ravel()
+    return Binning(edges, "quantile", lo, hi, bins[first], heavy, sub)
+
+
+def _split_mass(
+    rows: Sequence[Rows],
+    roles: Roles,
+    hist: np.ndarray,
+    heavy: np.ndarray,
+    heavy_cells: np.ndarray,
+    width: np.ndarray,
+    first: np.ndarray,
+    lo: float,
+    scale: float,
+) -> np.ndarray:
+    """Cases per micro-cell: grid cells as they are, heavy cells split into sub-cells."""
+    sub = np.zeros(heavy_cells.size * _SUB)
+    for values, weights in _score_values(rows, roles):
+        cells = _grid(values, lo, scale)
+        which = heavy[cells]
+        inside = which >= 0
+        index = which[inside] * _SUB + _split(values[inside], cells[inside], lo, scale)
+        w = None if weights is None else weights[inside]
+        sub += np.bincount(index, weights=w, minlength=sub.size)
+    micro = np.repeat(hist, width)  # heavy cells' entries are overwritten next
+    micro[(first[heavy_cells][:, None] + np.arange(_SUB)).ravel()] = sub
+    return micro
