@@ -3,15 +3,13 @@
 The app is a thin layer: the rules live in :mod:`waarborg.service.casework`,
 :mod:`~waarborg.service.oversight`, :mod:`~waarborg.service.retention` and
 :mod:`~waarborg.service.notices`; the JSON API under ``/api`` calls them. Server-rendered
-pages can be added as another router (``waarborg.service.web``) that calls the same
-functions: :func:`create_app` includes it when that package is present.
+pages (:mod:`waarborg.service.web`) call the same functions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,12 +17,13 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waarborg import __version__
-from waarborg.service import retention
+from waarborg.service import retention, web
 from waarborg.service.api import router as api_router
 from waarborg.service.api.deps import ServiceState
 from waarborg.service.auth import LoginLimiter
@@ -72,10 +71,8 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     _add_error_handlers(app)
     app.include_router(api_router)
-    if importlib.util.find_spec("waarborg.service.web") is not None:
-        from waarborg.service.web import router as web_router  # pages, when present
-
-        app.include_router(web_router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app
 
 
@@ -109,8 +106,14 @@ async def _retention_loop(state: ServiceState) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(web.pages.LoginRequiredError)
+    async def login_required(request: Request, exc: web.pages.LoginRequiredError) -> Response:
+        return web.pages.error_page(request, exc)
+
     @app.exception_handler(ServiceError)
-    async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        if not request.url.path.startswith("/api"):
+            return web.pages.error_page(request, exc)
         body: dict[str, Any] = {"detail": exc.message}
         headers = {}
         if isinstance(exc, InvalidError) and exc.field:

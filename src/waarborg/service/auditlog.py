@@ -131,6 +131,21 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+def read_entries(
+    session: Session, by: Actor, after: int = 0, limit: int = 100
+) -> tuple[list[AuditEntry], AuditHead]:
+    """Entries after number ``after``, oldest first, and the chain head; the read is logged."""
+    rows = session.execute(
+        select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(limit)
+    ).scalars()
+    entries = list(rows)
+    append(session, by, "auditlog.read", detail={"after": after, "n": len(entries)})
+    head = session.get(AuditHead, HEAD_ID)
+    if head is None:
+        raise RuntimeError("the audit log has no chain head: run `waarborg db upgrade`")
+    return entries, head
+
+
 @dataclass(frozen=True)
 class Verification:
     """The outcome of :func:`verify`.

@@ -147,6 +147,20 @@ def token_user_id(token: str, secret: str, now: float | None = None) -> int:
     return user_id
 
 
+def csrf_token(session_token: str, secret: str) -> str:
+    """The CSRF token of a web session: an HMAC of its session token.
+
+    Every form of the web pages carries it; a POST without the right one is refused.
+    A page of another site can neither read it nor compute it.
+    """
+    return _sign(f"csrf:{session_token}", secret)
+
+
+def csrf_ok(given: str, session_token: str, secret: str) -> bool:
+    """Whether ``given`` is the CSRF token of ``session_token`` (constant time)."""
+    return hmac.compare_digest(given, csrf_token(session_token, secret))
+
+
 # --------------------------------------------------------------------------- login limits
 
 

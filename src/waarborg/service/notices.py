@@ -18,11 +18,15 @@ from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
 
 from waarborg.instruments.explain import explain
-from waarborg.service.casework import instrument
-from waarborg.service.store.models import Case, Decision, Process
+from waarborg.service import auditlog
+from waarborg.service.auth import actor
+from waarborg.service.casework import decided_case, instrument
+from waarborg.service.store.models import Case, Decision, Process, User
 
 Lang = Literal["nl", "en"]
 TOP_FACTORS = 3
@@ -161,6 +165,27 @@ def _date(value: datetime, lang: Lang) -> str:
     return f"{value.day} {_MONTHS[lang][value.month - 1]} {value.year}"
 
 
+def read_notice(
+    session: Session, user: User, case_id: int, lang: Lang, format: str = "html"
+) -> tuple[Case, Notice]:
+    """The notice of a decided case that ``user`` may read, with the read logged.
+
+    Purpose binding as for the case (404 outside its process); 409 while undecided.
+    """
+    case = decided_case(session, user, case_id, "notice.read")
+    notice = build_notice(case, lang)
+    detail = {"lang": lang, "format": format}
+    auditlog.append(
+        session,
+        actor(user),
+        "notice.read",
+        process_id=case.process_id,
+        case_id=case.id,
+        detail=detail,
+    )
+    return case, notice
+
+
 def build_notice(case: Case, lang: Lang) -> Notice:
     """The notice for a decided case, in ``lang`` (``nl`` or ``en``)."""
     if case.decision is None:
@@ -262,6 +287,15 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoesc
 def to_html(notice: Notice) -> str:
     """The notice as a self-contained HTML page (inline style, prints on A4)."""
     return _env.get_template("notice.html.j2").render(notice=notice)
+
+
+def as_response(case: Case, notice: Notice, format: str) -> Response:
+    """The notice as an HTTP response: a page, or an inline PDF named after the case."""
+    if format == "pdf":
+        name = f"notice-case-{case.id}-{notice.lang}.pdf"
+        headers = {"Content-Disposition": f'inline; filename="{name}"'}
+        return Response(to_pdf(notice), media_type="application/pdf", headers=headers)
+    return HTMLResponse(to_html(notice))
 
 
 def to_pdf(notice: Notice) -> bytes:

@@ -14,12 +14,14 @@ kept of deleted cases, so the cube covers the whole period.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -232,6 +234,13 @@ def decision_cube(session: Session, user: User, process_id: int | None = None) -
     )
     auditlog.append(session, actor(user), "oversight.cube", detail={"processes": processes})
     return cube
+
+
+def cube_parquet(cube: Cube) -> bytes:
+    """A cube as the bytes of a Parquet file (what ``waarborg audit`` reads)."""
+    buffer = io.BytesIO()
+    pq.write_table(cube.to_arrow(), buffer)
+    return buffer.getvalue()
 
 
 def _suggested(value: bool | None) -> str:

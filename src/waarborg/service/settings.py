@@ -66,6 +66,10 @@ class Settings:
         Worker threads per server process for the endpoints. The work is mostly Python
         (CPU, one interpreter lock per process), so a few per core suffice; more only
         lengthen the latency tail under load (measured in ``bench/bench_service.py``).
+    cookie_secure
+        Send the web session cookie only over HTTPS (``Secure``). Turn off only for a
+        server on plain-HTTP localhost (``WAARBORG_COOKIE_SECURE=0``, as ``waarborg demo
+        --serve`` does).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -77,6 +81,7 @@ class Settings:
     login_failures: int = 5
     login_window_s: int = 300
     threads: int = 8
+    cookie_secure: bool = True
 
     @classmethod
     def from_env(cls, database_url_: str | None = None, **overrides: Any) -> Settings:
@@ -90,6 +95,7 @@ class Settings:
             rubber_stamp_seconds=_env_float("WAARBORG_RUBBER_STAMP_SECONDS", 30.0),
             login_failures=_env_int("WAARBORG_LOGIN_FAILURES", 5),
             threads=_env_int("WAARBORG_THREADS", 8),
+            cookie_secure=_env_int("WAARBORG_COOKIE_SECURE", 1) != 0,
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

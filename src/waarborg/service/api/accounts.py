@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from waarborg.service import auditlog
-from waarborg.service.api.deps import Token, as_user, state, transaction
-from waarborg.service.auth import actor, add_user, authenticate, issue_token
+from waarborg.service.api.deps import Token, as_user, log_in, state
+from waarborg.service.auth import actor, add_user
 from waarborg.service.casework import require_role
-from waarborg.service.errors import TooManyAttemptsError, UnauthorisedError
-from waarborg.service.schemas import NAME_PATTERN, TokenOut, UserIn, UserOut
+from waarborg.service.schemas import TokenOut, UserIn, UserOut
 
 router = APIRouter(tags=["accounts"])
 
@@ -25,25 +22,8 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     After 5 failed attempts for one user name from one client within 5 minutes, further
     attempts get 429 with a ``Retry-After`` header until the window has passed.
     """
-    app = state(request)
-    name = form.username
-    if len(name) > 200 or not re.fullmatch(NAME_PATTERN, name):
-        raise UnauthorisedError("wrong user name or password")
-    key = f"{name}|{request.client.host if request.client else '?'}"
-    wait = app.limiter.retry_after(key)
-    if wait is not None:
-        raise TooManyAttemptsError(f"too many failed logins: try again in {wait} s", wait)
-    with transaction(request) as session:
-        try:
-            user = authenticate(session, name, form.password)
-        except UnauthorisedError as exc:
-            app.limiter.failed(key)
-            exc.audit = {"action": "login.failed", "detail": {"user": name}}
-            raise
-        app.limiter.succeeded(key)
-        auditlog.append(session, actor(user), "token.issue")
-        minutes = app.settings.token_minutes
-        token = issue_token(user, app.secret, minutes)
+    token = log_in(request, form.username, form.password)
+    minutes = state(request).settings.token_minutes
     return TokenOut(access_token=token, expires_in=minutes * 60)
 
 

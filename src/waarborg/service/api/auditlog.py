@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 
 from waarborg.service import auditlog
 from waarborg.service.api.deps import MAX_ID, Token, as_user
 from waarborg.service.auth import actor
 from waarborg.service.casework import require_role
 from waarborg.service.schemas import AuditEntryOut, AuditLogOut, VerificationOut
-from waarborg.service.store.models import AuditEntry, AuditHead
 
 router = APIRouter(tags=["audit log"])
 
@@ -27,14 +25,8 @@ def read_log(
     """Entries of the log after ``after``, oldest first (auditors only; reading is logged)."""
     with as_user(request, token) as (session, user):
         require_role(user, ["auditor"], "reading the audit log")
-        rows = session.execute(
-            select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(limit)
-        ).scalars()
+        rows, head = auditlog.read_entries(session, actor(user), after, limit)
         entries = [AuditEntryOut.model_validate(e) for e in rows]
-        detail = {"after": after, "n": len(entries)}
-        auditlog.append(session, actor(user), "auditlog.read", detail=detail)
-        head = session.get(AuditHead, auditlog.HEAD_ID)
-        assert head is not None
         return AuditLogOut(entries=entries, head_seq=head.seq, head_hash=head.hash)
 
 

@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from waarborg.service import auditlog, casework, notices
+from waarborg.service import casework, notices
 from waarborg.service.api.deps import CaseId, Token, as_user
-from waarborg.service.auth import actor
 from waarborg.service.schemas import CaseOut, DecisionIn, DecisionOut, QueueItem, QueueOut
 
 router = APIRouter(tags=["cases"])
@@ -73,19 +72,5 @@ def get_notice(
     print-ready A4 PDF. 409 while the case has no decision.
     """
     with as_user(request, token) as (session, user):
-        case = casework.decided_case(session, user, case_id, "notice.read")
-        notice = notices.build_notice(case, lang)
-        detail = {"lang": lang, "format": format}
-        auditlog.append(
-            session,
-            actor(user),
-            "notice.read",
-            process_id=case.process_id,
-            case_id=case.id,
-            detail=detail,
-        )
-    if format == "pdf":
-        name = f"notice-case-{case.id}-{lang}.pdf"
-        headers = {"Content-Disposition": f'inline; filename="{name}"'}
-        return Response(notices.to_pdf(notice), media_type="application/pdf", headers=headers)
-    return HTMLResponse(notices.to_html(notice))
+        case, notice = notices.read_notice(session, user, case_id, lang, format)
+    return notices.as_response(case, notice, format)

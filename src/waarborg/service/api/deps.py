@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from waarborg.service import auditlog
 from waarborg.service.auditlog import Actor
-from waarborg.service.auth import LoginLimiter, actor, token_user_id
-from waarborg.service.errors import ServiceError, UnauthorisedError
+from waarborg.service.auth import LoginLimiter, actor, authenticate, issue_token, token_user_id
+from waarborg.service.errors import ServiceError, TooManyAttemptsError, UnauthorisedError
+from waarborg.service.schemas import NAME_PATTERN
 from waarborg.service.settings import Settings
 from waarborg.service.store import Database
 from waarborg.service.store.models import User
@@ -85,3 +87,29 @@ def as_user(request: Request, token: str | None) -> Iterator[tuple[Session, User
             raise UnauthorisedError("invalid token")
         request.state.actor = actor(user)
         yield session, user
+
+
+def log_in(request: Request, name: str, password: str) -> str:
+    """Check a user name and password; a signed token for the user, the login logged.
+
+    The one login for the API (bearer token) and the web pages (the same token in a
+    session cookie). After ``login_failures`` failed attempts for one user name from one
+    client within the window, further attempts get 429 until the window has passed.
+    """
+    app = state(request)
+    if len(name) > 200 or not re.fullmatch(NAME_PATTERN, name):
+        raise UnauthorisedError("wrong user name or password")
+    key = f"{name}|{request.client.host if request.client else '?'}"
+    wait = app.limiter.retry_after(key)
+    if wait is not None:
+        raise TooManyAttemptsError(f"too many failed logins: try again in {wait} s", wait)
+    with transaction(request) as session:
+        try:
+            user = authenticate(session, name, password)
+        except UnauthorisedError as exc:
+            app.limiter.failed(key)
+            exc.audit = {"action": "login.failed", "detail": {"user": name}}
+            raise
+        app.limiter.succeeded(key)
+        auditlog.append(session, actor(user), "token.issue")
+        return issue_token(user, app.secret, app.settings.token_minutes)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
-import pyarrow.parquet as pq
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -55,7 +53,7 @@ def get_cube(request: Request, token: Token, process_id: ProcessQuery = None) ->
     """
     with as_user(request, token) as (session, user):
         cube = oversight.decision_cube(session, user, process_id)
-    buffer = io.BytesIO()
-    pq.write_table(cube.to_arrow(), buffer)
     headers = {"Content-Disposition": 'attachment; filename="decisions-cube.parquet"'}
-    return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+    return Response(
+        oversight.cube_parquet(cube), media_type="application/vnd.apache.parquet", headers=headers
+    )

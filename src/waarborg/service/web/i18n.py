@@ -1,0 +1,188 @@
+"""The pages' words in Dutch (the default) and English."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["nl", "en"]
+LANGS: tuple[Lang, ...] = ("nl", "en")
+
+TEXT: dict[str, dict[Lang, str]] = {
+    "skip": {"nl": "Naar de inhoud", "en": "Skip to content"},
+    "nav": {"nl": "Hoofdmenu", "en": "Main menu"},
+    "queue": {"nl": "Werkvoorraad", "en": "Queue"},
+    "oversight": {"nl": "Toezicht", "en": "Oversight"},
+    "processes": {"nl": "Processen", "en": "Processes"},
+    "auditlog": {"nl": "Logboek", "en": "Audit log"},
+    "logout": {"nl": "Uitloggen", "en": "Log out"},
+    "login": {"nl": "Inloggen", "en": "Log in"},
+    "username": {"nl": "Gebruikersnaam", "en": "User name"},
+    "password": {"nl": "Wachtwoord", "en": "Password"},
+    "logged_in_as": {"nl": "Ingelogd als", "en": "Logged in as"},
+    "language": {"nl": "Taal", "en": "Language"},
+    "login_intro": {
+        "nl": "Log in om zaken te beoordelen. Elke keer dat u persoonsgegevens inziet, "
+        "wordt dat vastgelegd.",
+        "en": "Log in to assess cases. Every time you view personal data, that is recorded.",
+    },
+    "queue_intro": {
+        "nl": "Zaken van uw team zonder besluit, oudste eerst. De score ziet u pas als u "
+        "de zaak opent; dat moment wordt vastgelegd.",
+        "en": "Your team's cases without a decision, oldest first. You see the score only "
+        "when you open the case; that moment is recorded.",
+    },
+    "queue_empty": {"nl": "Er zijn geen zaken zonder besluit.", "en": "No undecided cases."},
+    "case": {"nl": "Zaak", "en": "Case"},
+    "process": {"nl": "Proces", "en": "Process"},
+    "subject": {"nl": "Betrokkene (pseudoniem)", "en": "Person (pseudonym)"},
+    "created": {"nl": "Aangemaakt", "en": "Created"},
+    "open": {"nl": "Openen", "en": "Open"},
+    "total": {"nl": "Totaal", "en": "Total"},
+    "score_h": {"nl": "Wat het instrument zegt", "en": "What the instrument says"},
+    "score_note": {
+        "nl": "Dit is een schatting van een risico-instrument, geen besluit. U beslist zelf.",
+        "en": "This is a risk instrument's estimate, not a decision. You decide.",
+    },
+    "band": {"nl": "Categorie", "en": "Band"},
+    "band_of": {
+        "nl": "op een schaal van {low} tot {high}",
+        "en": "on a scale from {low} to {high}",
+    },
+    "band_range": {
+        "nl": "Onzeker: tussen {low} en {high}, omdat een gegeven onbekend is.",
+        "en": "Uncertain: between {low} and {high}, because an input is unknown.",
+    },
+    "suggests": {
+        "nl": "Deze categorie geeft aanleiding tot selectie.",
+        "en": "This band suggests selection.",
+    },
+    "suggests_not": {
+        "nl": "Deze categorie geeft geen aanleiding tot selectie.",
+        "en": "This band does not suggest selection.",
+    },
+    "probabilities": {"nl": "Geschatte kansen", "en": "Estimated probabilities"},
+    "outcome_col": {"nl": "Uitkomst", "en": "Outcome"},
+    "probability": {"nl": "Kans", "en": "Probability"},
+    "uncertainty": {
+        "nl": "Een kans geldt voor een groep vergelijkbare mensen, niet voor deze persoon "
+        "zeker. Hoe goed het instrument onderscheidt en hoe goed de kansen kloppen, staat "
+        "in de validatie van het instrument ({instrument} {version}).",
+        "en": "A probability holds for a group of similar people, not for this person with "
+        "certainty. How well the instrument ranks and how well its probabilities fit is in "
+        "the instrument's validation ({instrument} {version}).",
+    },
+    "factors_h": {"nl": "Waarom deze score", "en": "Why this score"},
+    "factor": {"nl": "Factor", "en": "Factor"},
+    "value": {"nl": "Waarde", "en": "Value"},
+    "effect": {"nl": "Effect", "en": "Effect"},
+    "unknown": {"nl": "onbekend", "en": "unknown"},
+    "decision_h": {"nl": "Besluit", "en": "Decision"},
+    "decision_intro": {
+        "nl": "U beslist, niet de score. Geef uw besluit en waarom. Wijkt uw besluit af van "
+        "wat de categorie aangeeft, leg dan uit waarom.",
+        "en": "You decide, not the score. Give your decision and why. If it departs from "
+        "what the band suggests, explain why.",
+    },
+    "outcome": {"nl": "Uitkomst", "en": "Outcome"},
+    "selected": {"nl": "Selecteren", "en": "Select"},
+    "not_selected": {"nl": "Niet selecteren", "en": "Do not select"},
+    "rationale": {"nl": "Motivering", "en": "Rationale"},
+    "rationale_hint": {
+        "nl": "In uw eigen woorden, minstens 10 tekens.",
+        "en": "In your own words, at least 10 characters.",
+    },
+    "follows_h": {
+        "nl": "Volgt dit besluit de score?",
+        "en": "Does this decision follow the score?",
+    },
+    "follows_unknown": {
+        "nl": "De categorie is onzeker; zeg zelf of uw besluit de score volgt.",
+        "en": "The band is uncertain; say yourself whether your decision follows the score.",
+    },
+    "yes": {"nl": "Ja", "en": "Yes"},
+    "no": {"nl": "Nee", "en": "No"},
+    "decide": {"nl": "Besluit vastleggen", "en": "Record decision"},
+    "decided_by": {"nl": "Besloten door", "en": "Decided by"},
+    "decided_at": {"nl": "Op", "en": "At"},
+    "follows": {"nl": "Volgt de score", "en": "Follows the score"},
+    "departs": {"nl": "Wijkt af van de score", "en": "Departs from the score"},
+    "notice_h": {"nl": "Bericht aan de betrokkene", "en": "Notice to the person"},
+    "notice_nl": {"nl": "Bericht (Nederlands)", "en": "Notice (Dutch)"},
+    "notice_en": {"nl": "Bericht (Engels)", "en": "Notice (English)"},
+    "pdf": {"nl": "PDF om te printen", "en": "PDF to print"},
+    "inputs_h": {"nl": "Gegevens", "en": "Inputs"},
+    "error_h": {"nl": "Er ging iets mis", "en": "Something went wrong"},
+    "back": {"nl": "Terug naar de werkvoorraad", "en": "Back to the queue"},
+    "oversight_intro": {
+        "nl": "Beslissen mensen echt? Afwijkingen van de score, tijd tussen openen en "
+        "besluiten (heel snel is een signaal van afstempelen) en overeenstemming per week. "
+        "Elk percentage met aantal en 95%-betrouwbaarheidsinterval.",
+        "en": "Do people really decide? Departures from the score, time from opening to "
+        "deciding (very fast is a rubber-stamping signal) and agreement per week. Every "
+        "rate with its count and 95% confidence interval.",
+    },
+    "cases_n": {"nl": "Zaken", "en": "Cases"},
+    "decided": {"nl": "Besloten", "en": "Decided"},
+    "undecided": {"nl": "Open", "en": "Undecided"},
+    "overrides": {"nl": "Afwijkingen van de score", "en": "Departures from the score"},
+    "fast": {"nl": "Snelle besluiten (< {s} s)", "en": "Fast decisions (< {s} s)"},
+    "median_s": {"nl": "Mediane tijd tot besluit", "en": "Median time to decide"},
+    "deleted": {"nl": "Verwijderd na bewaartermijn", "en": "Deleted after retention"},
+    "by_caseworker": {"nl": "Per medewerker", "en": "By case worker"},
+    "by_team": {"nl": "Per team", "en": "By team"},
+    "by_band": {"nl": "Per categorie", "en": "By band"},
+    "decisions": {"nl": "Besluiten", "en": "Decisions"},
+    "trend_h": {
+        "nl": "Overeenstemming met de score per week",
+        "en": "Agreement with the score per week",
+    },
+    "week": {"nl": "Week", "en": "Week"},
+    "agreement": {"nl": "Overeenstemming", "en": "Agreement"},
+    "flagged_h": {"nl": "Snelle besluiten (recentste)", "en": "Fast decisions (most recent)"},
+    "seconds": {"nl": "Seconden", "en": "Seconds"},
+    "decider": {"nl": "Beslisser", "en": "Decider"},
+    "cube": {
+        "nl": "Selecties en besluiten als kubus (zonder persoonsgegevens), voor de periodieke "
+        "discriminatietoets met waarborg audit",
+        "en": "Selections and decisions as a cube (no personal data), for the periodic "
+        "discrimination re-test with waarborg audit",
+    },
+    "processes_intro": {
+        "nl": "Geregistreerde processen: doel, instrument (vastgepind op de inhoudshash), "
+        "teams en bewaartermijn.",
+        "en": "Registered processes: purpose, instrument (pinned by content hash), teams and "
+        "retention period.",
+    },
+    "name": {"nl": "Naam", "en": "Name"},
+    "instrument": {"nl": "Instrument", "en": "Instrument"},
+    "teams": {"nl": "Teams", "en": "Teams"},
+    "purpose": {"nl": "Doel", "en": "Purpose"},
+    "retention_days": {"nl": "Bewaartermijn (dagen)", "en": "Retention (days)"},
+    "register_ref": {"nl": "Algoritmeregister", "en": "Algorithm register"},
+    "new_process": {"nl": "Nieuw proces registreren", "en": "Register a new process"},
+    "team": {"nl": "Team", "en": "Team"},
+    "register": {"nl": "Registreren", "en": "Register"},
+    "auditlog_intro": {
+        "nl": "Elke inzage en wijziging van persoonsgegevens, in een keten van hashes: "
+        "een gewijzigde, ingevoegde of verwijderde regel valt op.",
+        "en": "Every read and write of personal data, in a chain of hashes: a changed, "
+        "inserted or deleted entry shows.",
+    },
+    "chain_ok": {
+        "nl": "De keten is intact: {n} regels, laatste hash {hash}.",
+        "en": "The chain is intact: {n} entries, last hash {hash}.",
+    },
+    "chain_bad": {"nl": "De keten is verbroken: {reason}", "en": "The chain is broken: {reason}"},
+    "seq": {"nl": "Nr.", "en": "No."},
+    "at": {"nl": "Tijd", "en": "Time"},
+    "actor": {"nl": "Wie", "en": "Who"},
+    "action": {"nl": "Handeling", "en": "Action"},
+    "detail": {"nl": "Details", "en": "Detail"},
+    "older": {"nl": "Volgende regels", "en": "Next entries"},
+    "ci": {"nl": "95%-BI", "en": "95% CI"},
+}
+
+
+def texts(lang: Lang) -> dict[str, str]:
+    """Every text in ``lang``."""
+    return {key: value[lang] for key, value in TEXT.items()}

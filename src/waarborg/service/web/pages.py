@@ -1,0 +1,385 @@
+"""The pages: log in, queue, case (score, explanation, decision), notice, oversight,
+processes and the audit log.
+
+Each page opens the request's transaction as the logged-in user (the session cookie
+holds the API's signed token) and calls the core functions; errors are the core's own
+(404 outside the process, 403 for the wrong role, 409, 422) and are shown as a page by
+:func:`error_page`. Every POST form is checked for its CSRF token first.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from waarborg.instruments.explain import explain
+from waarborg.service import auditlog, casework, notices, oversight
+from waarborg.service.api.deps import MAX_ID, as_user, log_in, state
+from waarborg.service.auth import actor, csrf_ok, csrf_token
+from waarborg.service.errors import (
+    ForbiddenError,
+    InvalidError,
+    ServiceError,
+    TooManyAttemptsError,
+    UnauthorisedError,
+)
+from waarborg.service.schemas import DecisionIn, ProcessIn
+from waarborg.service.store.models import User
+from waarborg.service.web.charts import agreement_svg
+from waarborg.service.web.i18n import LANGS, Lang, texts
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "waarborg_session"
+LOGIN_COOKIE = "waarborg_login_csrf"
+LANG_COOKIE = "waarborg_lang"
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+class LoginRequiredError(Exception):
+    """No valid web session: the page redirects to the login page."""
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def language(request: Request) -> Lang:
+    """The page language: ``?lang=`` if given, else the language cookie, else Dutch."""
+    for value in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if value in LANGS:
+            return value  # type: ignore[return-value]
+    return "nl"
+
+
+def render(
+    request: Request, template: str, status: int = 200, user: User | None = None, **context: Any
+) -> HTMLResponse:
+    """A page in the request's language, with the user and the form's CSRF token."""
+    lang = language(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    secret = state(request).secret
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": lang,
+            "t": texts(lang),
+            "user": user,
+            "csrf": csrf_token(token, secret) if token and user else None,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+@contextmanager
+def as_web_user(request: Request) -> Iterator[tuple[Session, User]]:
+    """The request's transaction and the user of the session cookie (else to login)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequiredError
+    try:
+        with as_user(request, token) as (session, user):
+            yield session, user
+    except UnauthorisedError:
+        raise LoginRequiredError from None
+
+
+def check_csrf(request: Request, given: str) -> None:
+    """Refuse a form whose CSRF token is not the session's (403)."""
+    token = request.cookies.get(SESSION_COOKIE) or ""
+    if not token or not csrf_ok(given, token, state(request).secret):
+        raise ForbiddenError("the form has expired or did not come from this site: reload it")
+
+
+def error_page(request: Request, exc: ServiceError | LoginRequiredError) -> Response:
+    """A core error as a page (a missing session goes to the login page)."""
+    if isinstance(exc, LoginRequiredError | UnauthorisedError):
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return render(request, "error.html.j2", exc.status, message=exc.message)
+
+
+# --------------------------------------------------------------------------- login
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """The page a role starts on."""
+    with as_web_user(request) as (_, user):
+        start = {"auditor": "/oversight", "admin": "/processes"}.get(user.role, "/queue")
+    return RedirectResponse(start, status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    """The login form; it carries a one-off CSRF token that a cookie repeats."""
+    nonce = secrets.token_urlsafe(24)
+    response = render(request, "login.html.j2", next=_local(next), login_csrf=nonce)
+    response.set_cookie(
+        LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Log in (the same login as the API: rate-limited, logged); the token in a cookie."""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(csrf, expected):
+        raise ForbiddenError("the login form has expired: reload the page and try again")
+    try:
+        token = log_in(request, username, password)
+    except (UnauthorisedError, TooManyAttemptsError) as exc:
+        nonce = secrets.token_urlsafe(24)
+        page = render(
+            request,
+            "login.html.j2",
+            exc.status,
+            next=_local(next),
+            login_csrf=nonce,
+            error=exc.message,
+            username=username,
+        )
+        page.set_cookie(
+            LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=_secure(request)
+        )
+        return page
+    response = RedirectResponse(_local(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=state(request).settings.token_minutes * 60,
+    )
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Response:
+    """End the web session (the cookie is removed)."""
+    check_csrf(request, csrf)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only same-site paths as a redirect target (no open redirects)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _secure(request: Request) -> bool:
+    return state(request).settings.cookie_secure
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
+) -> Response:
+    """Undecided cases of the user's team (without scores)."""
+    with as_web_user(request) as (session, user):
+        cases, total = casework.queue(session, user, 50, offset)
+        return render(request, "queue.html.j2", user=user, cases=cases, total=total, offset=offset)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: int) -> Response:
+    """A case: its score, why, its uncertainty, and the decision (form or record)."""
+    with as_web_user(request) as (session, user):
+        return _case_page(request, session, user, case_id)
+
+
+def _case_page(
+    request: Request, session: Session, user: User, case_id: int, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    _check_id(case_id)
+    case, view = casework.open_case(session, user, case_id)
+    inst = casework.instrument(case.process)
+    lang = language(request)
+    return render(
+        request,
+        "case.html.j2",
+        status,
+        user=user,
+        case=case,
+        view=view,
+        spec=inst.spec,
+        labels=inst.spec.bands[case.score["outcome"]].labels,
+        explanation=explain(inst, case.inputs, lang=lang),
+        **extra,
+    )
+
+
+@router.post("/cases/{case_id}/decision")
+def decide(
+    request: Request,
+    case_id: int,
+    csrf: Annotated[str, Form(max_length=100)],
+    outcome: Annotated[str, Form(max_length=50)] = "",
+    rationale: Annotated[str, Form(max_length=20_000)] = "",
+    follows: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Record the user's decision; a refused one shows the case again with the reason."""
+    check_csrf(request, csrf)
+    _check_id(case_id)
+    try:
+        with as_web_user(request) as (session, user):
+            case = casework.readable_case(session, user, case_id, "decision.create")
+            data = DecisionIn(
+                outcome=outcome,  # type: ignore[arg-type]
+                rationale=rationale,
+                follows_score=_follows(case.suggests_selection, outcome, follows),
+            )
+            casework.decide(session, user, case_id, data)
+    except (ValidationError, InvalidError) as exc:  # rolled back; show the case again
+        with as_web_user(request) as (session, user):
+            return _case_page(
+                request,
+                session,
+                user,
+                case_id,
+                422,
+                error=_message(exc),
+                outcome=outcome,
+                rationale=rationale,
+            )
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+def _follows(suggests: bool | None, outcome: str, stated: str) -> bool:
+    """Whether the outcome follows the band: derived when the band suggests one."""
+    if suggests is not None:
+        return (outcome == "selected") == suggests
+    if stated not in ("yes", "no"):
+        raise InvalidError("say whether the decision follows the score", field="follows_score")
+    return stated == "yes"
+
+
+def _message(exc: ValidationError | InvalidError) -> str:
+    if isinstance(exc, InvalidError):
+        return exc.message
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+def _check_id(value: int) -> None:
+    if not 1 <= value <= MAX_ID:
+        raise InvalidError(f"no such id: {value}")
+
+
+@router.get("/cases/{case_id}/notice")
+def notice_page(
+    request: Request, case_id: int, lang: Lang = "nl", format: str = "html"
+) -> Response:
+    """The notice to the person concerned, as a page or a print-ready PDF."""
+    if format not in ("html", "pdf"):
+        raise InvalidError("format is html or pdf", field="format")
+    with as_web_user(request) as (session, user):
+        _check_id(case_id)
+        case, notice = notices.read_notice(session, user, case_id, lang, format)
+    return notices.as_response(case, notice, format)
+
+
+# --------------------------------------------------------------------------- oversight
+
+
+@router.get("/oversight")
+def oversight_page(request: Request) -> Response:
+    """Do people really decide? Override rates, time to decide, agreement per week."""
+    threshold = state(request).settings.rubber_stamp_seconds
+    with as_web_user(request) as (session, user):
+        summary = oversight.summary(session, user, threshold)
+        lang = language(request)
+        chart = agreement_svg(summary.trend, texts(lang)["trend_h"])
+        return render(request, "oversight.html.j2", user=user, o=summary, chart=chart)
+
+
+@router.get("/oversight/cube.parquet")
+def oversight_cube(request: Request) -> Response:
+    """Selections and decisions as a count cube without personal data (Parquet)."""
+    with as_web_user(request) as (session, user):
+        data = oversight.cube_parquet(oversight.decision_cube(session, user))
+    headers = {"Content-Disposition": 'attachment; filename="decisions-cube.parquet"'}
+    return Response(data, media_type="application/vnd.apache.parquet", headers=headers)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@router.get("/processes")
+def processes_page(request: Request) -> Response:
+    """Every registered process; the admin registers new ones here."""
+    with as_web_user(request) as (session, user):
+        return _processes_page(request, session, user)
+
+
+def _processes_page(
+    request: Request, session: Session, user: User, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    processes = casework.list_processes(session)
+    return render(request, "processes.html.j2", status, user=user, processes=processes, **extra)
+
+
+@router.post("/processes")
+def create_process(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=100)],
+    name: Annotated[str, Form(max_length=500)] = "",
+    instrument: Annotated[str, Form(max_length=500)] = "",
+    team: Annotated[str, Form(max_length=500)] = "",
+    purpose: Annotated[str, Form(max_length=20_000)] = "",
+    retention_days: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Register a process (admin only), through the same rule as the API."""
+    check_csrf(request, csrf)
+    form = {"name": name, "instrument": instrument, "team": team, "purpose": purpose}
+    try:
+        with as_web_user(request) as (session, user):
+            data = ProcessIn(**form, retention_days=retention_days)  # type: ignore[arg-type]
+            casework.create_process(session, user, data)
+    except (ValidationError, InvalidError) as exc:  # rolled back; show the form again
+        form["retention_days"] = retention_days
+        with as_web_user(request) as (session, user):
+            return _processes_page(request, session, user, 422, error=_message(exc), form=form)
+    return RedirectResponse("/processes", status_code=303)
+
+
+# --------------------------------------------------------------------------- audit log
+
+
+@router.get("/auditlog")
+def auditlog_page(request: Request, after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> Response:
+    """The audit log (auditors): its entries and whether the chain is intact."""
+    with as_web_user(request) as (session, user):
+        casework.require_role(user, ["auditor"], "reading the audit log")
+        check = auditlog.verify(session)
+        entries, _ = auditlog.read_entries(session, actor(user), after, 100)
+        return render(
+            request, "auditlog.html.j2", user=user, entries=entries, check=check, after=after
+        )

@@ -1,0 +1,188 @@
+"""The web UI in a real browser: Debian's chromium, driven by Playwright.
+
+A real server (uvicorn, in a thread) runs on a seeded demo organisation in SQLite. A case
+worker logs in, opens the queue and a case, decides with the keyboard only and reads the
+notice in Dutch and English; every page is checked with axe-core for WCAG 2.1 A and AA.
+Without /usr/bin/chromium these tests are skipped with a message, except on CI
+(``CI=true``), where that is a failure: ``.ci/run`` installs chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from waarborg.service.app import create_app
+from waarborg.service.seed import DEMO_PASSWORD, seed_demo
+from waarborg.service.settings import Settings
+from waarborg.service.store import Database
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless (skipped without it, failed on CI)."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} not found (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}: CI must run the browser tests")
+        pytest.skip(f"{message}: browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real server on a free loopback port, with the demo organisation; its base URL."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'service.sqlite'}"
+    seed_demo(Database(url), cases_per_process=6)
+    app = create_app(
+        settings=Settings(database_url=url, retention_interval_s=0, cookie_secure=False)
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    uvicorn_server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uvicorn_server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uvicorn_server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page: Any, server: str, user: str) -> None:
+    page.goto(f"{server}/login")
+    page.get_by_label("Gebruikersnaam").fill(user)
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state()
+
+
+def wcag_violations(page: Any) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page, as readable lines."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+        ".violations.map(v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target).join(' ')}`)",
+        WCAG,
+    )
+    return list(found)
+
+
+def tab_to(page: Any, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def test_case_worker_decides_with_the_keyboard_and_reads_the_notice(page: Any, server: str) -> None:
+    log_in(page, server, "kees")
+    assert page.url.endswith("/queue")
+    assert page.get_by_role("heading", level=1).inner_text() == "Werkvoorraad"
+    first = page.locator("table a").first
+    case_name = first.inner_text()
+    first.click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith(case_name)
+    band = page.locator(".band").inner_text()
+    assert re.search(r"Categorie: \d", band), band
+
+    tab_to(page, "input[name=outcome]")
+    page.keyboard.press("Space")  # the focused radio button is chosen
+    assert page.evaluate("document.activeElement.checked")
+    tab_to(page, "#rationale")
+    page.keyboard.type("Het dossier bevestigt de situatie; huisbezoek is passend.")
+    tab_to(page, "button[type=submit]:not(.session button)")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    decision = page.locator("#decision")
+    assert "kees" in decision.inner_text()
+    assert "Het dossier bevestigt de situatie" in decision.inner_text()
+
+    page.get_by_role("link", name="Bericht (Nederlands)").click()
+    assert "risico" in page.locator("body").inner_text().lower()
+    page.go_back()
+    page.get_by_role("link", name="Bericht (Engels)").click()
+    assert "risk" in page.locator("body").inner_text().lower()
+
+
+def test_skip_link_is_the_first_tab_stop_and_moves_to_the_content(page: Any, server: str) -> None:
+    log_in(page, server, "kees")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+
+
+@pytest.mark.parametrize(
+    ("user", "paths"),
+    [
+        (None, ["/login", "/login?lang=en"]),
+        ("kees", ["/queue", "/cases/1", "/processes"]),
+        ("sanne", ["/oversight"]),
+        ("aart", ["/auditlog", "/oversight"]),
+        ("admin", ["/processes"]),
+    ],
+)
+def test_pages_have_no_wcag_violations(
+    page: Any, server: str, user: str | None, paths: list[str]
+) -> None:
+    if user is not None:
+        log_in(page, server, user)
+    for path in paths:
+        page.goto(f"{server}{path}")
+        assert page.locator("main h1").count() == 1, path
+        assert wcag_violations(page) == [], path
+
+
+def test_the_accessibility_check_finds_a_planted_violation(page: Any, server: str) -> None:
+    page.goto(f"{server}/login")
+    page.evaluate("document.querySelector('label[for=password]').remove()")
+    found = wcag_violations(page)
+    assert any(v.startswith("label:") for v in found), found
+
+
+def test_decided_case_and_notice_have_no_wcag_violations(page: Any, server: str) -> None:
+    log_in(page, server, "fatima")
+    page.goto(f"{server}/cases/2")
+    page.get_by_label("Niet selecteren").check()
+    page.get_by_label("Motivering").fill("Geen aanleiding gevonden in het dossier.")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    page.wait_for_load_state()
+    assert wcag_violations(page) == []
+    for lang in ("nl", "en"):
+        page.goto(f"{server}/cases/2/notice?lang={lang}")
+        assert wcag_violations(page) == [], lang
