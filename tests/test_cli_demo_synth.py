@@ -42,6 +42,9 @@ def test_demo_writes_scores_and_summary_for_every_instrument(tmp_path: Path) -> 
     rules = summary["preselect-style"]["data_rules"]
     assert rules["events_read"] == rules["events_used"] + sum(rules["removed"].values())
     assert all(n > 0 for n in rules["removed"].values())
+    # the demo organisation for the service is seeded, and its logins are printed
+    assert (folder / "service.sqlite").stat().st_size > 0
+    assert "caseworker" in result.stdout and "waarborg demo --serve" in result.stdout
 
 
 def test_synth_writes_cases_and_events_that_score(tmp_path: Path) -> None:

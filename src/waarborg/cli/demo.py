@@ -21,8 +21,16 @@ def demo_command(
     n: Annotated[int, typer.Option("-n", min=100, help="Cases per instrument.")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic cohorts.")] = 2026,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then start the web UI on the demo organisation.")
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the web UI.")] = 8000,
 ) -> None:
-    """Run waarborg end to end on synthetic cohorts and write everything to one folder."""
+    """Run waarborg end to end on synthetic cohorts and write everything to one folder.
+
+    It also seeds a demo organisation (users of every role, two processes with scored
+    cases) into ``service.sqlite`` in that folder; ``--serve`` then starts the web UI.
+    """
     run = DemoRun(folder, n=n, seed=seed)
     steps = list(run.steps())
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
@@ -33,4 +41,35 @@ def demo_command(
             for line in step.run():
                 out.print(line, highlight=False)
             progress.advance(task)
+    url = _seed_service(folder)
     out.print(f"[bold green]done.[/] All outputs are in {folder.resolve()}", highlight=False)
+    if serve:
+        _serve(url, port)
+
+
+def _seed_service(folder: Path) -> str:
+    """Seed the demo organisation into the folder's SQLite file; say how to log in."""
+    from waarborg.service.seed import DEMO_PASSWORD, seed_demo
+    from waarborg.service.store import Database
+
+    url = f"sqlite:///{(folder / 'service.sqlite').resolve()}"
+    db = Database(url)
+    org = seed_demo(db)
+    db.dispose()
+    users = ", ".join(f"{name} ({role})" for name, role in org.users)
+    out.print(f"service: demo organisation in {folder / 'service.sqlite'}", highlight=False)
+    out.print(f"  users: {users}; password: {DEMO_PASSWORD}", highlight=False)
+    out.print(f"  web UI: waarborg demo --serve, or waarborg serve --database-url {url}")
+    return url
+
+
+def _serve(url: str, port: int) -> None:
+    """The web UI on plain-HTTP localhost (so the session cookie may go without HTTPS)."""
+    import uvicorn
+
+    from waarborg.service.app import create_app
+    from waarborg.service.settings import Settings
+
+    app = create_app(settings=Settings.from_env(url, cookie_secure=False))
+    out.print(f"[bold]web UI:[/] http://127.0.0.1:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
