@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
+
 
 class WaarborgError(Exception):
     """Base of all of waarborg's own errors; the CLI turns these into exit code 2."""
@@ -45,3 +49,25 @@ class DataError(WaarborgError):
         if column is not None:
             where.append(f"column {column}")
         super().__init__(f"{', '.join(where)}: {message}")
+
+
+def describe_validation(origin: str, exc: ValidationError) -> str:
+    """A pydantic error as lines ``<origin>: <path>: <message> (got <value>)``.
+
+    The one way waarborg words a bad YAML or JSON document (a spec, an owner file), so
+    each fault names the file and where in it.
+    """
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"] if not _is_union_tag(part))
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] != "value_error" and isinstance(err.get("input"), str | int | float):
+            message += f" (got {err['input']!r})"
+        lines.append(f"{origin}: {loc or '(top level)'}: {message}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _is_union_tag(part: Any) -> bool:
+    """Pydantic puts union member names (``LinearFormula``, ``function-after[...]``) in paths."""
+    text = str(part)
+    return text[:1].isupper() or "[" in text or text in {"str", "float", "bool", "int"}

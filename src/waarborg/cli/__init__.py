@@ -6,7 +6,14 @@ spec, bad data) into one red line on stderr that names the file, row and column,
 exit code 2; nothing is half-written.
 """
 
-from waarborg.cli import audit, demo, service, synth, verify  # noqa: F401  (registers the commands)
+from waarborg.cli import (  # noqa: F401  (registers the commands)
+    audit,
+    demo,
+    register,
+    service,
+    synth,
+    verify,
+)
 from waarborg.cli.app import app
 
 __all__ = ["app"]

@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from waarborg.errors import SpecError
+from waarborg.errors import SpecError, describe_validation
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
@@ -439,6 +440,21 @@ class CaseField(_Strict):
 # --------------------------------------------------------------------------- instrument
 
 
+class Revalidation(_Strict):
+    """When an instrument must be validated again (see ``docs/register.md``).
+
+    ``every_years`` after ``last_validated`` a new validation is due. Between the
+    earliest and the latest audit, the AUC may fall by at most ``max_auc_decline``; in
+    the latest audit, calibration-in-the-large may be off by at most
+    ``max_calibration_drift`` as ``|ln(observed / expected)|`` (0.2 is about 20%).
+    """
+
+    last_validated: date | None = None
+    every_years: float = Field(5.0, gt=0, le=50)
+    max_auc_decline: float = Field(0.05, gt=0, lt=0.5)
+    max_calibration_drift: float = Field(0.2, gt=0, le=5)
+
+
 class InstrumentSpec(_Strict):
     """A complete, versioned instrument specification."""
 
@@ -457,6 +473,7 @@ class InstrumentSpec(_Strict):
     bands: dict[str, Band]
     monotone: dict[str, Literal["increasing", "decreasing"]] = Field(default_factory=dict)
     data_rules: EventRules | None = None
+    revalidation: Revalidation | None = None
 
     @model_validator(mode="after")
     def _references(self) -> InstrumentSpec:
@@ -632,24 +649,7 @@ def parse_spec(raw: Any, origin: str = "<spec>") -> InstrumentSpec:
     try:
         return InstrumentSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError(_describe(origin, exc)) from None
-
-
-def _describe(origin: str, exc: ValidationError) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"] if not _is_union_tag(part))
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] != "value_error" and isinstance(err.get("input"), str | int | float):
-            message += f" (got {err['input']!r})"
-        lines.append(f"{origin}: {loc or '(top level)'}: {message}")
-    return "\n".join(dict.fromkeys(lines))
-
-
-def _is_union_tag(part: Any) -> bool:
-    """Pydantic puts union member names (``LinearFormula``, ``function-after[...]``) in paths."""
-    text = str(part)
-    return text[:1].isupper() or "[" in text or text in {"str", "float", "bool", "int"}
+        raise SpecError(describe_validation(origin, exc)) from None
 
 
 def spec_to_yaml(spec: InstrumentSpec) -> str:
@@ -659,9 +659,24 @@ def spec_to_yaml(spec: InstrumentSpec) -> str:
 
 
 def spec_hash(spec: InstrumentSpec) -> str:
-    """SHA-256 of the spec's canonical JSON: the same content always gives the same hash."""
-    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """SHA-256 of the spec's canonical JSON: the same content always gives the same hash.
+
+    Keys whose value is null, an empty list or an empty mapping are left out of the
+    canonical form (they mean the same as a key left out), so a newer waarborg that adds
+    an optional field to the format keeps every existing hash.
+    """
+    canonical = json.dumps(_pruned(spec.model_dump(mode="json", by_alias=True)), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _pruned(value: Any) -> Any:
+    """``value`` without null, empty-list and empty-mapping entries, at every depth."""
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v is not None and v != [] and v != {}}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
 
 
 def spec_json_schema() -> dict[str, Any]:

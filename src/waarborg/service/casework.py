@@ -104,6 +104,19 @@ def get_process(session: Session, process_id: int) -> Process:
     return process
 
 
+def find_process(session: Session, name_or_id: str) -> Process:
+    """A process by its name, or by its id written as digits."""
+    process = session.execute(
+        select(Process).where(Process.name == name_or_id)
+    ).scalar_one_or_none()
+    if process is None and name_or_id.isdigit():
+        process = session.get(Process, int(name_or_id))
+    if process is None:
+        names = ", ".join(p.name for p in list_processes(session)) or "none"
+        raise NotFoundError(f"no process named {name_or_id!r} (registered: {names})")
+    return process
+
+
 def list_processes(session: Session) -> Sequence[Process]:
     """Every registered process."""
     return session.execute(select(Process).order_by(Process.id)).scalars().all()

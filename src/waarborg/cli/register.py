@@ -1,0 +1,121 @@
+"""``waarborg register export``, ``waarborg modelcard`` and ``waarborg revalidation``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from waarborg.cli.app import app, err, out, reports_errors
+from waarborg.cli.service import DatabaseOpt
+from waarborg.errors import WaarborgError
+from waarborg.instruments.engine import load_instrument
+from waarborg.instruments.spec import InstrumentSpec, catalog_ids
+from waarborg.register.export import ProcessFacts, register_entry
+from waarborg.register.owner import DEMO_OWNER, load_owner
+from waarborg.register.revalidation import revalidation_status
+from waarborg.tables import atomic_path
+
+register_app = typer.Typer(help="The algorithm register (publication standard 1.0).")
+app.add_typer(register_app, name="register")
+
+AuditsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--audit",
+        help="An audit result (JSON from waarborg audit --json); repeat, earliest first.",
+    ),
+]
+
+
+@register_app.command("export")
+@reports_errors
+def export_command(
+    target: Annotated[
+        str, typer.Argument(help="An instrument (id or spec file) or a registered process.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The entry (JSON).")],
+    owner: Annotated[
+        Path | None,
+        typer.Option(help="The owner's YAML (lawful basis, contact, ...). Default: an example."),
+    ] = None,
+    audit: Annotated[
+        Path | None, typer.Option(help="The latest audit result (JSON), for the risks.")
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Write the register entry of an instrument, or of a process that uses one."""
+    owner_info = load_owner(owner or DEMO_OWNER)
+    if owner_info.illustrative:
+        err.print(f"warning: the owner texts in {owner or DEMO_OWNER} are illustrative")
+    spec, process = _target(target, database_url)
+    latest = _read_audits([audit])[0] if audit else None
+    entry = register_entry(spec, owner_info, process, latest)
+    with atomic_path(output) as tmp:
+        tmp.write_text(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False), "utf-8")
+    out.print(f"register entry of {entry.name}: {output}", highlight=False)
+
+
+@app.command("revalidation")
+@reports_errors
+def revalidation_command(
+    instrument: Annotated[str, typer.Argument(help="An instrument (id or spec file).")],
+    audits: AuditsOpt = None,
+    today: Annotated[
+        str | None, typer.Option(help="Judge on this date (YYYY-MM-DD; default: today).")
+    ] = None,
+) -> None:
+    """Is the instrument due for revalidation? Exit 0 within policy, 1 overdue or breached."""
+    day = _date(today) if today else date.today()
+    status = revalidation_status(load_instrument(instrument).spec, _read_audits(audits), day)
+    out.print(status.summary(), highlight=False)
+    if not status.ok:
+        raise typer.Exit(1)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("write the date as YYYY-MM-DD", param_hint="--today") from None
+
+
+def _read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
+    """Audit results from JSON files; a file that is not one is an error naming it."""
+    audits = []
+    for path in paths or []:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise WaarborgError(f"{path}: cannot read the audit result: {exc.strerror}") from exc
+        except json.JSONDecodeError as exc:
+            raise WaarborgError(f"{path}: not JSON: {exc}") from exc
+        if not isinstance(data, dict) or "validity" not in data or "verdicts" not in data:
+            raise WaarborgError(f"{path}: not an audit result (from waarborg audit --json)")
+        audits.append(data)
+    return audits
+
+
+def _target(target: str, database_url: str | None) -> tuple[InstrumentSpec, ProcessFacts | None]:
+    """An instrument (catalog id or spec file), else a process of the service's database."""
+    if target in catalog_ids() or Path(target).suffix in (".yaml", ".yml"):
+        return load_instrument(target).spec, None
+    from waarborg.cli.service import _database
+    from waarborg.service import casework
+
+    db = _database(database_url)
+    try:
+        with db.transaction() as session:
+            process = casework.find_process(session, target)
+            facts = ProcessFacts(
+                name=process.name,
+                purpose=process.purpose,
+                retention_days=process.retention_days,
+                register_ref=process.register_ref,
+            )
+            return casework.instrument(process).spec, facts
+    finally:
+        db.dispose()

@@ -1,0 +1,275 @@
+"""An algorithm-register entry from what waarborg already holds.
+
+The texts are written in Dutch at B1 level (short sentences, everyday words) from three
+sources: the instrument's spec (how it works, which data, which data rules), the
+registered process (purpose, retention, the human decision) and the latest audit (how
+well it predicts, and what the discrimination tests found). What only the owner can say
+comes from the owner file (:mod:`waarborg.register.owner`). The result is validated
+against the publication standard (:mod:`waarborg.register.standard`): a text that is too
+long, a value that is not permitted or a missing field is an error naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape as _escape
+from typing import Any
+
+from waarborg.instruments.spec import InstrumentSpec, spec_hash
+from waarborg.register.owner import Owner
+from waarborg.register.standard import RegisterEntry, build_entry
+
+MODEL_NL = {
+    "logistic": "logistische regressie: een gewogen som van de kenmerken geeft een kans",
+    "cox": "een Cox-model (overlevingsmodel): een gewogen som van de kenmerken geeft de kans "
+    "dat de uitkomst binnen een bepaalde tijd gebeurt",
+    "points": "een puntensysteem: elk kenmerk geeft punten, en de som bepaalt de categorie",
+    "tree": "beslisregels: vaste regels, in een vaste volgorde, bepalen de categorie",
+    "domain_sum": "een optelling van risicofactoren en beschermende factoren per levensgebied",
+}
+TOP_VERDICTS = 3
+
+
+@dataclass(frozen=True)
+class ProcessFacts:
+    """What the process registry says about the use of an instrument (no personal data).
+
+    Parameters
+    ----------
+    name
+        The process's name (becomes the entry's name).
+    purpose
+        What the instrument is used for here, in the owner's words.
+    retention_days
+        After how many days scores and decisions are deleted.
+    register_ref
+        The entry's id in the register, if it has one (``source_id``).
+    """
+
+    name: str
+    purpose: str
+    retention_days: int | None = None
+    register_ref: str | None = None
+
+
+def register_entry(
+    spec: InstrumentSpec,
+    owner: Owner,
+    process: ProcessFacts | None = None,
+    audit: Mapping[str, Any] | None = None,
+) -> RegisterEntry:
+    """The register entry of an instrument, or of its use in a process.
+
+    Parameters
+    ----------
+    spec
+        The instrument's spec.
+    owner
+        The owner's texts and choices (:func:`waarborg.register.owner.load_owner`).
+    process
+        The registered process, if the entry is about one use of the instrument.
+    audit
+        The latest audit result (``AuditResult`` or its JSON), for the risks field.
+
+    Raises
+    ------
+    WaarborgError
+        Naming the field that is too long, missing or not permitted.
+
+    Examples
+    --------
+    >>> from waarborg import load_instrument
+    >>> from waarborg.register.owner import DEMO_OWNER, load_owner
+    >>> entry = register_entry(load_instrument("ritax-style").spec, load_owner(DEMO_OWNER))
+    >>> entry.standard_version, entry.lang
+    ('1.0', 'nld')
+    """
+    purpose = process.purpose if process else spec.purpose
+    fields: dict[str, Any] = {
+        "name": process.name if process else spec.title,
+        "description_short": _short(spec, owner, purpose),
+        "organization": owner.organization,
+        "category": owner.category,
+        "status": owner.status,
+        "begin_date": owner.begin_date,
+        "contact_email": owner.contact_email,
+        "website": owner.website,
+        "publication_category": owner.publication_category,
+        "goal": _goal(spec, purpose),
+        "proportionality": owner.proportionality,
+        "human_intervention": _human(process),
+        "risks": _risks(spec, audit),
+        "lawful_basis": owner.lawful_basis,
+        "lawful_basis_grouping": owner.lawful_basis_links,
+        "process_index_url": owner.process_index_url,
+        "impacttoetsen_grouping": owner.impact_assessments,
+        "impacttoetsen": owner.impact_assessments_note,
+        "source_data": _source_data(spec),
+        "source_data_grouping": owner.source_data_links,
+        "methods_and_models": _methods(spec),
+        "provider": owner.provider,
+        "publiccode": owner.publiccode,
+        "source_id": (process.register_ref if process else None) or f"{spec.id}@{spec.version}",
+        "tags": owner.tags or f"risico-inschatting, risicoselectie, {spec.id}",
+    }
+    where = f"register entry of {process.name if process else spec.id}"
+    return build_entry({k: v for k, v in fields.items() if v is not None}, where)
+
+
+def escape(text: str) -> str:
+    """Text made safe inside the entry's HTML (quotes stay readable)."""
+    return _escape(text, quote=False)
+
+
+def _p(*sentences: str) -> str:
+    return "<p>" + " ".join(sentences) + "</p>"
+
+
+def _ul(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
+    return (
+        f"{owner.organization} gebruikt een risico-instrument ({spec.title}). Doel: "
+        f"{purpose.rstrip('.')}. Het instrument geeft een risicocategorie. Een medewerker "
+        "beslist altijd zelf."
+    )
+
+
+def _goal(spec: InstrumentSpec, purpose: str) -> str:
+    labels = "; ".join(f"{name}: {', '.join(band.labels)}" for name, band in spec.bands.items())
+    return _p(f"Doel: {escape(purpose)}") + _p(
+        f"Voor wie: {escape(spec.population)}",
+        "Het instrument schat het risico voor een persoon en geeft een categorie "
+        f"({escape(labels)}).",
+        "Een medewerker gebruikt die categorie bij zijn besluit;",
+        "de categorie is zelf geen besluit.",
+    )
+
+
+def _human(process: ProcessFacts | None) -> str:
+    text = _p(
+        "Het algoritme neemt zelf geen besluit.",
+        "Een medewerker opent de zaak, ziet de score, de categorie en de belangrijkste factoren, "
+        "en beslist dan zelf.",
+        "De medewerker schrijft op waarom. Wijkt het besluit af van de score, dan staat ook "
+        "dat erbij, met de reden.",
+        "Elk besluit wordt vastgelegd: wie, wanneer en waarom.",
+    ) + _p(
+        "Toezichthouders zien hoe vaak medewerkers afwijken van de score en hoe snel zij "
+        "beslissen. Een heel snel besluit is een signaal dat iemand de score alleen "
+        "overneemt.",
+        "De betrokkene krijgt bij een besluit een bericht dat een risico-inschatting is "
+        "gebruikt, welke, en hoe hij bezwaar kan maken.",
+    )
+    if process is not None and process.retention_days:
+        text += _p(
+            f"Scores en besluiten worden na {process.retention_days} dagen verwijderd.",
+            "Een score mag alleen binnen dit proces worden gebruikt.",
+        )
+    return text
+
+
+def _risks(spec: InstrumentSpec, audit: Mapping[str, Any] | None) -> str:
+    parts = [
+        _p(
+            "Risico's: het instrument kan groepen ongelijk behandelen, ook via kenmerken die "
+            "samenhangen met herkomst of inkomen, en de voorspellende waarde kan in de tijd "
+            "afnemen."
+        )
+    ]
+    if audit is None:
+        parts.append(
+            _p("Er is nog geen audit op voorspellende waarde en discriminatie vastgelegd.")
+        )
+    else:
+        parts.append(_audit_summary(audit))
+    if spec.data_rules is not None:
+        parts.append(_p(_rules_sentence(spec)))
+    parts.append(
+        _p(
+            "Beheersing: de organisatie toetst het instrument vooraf en daarna periodiek op "
+            "discriminatie en voorspellende waarde, controleert of de uitvoering precies de "
+            "specificatie volgt, en legt elke inzage van persoonsgegevens vast."
+        )
+    )
+    return "".join(parts)
+
+
+def _audit_summary(audit: Mapping[str, Any]) -> str:
+    created = str(audit.get("provenance", {}).get("created", ""))[:10]
+    auc = audit.get("validity", {}).get("auc")
+    n = audit.get("n")
+    n = n.get("value") if isinstance(n, Mapping) else n
+    lines = [f"Laatste audit: {created or 'datum onbekend'}, {n if n is not None else '?'} zaken."]
+    if auc and auc.get("value") is not None:
+        low, high = auc["ci"]
+        lines.append(
+            f"Voorspellende waarde (AUC): {_nl(auc['value'])} (95%-betrouwbaarheidsinterval "
+            f"{_nl(low)} tot {_nl(high)}); 0,5 is gokken, 1 is perfect."
+        )
+    significant = [v for v in audit.get("verdicts", []) if v.get("significant")]
+    if significant:
+        lines.append("Gevonden verschillen tussen groepen:")
+        return _p(*lines) + _ul([escape(v["text_nl"]) for v in significant[:TOP_VERDICTS]])
+    lines.append("De audit vond geen significante verschillen tussen groepen.")
+    return _p(*lines)
+
+
+def _nl(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _rules_sentence(spec: InstrumentSpec) -> str:
+    rules = spec.data_rules
+    assert rules is not None
+    sentences = ["Regels voor gegevens:"]
+    if rules.exclude_dispositions:
+        kinds = ", ".join(rules.exclude_dispositions)
+        sentences.append(f"registraties met afloop {kinds} tellen niet mee.")
+    if rules.lookback_years:
+        sentences.append(f"Registraties ouder dan {rules.lookback_years:g} jaar tellen niet mee.")
+    return " ".join(sentences)
+
+
+def _source_data(spec: InstrumentSpec) -> str:
+    items = []
+    for p in [*spec.case_fields, *spec.predictors]:
+        title = getattr(p, "title", "") or p.name
+        unit = f" ({p.unit})" if getattr(p, "unit", None) else ""
+        items.append(escape(f"{title}{unit}"))
+    text = _p("Het instrument gebruikt deze gegevens over de persoon:") + _ul(items)
+    if spec.data_rules is not None:
+        text += _p(escape(_rules_sentence(spec)))
+    return text
+
+
+def _methods(spec: InstrumentSpec) -> str:
+    model = spec.model
+    parts = [
+        _p(
+            f"Het model is {MODEL_NL[model.kind]}.",
+            f"Het gebruikt {len(spec.predictors)} kenmerken.",
+            "Het is niet zelflerend: de gewichten en grenzen staan vast in een specificatie met "
+            f"versie {escape(spec.version)} en inhoudshash {spec_hash(spec)[:12]}.",
+        )
+    ]
+    if model.variants:
+        names = ", ".join(model.variants)
+        parts.append(
+            _p(
+                f"Er is een aparte formule per groep ({escape(names)}), gekozen met het gegeven "
+                f"'{escape(model.variant_field or '')}'."
+            )
+        )
+    cuts = [
+        f"{escape(name)}: grenzen {', '.join(_nl(c) for c in band.cutoffs)} op de "
+        f"{'kans' if band.quantity == 'probability' else 'score'}"
+        for name, band in spec.bands.items()
+    ]
+    parts.append(_p("Categorieën:") + _ul(cuts))
+    if spec.provenance.parameters == "illustrative":
+        parts.append(_p("Let op: de getallen in deze specificatie zijn illustratief."))
+    return "".join(parts)
