@@ -38,6 +38,12 @@ MATRIX: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/oversight?process_id={process}", "other"): (403, 403, 200, 403),
     ("GET", "/api/oversight/cube?process_id={process}", "own"): (403, 200, 200, 403),
     ("GET", "/api/oversight/cube?process_id={process}", "other"): (403, 403, 200, 403),
+    ("POST", "/api/processes/{process}/audits", "own"): (403, 201, 201, 201),
+    ("POST", "/api/processes/{process}/audits", "other"): (403, 403, 201, 201),
+    ("GET", "/api/processes/{process}/audits", "own"): (403, 200, 200, 200),
+    ("GET", "/api/processes/{process}/audits", "other"): (403, 403, 200, 200),
+    ("GET", "/api/processes/{process}/conditions", "own"): (403, 200, 200, 200),
+    ("GET", "/api/processes/{process}/conditions", "other"): (403, 403, 200, 200),
     ("GET", "/api/auditlog", "-"): (403, 403, 200, 403),
     ("GET", "/api/auditlog/verify", "-"): (403, 403, 200, 403),
 }
@@ -71,6 +77,8 @@ def _body(method: str, path: str) -> dict[str, Any] | None:
         return {"subject_ref": f"s{n}", "inputs": GENERIC_INPUTS}
     if path.endswith("/decision"):
         return DECIDE
+    if path.endswith("/audits") and method == "POST":
+        return {"kind": "periodic", "result": {"validity": {}, "verdicts": [], "provenance": {}}}
     return None
 
 

@@ -152,8 +152,8 @@ def test_skip_link_is_the_first_tab_stop_and_moves_to_the_content(page: Any, ser
     [
         (None, ["/login", "/login?lang=en"]),
         ("kees", ["/queue", "/cases/1", "/processes"]),
-        ("sanne", ["/oversight"]),
-        ("aart", ["/auditlog", "/oversight"]),
+        ("sanne", ["/oversight", "/processes/1/conditions"]),
+        ("aart", ["/auditlog", "/oversight", "/processes/2/conditions?lang=en"]),
         ("admin", ["/processes"]),
     ],
 )

@@ -208,3 +208,16 @@ def test_cookie_can_be_insecure_for_plain_http_localhost(database_url: str) -> N
         nonce = CSRF.search(client.get("/login").text).group(1)
         response = client.post("/login", data={"username": "x", "password": "y", "csrf": nonce})
         assert response.status_code == 401  # no such user, but the form went through
+
+
+def test_conditions_page_shows_the_same_statuses_as_the_api(world: Service) -> None:
+    process = world.ids["A"]
+    api = world.ok("aud", "GET", f"/api/processes/{process}/conditions")
+    page = log_in(web_client(world), "aud").get(f"/processes/{process}/conditions?lang=en")
+    assert page.status_code == 200
+    shown = re.findall(r'class="condition (\w+)"', page.text)
+    assert shown == [c["status"] for c in api["conditions"]]
+    assert "no pre-deployment audit is recorded" in page.text
+    ann = log_in(web_client(world), "ann")
+    assert ann.get(f"/processes/{process}/conditions").status_code == 403
+    assert f'href="/processes/{process}/conditions"' not in ann.get("/processes").text

@@ -8,6 +8,7 @@ exit code 2; nothing is half-written.
 
 from waarborg.cli import (  # noqa: F401  (registers the commands)
     audit,
+    conditions,
     demo,
     register,
     service,

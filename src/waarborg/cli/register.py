@@ -52,7 +52,7 @@ def export_command(
     if owner_info.illustrative:
         err.print(f"warning: the owner texts in {owner or DEMO_OWNER} are illustrative")
     spec, process = _target(target, database_url)
-    latest = _read_audits([audit])[0] if audit else None
+    latest = read_audits([audit])[0] if audit else None
     entry = register_entry(spec, owner_info, process, latest)
     with atomic_path(output) as tmp:
         tmp.write_text(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False), "utf-8")
@@ -70,7 +70,7 @@ def revalidation_command(
 ) -> None:
     """Is the instrument due for revalidation? Exit 0 within policy, 1 overdue or breached."""
     day = _date(today) if today else date.today()
-    status = revalidation_status(load_instrument(instrument).spec, _read_audits(audits), day)
+    status = revalidation_status(load_instrument(instrument).spec, read_audits(audits), day)
     out.print(status.summary(), highlight=False)
     if not status.ok:
         raise typer.Exit(1)
@@ -83,7 +83,7 @@ def _date(text: str) -> date:
         raise typer.BadParameter("write the date as YYYY-MM-DD", param_hint="--today") from None
 
 
-def _read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
+def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
     """Audit results from JSON files; a file that is not one is an error naming it."""
     audits = []
     for path in paths or []:

@@ -8,7 +8,7 @@ in :mod:`waarborg.service.casework`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -110,6 +110,9 @@ class ProcessIn(_In):
     decider_disclosure: Literal["role", "name"] = Field(
         "role", description="Whether notices name the decider or only their role."
     )
+    retest_interval_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        365, description="Days within which a new discrimination test must follow the last."
+    )
 
 
 class ProcessOut(_Out):
@@ -129,6 +132,7 @@ class ProcessOut(_Out):
     contact: str | None
     objection: str | None
     decider_disclosure: str
+    retest_interval_days: int
     created_at: datetime
 
     @classmethod
@@ -136,6 +140,37 @@ class ProcessOut(_Out):
         """From the stored process."""
         fields = {name: getattr(process, name) for name in cls.model_fields if name != "teams"}
         return cls(**fields, teams=[t.name for t in process.teams])
+
+
+# --------------------------------------------------------------------------- audits
+
+
+class AuditIn(_In):
+    """An audit of the process's selections, recorded as evidence (conditions 1 and 2)."""
+
+    kind: Literal["pre_deployment", "periodic"] = Field(
+        description="`pre_deployment`: before the process went live; `periodic`: a re-test."
+    )
+    result: dict[str, Any] = Field(
+        description="The audit result's JSON, as `waarborg audit --json` writes it "
+        "(aggregates only: no personal data)."
+    )
+    justification: Text | None = Field(
+        None, description="Why a significant disparity that remains is justified."
+    )
+
+
+class AuditOut(_Out):
+    """A recorded audit, without the full result."""
+
+    id: int
+    process_id: int
+    kind: str
+    recorded_by: str
+    recorded_at: datetime
+    justification: str | None
+    n: int | None
+    significant: list[str] = Field(description="The significant findings, in English.")
 
 
 # --------------------------------------------------------------------------- cases

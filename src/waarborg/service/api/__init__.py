@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from waarborg.service.api import accounts, auditlog, cases, oversight, processes
+from waarborg.service.api import accounts, auditlog, cases, conditions, oversight, processes
 
 router = APIRouter(prefix="/api")
-for module in (accounts, processes, cases, oversight, auditlog):
+for module in (accounts, processes, cases, oversight, conditions, auditlog):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -121,6 +121,7 @@ class Process(Base):
     objection: Mapped[str | None] = mapped_column(Text)
     decider_disclosure: Mapped[str] = mapped_column(String(10), default="role")
     retention_days: Mapped[int] = mapped_column(Integer)
+    retest_interval_days: Mapped[int] = mapped_column(Integer, default=365, server_default="365")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     teams: Mapped[list[Team]] = relationship(
         secondary="process_teams", lazy="selectin", order_by=Team.name
@@ -189,6 +190,24 @@ class RetainedCount(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
     follows_score: Mapped[bool | None] = mapped_column(Boolean)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class RecordedAudit(Base):
+    """An audit of a process's selections, recorded as evidence for conditions 1 and 2.
+
+    ``result`` is the audit result's JSON (aggregates only, no personal data); a
+    significant disparity that remains needs a recorded ``justification``.
+    """
+
+    __tablename__ = "recorded_audits"
+    __table_args__ = (Index("ix_recorded_audits_process", "process_id", "recorded_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    justification: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(Base):

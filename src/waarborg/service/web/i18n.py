@@ -180,6 +180,20 @@ TEXT: dict[str, dict[Lang, str]] = {
     "detail": {"nl": "Details", "en": "Detail"},
     "older": {"nl": "Volgende regels", "en": "Next entries"},
     "ci": {"nl": "95%-BI", "en": "95% CI"},
+    "conditions": {"nl": "Vijf voorwaarden", "en": "Five conditions"},
+    "conditions_intro": {
+        "nl": "De voorwaarden van de Autoriteit Persoonsgegevens voor geautomatiseerde "
+        "risicoselectie, getoetst aan het bewijs in waarborg: audits, besluiten, het logboek "
+        "en de berichten.",
+        "en": "The data protection authority's conditions for automated risk selection, "
+        "checked against the evidence in waarborg: audits, decisions, the log and notices.",
+    },
+    "met": {"nl": "Voldaan", "en": "Met"},
+    "not_met": {"nl": "Niet voldaan", "en": "Not met"},
+    "unknown_status": {"nl": "Onbekend", "en": "Unknown"},
+    "evidence": {"nl": "Bewijs", "en": "Evidence"},
+    "missing": {"nl": "Ontbreekt", "en": "Missing"},
+    "warnings": {"nl": "Waarschuwingen", "en": "Warnings"},
 }
 
 

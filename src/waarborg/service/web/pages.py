@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from waarborg.instruments.explain import explain
-from waarborg.service import auditlog, casework, notices, oversight
+from waarborg.service import auditlog, casework, evidence, notices, oversight
 from waarborg.service.api.deps import MAX_ID, as_user, log_in, state
 from waarborg.service.auth import actor, csrf_ok, csrf_token
 from waarborg.service.errors import (
@@ -368,6 +369,19 @@ def create_process(
         with as_web_user(request) as (session, user):
             return _processes_page(request, session, user, 422, error=_message(exc), form=form)
     return RedirectResponse("/processes", status_code=303)
+
+
+@router.get("/processes/{process_id}/conditions")
+def conditions_page(request: Request, process_id: int) -> Response:
+    """The five conditions of a process, with their evidence and what is missing."""
+    threshold = state(request).settings.rubber_stamp_seconds
+    with as_web_user(request) as (session, user):
+        _check_id(process_id)
+        process = casework.get_process(session, process_id)
+        evidence.check_evidence_access(user, process, "reading the conditions")
+        today = datetime.now(UTC).date()
+        report = evidence.conditions(session, actor(user), process, today, threshold)
+        return render(request, "conditions.html.j2", user=user, process=process, report=report)
 
 
 # --------------------------------------------------------------------------- audit log

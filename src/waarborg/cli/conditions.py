@@ -1,0 +1,80 @@
+"""``waarborg conditions`` and ``waarborg audits record``: the five conditions of a process."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from waarborg.cli.app import app, out, reports_errors
+from waarborg.cli.register import read_audits
+from waarborg.cli.service import DatabaseOpt, _database, _operator
+
+audits_app = typer.Typer(help="Audits recorded as evidence for the five conditions.")
+app.add_typer(audits_app, name="audits")
+
+
+@app.command("conditions")
+@reports_errors
+def conditions_command(
+    process: Annotated[str, typer.Argument(help="A registered process (name or id).")],
+    database_url: DatabaseOpt = None,
+    lang: Annotated[str, typer.Option(help="en or nl.")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    rubber_stamp_seconds: Annotated[
+        float, typer.Option(min=0, help="Decisions faster than this count as fast.")
+    ] = 30.0,
+) -> None:
+    """The five conditions for automated risk selection; exit 0 if all met, else 1."""
+    if lang not in ("en", "nl"):
+        raise typer.BadParameter("use en or nl", param_hint="--lang")
+    from waarborg.service import casework, evidence
+
+    db = _database(database_url)
+    try:
+        with db.transaction() as session:
+            found = casework.find_process(session, process)
+            today = datetime.now(UTC).date()
+            report = evidence.conditions(session, _operator(), found, today, rubber_stamp_seconds)
+    finally:
+        db.dispose()
+    if as_json:
+        out.print_json(report.model_dump_json())
+    else:
+        out.print(report.summary(_lang(lang)), highlight=False)
+    if not report.all_met:
+        raise typer.Exit(1)
+
+
+def _lang(lang: str) -> Literal["en", "nl"]:
+    return "nl" if lang == "nl" else "en"
+
+
+@audits_app.command("record")
+@reports_errors
+def audits_record(
+    process: Annotated[str, typer.Argument(help="A registered process (name or id).")],
+    result: Annotated[Path, typer.Argument(help="The audit result (waarborg audit --json).")],
+    kind: Annotated[str, typer.Option(help="pre_deployment or periodic.", show_default=False)],
+    justification: Annotated[
+        str | None, typer.Option(help="Why a remaining significant disparity is justified.")
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Record an audit of a process as evidence (conditions 1 and 2)."""
+    if kind not in ("pre_deployment", "periodic"):
+        raise typer.BadParameter("use pre_deployment or periodic", param_hint="--kind")
+    from waarborg.service import casework, evidence
+    from waarborg.service.schemas import AuditIn
+
+    data = AuditIn(kind=kind, result=read_audits([result])[0], justification=justification)  # type: ignore[arg-type]
+    db = _database(database_url)
+    try:
+        with db.transaction() as session:
+            found = casework.find_process(session, process)
+            audit = evidence.record_audit(session, _operator(), found, data)
+            out.print(f"recorded audit {audit.id} ({kind}) for process {found.name}")
+    finally:
+        db.dispose()
