@@ -185,3 +185,44 @@ def test_cli_records_an_audit_and_reports_the_conditions(world: Service, tmp_pat
     assert "1. Discriminatie vooraf onderzocht en voorkomen: voldaan" in result.output
     bad = runner.invoke(app, ["audits", "record", "A", str(path), "--kind", "later", *args])
     assert bad.exit_code == 2
+
+
+def test_audit_report_carries_the_conditions_section(world: Service, tmp_path: Any) -> None:
+    inst = waarborg.load_instrument("generic-selection")
+    cases = synthesize("generic-selection", 3000, seed=2)
+    table, options = audit_table(inst, cases, waarborg.score(inst, cases))
+    data = tmp_path / "scored.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, data)
+    report = tmp_path / "audit.html"
+    url = str(world.db.engine.url.render_as_string(hide_password=False))
+    args = [
+        "audit",
+        str(data),
+        "--outcome",
+        options["outcome"],
+        "--band",
+        options["band"],
+        "--select",
+        ",".join(options["select"]),
+        "--group",
+        "migration_background",
+        "--report",
+        str(report),
+        "--lang",
+        "nl",
+        "--conditions",
+        "A",
+        "--database-url",
+        url,
+        "--quiet",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    html = report.read_text(encoding="utf-8")
+    assert '<section id="conditions"' in html and "De vijf voorwaarden" in html
+    api = world.ok("aud", "GET", f"/api/processes/{world.ids['A']}/conditions")
+    assert html.count('class="condition ') == 5
+    for c in api["conditions"]:
+        assert f"{c['number']}. {c['title_nl']}" in html

@@ -174,11 +174,15 @@ class AuditResult:
         """The result as JSON (see ``docs/audit-result.schema.json``)."""
         return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
 
-    def to_html(self, lang: str = "en") -> str:
-        """A self-contained HTML report (``waarborg.report.html.render``)."""
+    def to_html(self, lang: str = "en", conditions: Mapping[str, Any] | None = None) -> str:
+        """A self-contained HTML report (``waarborg.report.html.render``).
+
+        ``conditions``, a five-conditions report of the audited process (its JSON), adds
+        a section on the data protection authority's conditions.
+        """
         from waarborg.report.html import render  # matplotlib is imported only when needed
 
-        return render(self.to_dict(), lang)
+        return render(self.to_dict(), lang, conditions)
 
     def __repr__(self) -> str:
         n = self._data["n"]["value"]

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from waarborg.audit import audit, build_cube
 from waarborg.cli.app import app, err, out, reports_errors
+from waarborg.cli.service import DatabaseOpt
 from waarborg.tables import atomic_path
 
 cube_app = typer.Typer(help="Count cubes: the sufficient statistics of an audit.")
@@ -119,6 +120,14 @@ def audit_command(
         Path | None, typer.Option("--json", help="Write the result as JSON.")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
+    conditions_of: Annotated[
+        str | None,
+        typer.Option(
+            "--conditions",
+            help="Add the five conditions of this registered process to the report.",
+        ),
+    ] = None,
+    database_url: DatabaseOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Audit validity (AUC, calibration) and fairness (rates per group, disparities)."""
@@ -145,7 +154,8 @@ def audit_command(
             progress=stage,
         )
         stage("writing")
-        html = result.to_html(lang) if report is not None else None
+        conditions = _conditions(conditions_of, database_url) if conditions_of else None
+        html = result.to_html(lang, conditions) if report is not None else None
         text = result.to_json() + "\n" if json_out is not None else None
         for path, content in ((json_out, text), (report, html)):
             if path is not None and content is not None:
@@ -155,6 +165,13 @@ def audit_command(
     for path in (json_out, report):
         if path is not None:
             err.print(f"wrote {path}", highlight=False)
+
+
+def _conditions(process: str, database_url: str | None) -> dict[str, Any]:
+    """The five-conditions report of a process in the service's database, as JSON."""
+    from waarborg.cli.conditions import conditions_report
+
+    return conditions_report(process, database_url).model_dump(mode="json")
 
 
 @cube_app.command("build")

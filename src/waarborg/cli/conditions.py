@@ -11,6 +11,7 @@ import typer
 from waarborg.cli.app import app, out, reports_errors
 from waarborg.cli.register import read_audits
 from waarborg.cli.service import DatabaseOpt, _database, _operator
+from waarborg.register.conditions import ConditionsReport
 
 audits_app = typer.Typer(help="Audits recorded as evidence for the five conditions.")
 app.add_typer(audits_app, name="audits")
@@ -30,6 +31,19 @@ def conditions_command(
     """The five conditions for automated risk selection; exit 0 if all met, else 1."""
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
+    report = conditions_report(process, database_url, rubber_stamp_seconds)
+    if as_json:
+        out.print_json(report.model_dump_json())
+    else:
+        out.print(report.summary(_lang(lang)), highlight=False)
+    if not report.all_met:
+        raise typer.Exit(1)
+
+
+def conditions_report(
+    process: str, database_url: str | None, rubber_stamp_seconds: float = 30.0
+) -> ConditionsReport:
+    """The five conditions of a registered process (name or id), today."""
     from waarborg.service import casework, evidence
 
     db = _database(database_url)
@@ -37,15 +51,9 @@ def conditions_command(
         with db.transaction() as session:
             found = casework.find_process(session, process)
             today = datetime.now(UTC).date()
-            report = evidence.conditions(session, _operator(), found, today, rubber_stamp_seconds)
+            return evidence.conditions(session, _operator(), found, today, rubber_stamp_seconds)
     finally:
         db.dispose()
-    if as_json:
-        out.print_json(report.model_dump_json())
-    else:
-        out.print(report.summary(_lang(lang)), highlight=False)
-    if not report.all_met:
-        raise typer.Exit(1)
 
 
 def _lang(lang: str) -> Literal["en", "nl"]:

@@ -93,7 +93,9 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render(result: Mapping[str, Any], lang: str = "en") -> str:
+def render(
+    result: Mapping[str, Any], lang: str = "en", conditions: Mapping[str, Any] | None = None
+) -> str:
     """Render an audit result as a self-contained HTML report.
 
     Parameters
@@ -104,6 +106,9 @@ def render(result: Mapping[str, Any], lang: str = "en") -> str:
         then says what could not be assessed and why.
     lang : str, optional
         ``"en"`` (English, default) or ``"nl"`` (Dutch).
+    conditions : Mapping, optional
+        A five-conditions report of the process the audit is about
+        (``ConditionsReport.model_dump(mode="json")``): shown as a section of its own.
 
     Returns
     -------
@@ -123,7 +128,27 @@ def render(result: Mapping[str, Any], lang: str = "en") -> str:
     True
     """
     view = build_view(result, i18n.check_lang(lang))
+    view["conditions"] = _conditions_view(conditions, lang) if conditions else None
     return _environment().get_template("audit.html.j2").render(**view)
+
+
+def _conditions_view(report: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """The conditions report in the report's language."""
+    return {
+        "intro": i18n.t("conditions_intro", lang, process=report["process"], date=report["date"]),
+        "warnings": report[f"warnings_{lang}"],
+        "items": [
+            {
+                "number": c["number"],
+                "title": c[f"title_{lang}"],
+                "status": c["status"],
+                "label": i18n.t(f"status_{c['status']}", lang),
+                "evidence": c[f"evidence_{lang}"],
+                "missing": c[f"missing_{lang}"],
+            }
+            for c in report["conditions"]
+        ],
+    }
 
 
 def build_view(result: Mapping[str, Any], lang: str) -> dict[str, Any]:

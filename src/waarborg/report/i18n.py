@@ -65,6 +65,19 @@ _STRINGS: dict[str, dict[str, str]] = {
     "contents": {"en": "Contents", "nl": "Inhoud"},
     # verdicts
     "verdicts": {"en": "Verdicts", "nl": "Conclusies"},
+    "conditions": {"en": "The five conditions", "nl": "De vijf voorwaarden"},
+    "conditions_intro": {
+        "en": "The data protection authority's conditions for automated risk selection, for "
+        "process {process} on {date}, checked against the evidence waarborg holds.",
+        "nl": "De voorwaarden van de Autoriteit Persoonsgegevens voor geautomatiseerde "
+        "risicoselectie, voor proces {process} op {date}, getoetst aan het bewijs in waarborg.",
+    },
+    "status_met": {"en": "met", "nl": "voldaan"},
+    "status_not_met": {"en": "not met", "nl": "niet voldaan"},
+    "status_unknown": {"en": "unknown", "nl": "onbekend"},
+    "evidence": {"en": "Evidence", "nl": "Bewijs"},
+    "missing": {"en": "Missing", "nl": "Ontbreekt"},
+    "warnings": {"en": "Warnings", "nl": "Waarschuwingen"},
     "verdicts_intro": {
         "en": "What the audit found, in plain words. Each finding is backed by the figures "
         "and tables further down.",
