@@ -15,6 +15,7 @@ from waarborg.errors import WaarborgError
 from waarborg.instruments.engine import load_instrument
 from waarborg.instruments.spec import InstrumentSpec, catalog_ids
 from waarborg.register.export import ProcessFacts, register_entry
+from waarborg.register.modelcard import model_card
 from waarborg.register.owner import DEMO_OWNER, load_owner
 from waarborg.register.revalidation import revalidation_status
 from waarborg.tables import atomic_path
@@ -57,6 +58,32 @@ def export_command(
     with atomic_path(output) as tmp:
         tmp.write_text(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False), "utf-8")
     out.print(f"register entry of {entry.name}: {output}", highlight=False)
+
+
+@app.command("modelcard")
+@reports_errors
+def modelcard_command(
+    instrument: Annotated[str, typer.Argument(help="An instrument (id or spec file).")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="card.html (self-contained) or card.md.")
+    ],
+    audits: AuditsOpt = None,
+    lang: Annotated[str, typer.Option(help="en or nl.")] = "en",
+) -> None:
+    """Write the instrument's model card: structure, data rules, validity, limitations."""
+    if lang not in ("en", "nl"):
+        raise typer.BadParameter("use en or nl", param_hint="--lang")
+    if output.suffix not in (".html", ".md"):
+        raise typer.BadParameter("name the card .html or .md", param_hint="--output")
+    card = model_card(
+        load_instrument(instrument).spec,
+        read_audits(audits),
+        lang="nl" if lang == "nl" else "en",
+        format="html" if output.suffix == ".html" else "md",
+    )
+    with atomic_path(output) as tmp:
+        tmp.write_text(card, encoding="utf-8")
+    out.print(f"model card: {output}", highlight=False)
 
 
 @app.command("revalidation")

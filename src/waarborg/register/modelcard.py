@@ -1,0 +1,244 @@
+"""The model card: an instrument's technical documentation, in HTML and Markdown.
+
+Purpose, population, structure and variables, data rules, validity and discrimination
+results with their intervals (from the audits given), known limitations, the date of the
+last validation and when the next is due. Dutch or English. The HTML is self-contained
+and uses the audit report's style and plots.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, Literal
+
+import jinja2
+
+from waarborg.instruments.spec import InstrumentSpec, Predictor, spec_hash
+from waarborg.register.revalidation import as_mapping, revalidation_status
+
+Lang = Literal["en", "nl"]
+
+TEXT: dict[str, dict[Lang, str]] = {
+    "title": {"en": "Model card", "nl": "Modelkaart"},
+    "purpose": {"en": "Purpose", "nl": "Doel"},
+    "population": {"en": "Population", "nl": "Populatie"},
+    "structure": {"en": "Structure and variables", "nl": "Opbouw en variabelen"},
+    "model": {"en": "Model", "nl": "Model"},
+    "variable": {"en": "Variable", "nl": "Variabele"},
+    "type": {"en": "Type", "nl": "Type"},
+    "allowed": {"en": "Values", "nl": "Waarden"},
+    "missing": {"en": "If missing", "nl": "Als onbekend"},
+    "bands": {"en": "Bands", "nl": "Categorieën"},
+    "cutoffs": {"en": "cut-offs", "nl": "grenzen"},
+    "selected": {"en": "selected", "nl": "geselecteerd"},
+    "data_rules": {"en": "Data rules", "nl": "Regels voor gegevens"},
+    "no_rules": {"en": "No event data rules.", "nl": "Geen regels voor gebeurtenissen."},
+    "excluded": {
+        "en": "Records with these dispositions never count",
+        "nl": "Registraties met deze afloop tellen nooit mee",
+    },
+    "lookback": {
+        "en": "Records older than {y:g} years drop out",
+        "nl": "Registraties ouder dan {y:g} jaar vallen weg",
+    },
+    "validity": {"en": "Validity and discrimination", "nl": "Validiteit en discriminatie"},
+    "no_audits": {
+        "en": "No audit results were given: validity and discrimination are not documented here.",
+        "nl": "Er zijn geen auditresultaten gegeven: validiteit en discriminatie staan hier niet.",
+    },
+    "audit": {"en": "Audit", "nl": "Audit"},
+    "date": {"en": "date", "nl": "datum"},
+    "cases": {"en": "cases", "nl": "gevallen"},
+    "auc": {"en": "AUC (95% CI)", "nl": "AUC (95%-BI)"},
+    "findings": {
+        "en": "Significant findings of the latest audit",
+        "nl": "Significante bevindingen van de laatste audit",
+    },
+    "no_findings": {
+        "en": "The latest audit found no significant disparities.",
+        "nl": "De laatste audit vond geen significante verschillen.",
+    },
+    "limitations": {"en": "Known limitations", "nl": "Bekende beperkingen"},
+    "illustrative": {
+        "en": "The parameters of this spec are illustrative, not published or estimated values.",
+        "nl": "De parameters van deze specificatie zijn illustratief, geen gepubliceerde of "
+        "geschatte waarden.",
+    },
+    "range_policy": {
+        "en": "Unknown inputs under the range policy give a range of bands, not one: {names}.",
+        "nl": "Onbekende invoer met het bereikbeleid geeft een bereik van categorieën, niet "
+        "één: {names}.",
+    },
+    "validation": {"en": "Validation", "nl": "Validatie"},
+    "last_validated": {"en": "Last validated", "nl": "Laatst gevalideerd"},
+    "next_due": {"en": "Next validation due", "nl": "Volgende validatie"},
+    "status": {"en": "Status", "nl": "Status"},
+    "within": {"en": "within policy", "nl": "binnen het beleid"},
+    "unknown": {"en": "unknown", "nl": "onbekend"},
+    "sources": {"en": "Sources", "nl": "Bronnen"},
+    "footer": {
+        "en": "Spec {id} {version}, content hash {hash}; made on {today} by waarborg.",
+        "nl": "Specificatie {id} {version}, inhoudshash {hash}; gemaakt op {today} door waarborg.",
+    },
+}
+
+
+def model_card(
+    spec: InstrumentSpec,
+    audits: Sequence[Any] = (),
+    *,
+    lang: Lang = "en",
+    today: date | None = None,
+    format: Literal["html", "md"] = "html",
+) -> str:
+    """The instrument's model card as HTML or Markdown.
+
+    Parameters
+    ----------
+    spec
+        The instrument's spec.
+    audits
+        Audit results (``AuditResult`` or JSON), earliest first; the last is the latest.
+    lang
+        ``"en"`` or ``"nl"``.
+    today
+        The date the card (and the revalidation status) is for; default today.
+    format
+        ``"html"`` (self-contained, with plots) or ``"md"``.
+
+    Examples
+    --------
+    >>> from waarborg import load_instrument
+    >>> card = model_card(load_instrument("ritax-style").spec, format="md")
+    >>> card.startswith("# Model card: ")
+    True
+    """
+    view = _view(spec, [as_mapping(a) for a in audits], lang, today or date.today())
+    if format == "html":
+        view["plots"] = _plots(view["latest"], lang)
+    template = "modelcard.html.j2" if format == "html" else "modelcard.md.j2"
+    return _environment().get_template(template).render(**view)
+
+
+def _view(
+    spec: InstrumentSpec, audits: list[Mapping[str, Any]], lang: Lang, today: date
+) -> dict[str, Any]:
+    t = {key: value[lang] for key, value in TEXT.items()}
+    status = revalidation_status(spec, audits, today)
+    latest = audits[-1] if audits else None
+    return {
+        "t": t,
+        "lang": lang,
+        "spec": spec,
+        "variables": [_variable(p, t) for p in [*spec.case_fields, *spec.predictors]],
+        "bands": [_band(name, band, t) for name, band in spec.bands.items()],
+        "rules": _rules(spec, t),
+        "audits": [_audit_row(a) for a in audits],
+        "latest": latest,
+        "findings": [
+            v[f"text_{lang}"] for v in (latest or {}).get("verdicts", []) if v.get("significant")
+        ],
+        "limitations": _limitations(spec, t),
+        "status": status,
+        "breaches": status.breaches if lang == "en" else status.breaches_nl,
+        "footer": t["footer"].format(
+            id=spec.id, version=spec.version, hash=spec_hash(spec)[:12], today=today
+        ),
+    }
+
+
+def _variable(p: Any, t: dict[str, str]) -> dict[str, str]:
+    values = ", ".join(p.levels) if p.levels else ""
+    if getattr(p, "range", None):
+        values = f"{p.range[0]:g}–{p.range[1]:g}"
+    unit = f" {p.unit}" if getattr(p, "unit", None) else ""
+    missing = p.missing if isinstance(p, Predictor) and isinstance(p.missing, str) else ""
+    if isinstance(p, Predictor) and not isinstance(p.missing, str):
+        missing = f"level {p.missing.level}"
+    return {
+        "name": p.name,
+        "title": getattr(p, "title", "") or p.name,
+        "type": p.type,
+        "allowed": values + unit,
+        "missing": missing or "error",
+    }
+
+
+def _band(name: str, band: Any, t: dict[str, str]) -> dict[str, str]:
+    cuts = ", ".join(f"{c:g}" for c in band.cutoffs)
+    selected = ", ".join(band.selected_labels)
+    return {
+        "outcome": name,
+        "labels": ", ".join(band.labels),
+        "text": f"{t['cutoffs']} {cuts} ({band.quantity}); {t['selected']}: {selected}",
+    }
+
+
+def _rules(spec: InstrumentSpec, t: dict[str, str]) -> list[str]:
+    rules = spec.data_rules
+    if rules is None:
+        return []
+    lines = []
+    if rules.exclude_dispositions:
+        lines.append(f"{t['excluded']}: {', '.join(rules.exclude_dispositions)}")
+    if rules.lookback_years:
+        lines.append(t["lookback"].format(y=rules.lookback_years))
+    return lines
+
+
+def _audit_row(audit: Mapping[str, Any]) -> dict[str, Any]:
+    auc = audit.get("validity", {}).get("auc") or {}
+    n = audit.get("n")
+    ci = auc.get("ci") or [None, None]
+    return {
+        "date": str(audit.get("provenance", {}).get("created", ""))[:10],
+        "n": n.get("value") if isinstance(n, Mapping) else n,
+        "auc": "–" if auc.get("value") is None else f"{auc['value']:.3f} ({ci[0]:.3f}–{ci[1]:.3f})",
+    }
+
+
+def _limitations(spec: InstrumentSpec, t: dict[str, str]) -> list[str]:
+    lines = []
+    if spec.provenance.parameters == "illustrative":
+        lines.append(t["illustrative"])
+    if spec.provenance.notes:
+        lines.append(spec.provenance.notes)
+    ranged = [p.name for p in spec.predictors if p.missing == "range"]
+    if ranged:
+        lines.append(t["range_policy"].format(names=", ".join(ranged)))
+    return lines
+
+
+def _plots(latest: Mapping[str, Any] | None, lang: str) -> list[str]:
+    """ROC and calibration of the latest audit, as inline SVG (the audit report's plots)."""
+    if not latest or "validity" not in latest:
+        return []
+    from waarborg.report.plots import calibration_svg, roc_svg
+
+    validity = latest["validity"]
+    plots = []
+    if validity.get("roc"):
+        plots.append(roc_svg(validity["roc"], lang, latest.get("groups")))
+    if validity.get("calibration") or validity.get("calibration_deciles"):
+        plots.append(calibration_svg(latest, lang))
+    return plots
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """Templates of the model card, and the audit report's stylesheet."""
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.PackageLoader("waarborg.register", "templates"),
+            jinja2.PackageLoader("waarborg.report", "templates"),
+        ]
+    )
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html.j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
