@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -32,6 +33,12 @@ def test_demo_writes_scores_and_summary_for_every_instrument(tmp_path: Path) -> 
         audit = json.loads((folder / instrument_id / "audit.json").read_text())
         assert audit["provenance"]["instrument"]["id"] == instrument_id
         assert "proxies" in audit
+        entry = json.loads((folder / instrument_id / "register-entry.json").read_text())
+        significant = next(v for v in audit["verdicts"] if v["significant"])
+        assert entry["standard_version"] == "1.0"
+        assert html.escape(significant["text_nl"], quote=False) in entry["risks"]
+        card = (folder / instrument_id / "modelcard-en.html").read_text()
+        assert f"{audit['validity']['auc']['value']:.3f}" in card
     # the planted student-grant mechanism is found: non-Western students selected more
     first = summary["generic-selection"]["audit"]["verdicts"][0]
     assert "'non_western'" in first and "selected" in first

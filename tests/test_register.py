@@ -173,12 +173,31 @@ def test_cli_exports_a_registered_process(tmp_path: Path, reference: dict) -> No
 
     url = f"sqlite:///{tmp_path / 'service.sqlite'}"
     seed_demo(Database(url), cases_per_process=1)
+    audit = {
+        "n": 123,
+        "provenance": {"created": "2026-09-09T00:00:00+00:00"},
+        "validity": {},
+        "verdicts": [],
+    }
+    (tmp_path / "audit.json").write_text(json.dumps(audit), encoding="utf-8")
+    record = [
+        "audits",
+        "record",
+        "reclasseringsadvies",
+        str(tmp_path / "audit.json"),
+        "--kind",
+        "pre_deployment",
+        "--database-url",
+        url,
+    ]
+    assert runner.invoke(app, record).exit_code == 0
     out = tmp_path / "entry.json"
     args = ["register", "export", "reclasseringsadvies", "-o", str(out), "--database-url", url]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     entry = json.loads(out.read_text())
     assert entry["name"] == "reclasseringsadvies" and entry["source_id"] == "AR-DEMO-OXREC-STYLE"
+    assert "Laatste audit: 2026-09-09, 123 zaken" in entry["risks"]  # the recorded audit
     assert reference_problems(entry, reference) == []
     missing = runner.invoke(app, [*args[:2], "nope", *args[3:]])
     assert missing.exit_code == 2 and "no process named 'nope'" in missing.output

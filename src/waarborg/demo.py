@@ -5,7 +5,8 @@ documented mechanisms (:mod:`waarborg.synth`), scores it with the instrument's s
 (for the youth instrument from raw police event records, through the data rules),
 audits the scores for validity and discrimination by migration background and sex
 (with the proxy analysis of every predictor), and writes cases, scores, the audit (JSON
-and HTML reports in English and Dutch) and a summary to one folder. Each step is a
+and HTML reports in English and Dutch), the algorithm-register entry, the model card and
+a summary to one folder. Each step is a
 :class:`DemoStep` so that the command line can show progress and later stages (audit,
 verification, service) join the same list.
 """
@@ -32,6 +33,9 @@ from waarborg.instruments.engine import (
     result_metadata,
     score,
 )
+from waarborg.register import load_owner, register_entry
+from waarborg.register.modelcard import model_card
+from waarborg.register.owner import DEMO_OWNER
 from waarborg.synth import synthesize, synthesize_events
 from waarborg.tables import atomic_path, fingerprint, write_table
 from waarborg.verify import verify
@@ -113,10 +117,14 @@ class DemoRun:
             seed=self.seed,
         )
         folder = self.folder / instrument_id
+        entry = register_entry(inst.spec, load_owner(DEMO_OWNER), audit=result.to_dict())
         for name, text in (
             ("audit.json", result.to_json()),
             ("audit-en.html", result.to_html("en")),
             ("audit-nl.html", result.to_html("nl")),
+            ("register-entry.json", json.dumps(entry.to_json_dict(), ensure_ascii=False)),
+            ("modelcard-en.html", model_card(inst.spec, [result], lang="en")),
+            ("modelcard-nl.md", model_card(inst.spec, [result], lang="nl", format="md")),
         ):
             with atomic_path(folder / name) as tmp:
                 tmp.write_text(text, encoding="utf-8")

@@ -203,3 +203,17 @@ def world(service: Service) -> Service:
     service.process("B", "team-b")
     service.ids["case"] = service.case("ann", service.ids["A"])["id"]
     return service
+
+
+def make_revalidation_overdue(service: Service, process_id: int) -> None:
+    """Backdate the process's pinned spec's last validation to 2015 (due 2020-01-01)."""
+    from waarborg.instruments.spec import parse_spec, spec_hash
+    from waarborg.service.store.models import Process
+
+    with service.db.transaction() as session:
+        process = session.get(Process, process_id)
+        assert process is not None
+        spec = dict(process.spec)
+        spec["revalidation"] = {**spec["revalidation"], "last_validated": "2015-01-01"}
+        process.spec = spec
+        process.spec_hash = spec_hash(parse_spec(spec))

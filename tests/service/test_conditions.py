@@ -14,7 +14,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 import waarborg
-from tests.service.conftest import Service
+from tests.service.conftest import Service, make_revalidation_overdue
 from waarborg.cli import app
 from waarborg.demo import audit_table
 from waarborg.service import retention
@@ -147,14 +147,7 @@ def test_recorded_audits_are_listed_and_a_non_audit_is_refused(world: Service) -
 def test_revalidation_overdue_is_a_warning(world: Service) -> None:
     report = world.ok("aud", "GET", f"/api/processes/{world.ids['A']}/conditions")
     assert report["warnings_en"] == []  # the illustrative policy: due 2029-06-01
-    with world.db.transaction() as session:
-        process = session.get(Process, world.ids["A"])
-        spec = dict(process.spec)
-        spec["revalidation"] = {**spec["revalidation"], "last_validated": "2015-01-01"}
-        process.spec = spec
-        from waarborg.instruments.spec import parse_spec, spec_hash
-
-        process.spec_hash = spec_hash(parse_spec(spec))
+    make_revalidation_overdue(world, world.ids["A"])
     report = world.ok("aud", "GET", f"/api/processes/{world.ids['A']}/conditions")
     assert report["warnings_en"] == ["revalidation: revalidation was due on 2020-01-01"]
 

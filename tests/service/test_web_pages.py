@@ -10,7 +10,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.service.conftest import PASSWORD, Service, make_app
+from tests.service.conftest import PASSWORD, Service, make_app, make_revalidation_overdue
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -221,3 +221,12 @@ def test_conditions_page_shows_the_same_statuses_as_the_api(world: Service) -> N
     ann = log_in(web_client(world), "ann")
     assert ann.get(f"/processes/{process}/conditions").status_code == 403
     assert f'href="/processes/{process}/conditions"' not in ann.get("/processes").text
+
+
+def test_oversight_dashboard_warns_when_revalidation_is_due(world: Service) -> None:
+    client = log_in(web_client(world), "aud")
+    assert 'id="revalidation"' not in client.get("/oversight").text
+    make_revalidation_overdue(world, world.ids["A"])
+    page = client.get("/oversight?lang=en")
+    assert 'id="revalidation"' in page.text
+    assert "A: revalidation was due on 2020-01-01" in page.text

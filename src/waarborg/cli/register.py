@@ -52,8 +52,8 @@ def export_command(
     owner_info = load_owner(owner or DEMO_OWNER)
     if owner_info.illustrative:
         err.print(f"warning: the owner texts in {owner or DEMO_OWNER} are illustrative")
-    spec, process = _target(target, database_url)
-    latest = read_audits([audit])[0] if audit else None
+    spec, process, recorded = _target(target, database_url)
+    latest = read_audits([audit])[0] if audit else recorded
     entry = register_entry(spec, owner_info, process, latest)
     with atomic_path(output) as tmp:
         tmp.write_text(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False), "utf-8")
@@ -126,12 +126,15 @@ def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
     return audits
 
 
-def _target(target: str, database_url: str | None) -> tuple[InstrumentSpec, ProcessFacts | None]:
-    """An instrument (catalog id or spec file), else a process of the service's database."""
+def _target(
+    target: str, database_url: str | None
+) -> tuple[InstrumentSpec, ProcessFacts | None, dict[str, Any] | None]:
+    """An instrument (catalog id or spec file), else a process of the service's database
+    with its latest recorded audit."""
     if target in catalog_ids() or Path(target).suffix in (".yaml", ".yml"):
-        return load_instrument(target).spec, None
+        return load_instrument(target).spec, None, None
     from waarborg.cli.service import _database
-    from waarborg.service import casework
+    from waarborg.service import casework, evidence
 
     db = _database(database_url)
     try:
@@ -143,6 +146,8 @@ def _target(target: str, database_url: str | None) -> tuple[InstrumentSpec, Proc
                 retention_days=process.retention_days,
                 register_ref=process.register_ref,
             )
-            return casework.instrument(process).spec, facts
+            audits = evidence.list_recorded(session, process.id)
+            latest = dict(audits[-1].result) if audits else None
+            return casework.instrument(process).spec, facts, latest
     finally:
         db.dispose()

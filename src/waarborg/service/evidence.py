@@ -26,7 +26,7 @@ from waarborg.register.conditions import (
     NoticeEvidence,
     check_conditions,
 )
-from waarborg.register.revalidation import revalidation_status
+from waarborg.register.revalidation import RevalidationStatus, revalidation_status
 from waarborg.service import auditlog
 from waarborg.service.auditlog import Actor
 from waarborg.service.casework import TEAM_ROLES, get_process, instrument, works_in
@@ -89,10 +89,11 @@ def list_audits(session: Session, user: User, process_id: int) -> list[RecordedA
     """The audits recorded for a process, oldest first."""
     process = get_process(session, process_id)
     check_evidence_access(user, process, "reading the recorded audits")
-    return _audits(session, process.id)
+    return list_recorded(session, process.id)
 
 
-def _audits(session: Session, process_id: int) -> list[RecordedAudit]:
+def list_recorded(session: Session, process_id: int) -> list[RecordedAudit]:
+    """The audits recorded for a process, oldest first (no access check: for the CLI)."""
     query = (
         select(RecordedAudit)
         .where(RecordedAudit.process_id == process_id)
@@ -118,7 +119,7 @@ def gather(
     session: Session, process: Process, today: date, rubber_stamp_seconds: float
 ) -> Evidence:
     """Everything the five checks need, for one process."""
-    audits = _audits(session, process.id)
+    audits = list_recorded(session, process.id)
     return Evidence(
         process=process.name,
         process_created=process.created_at,
@@ -131,6 +132,23 @@ def gather(
             instrument(process).spec, [a.result for a in audits], today
         ),
     )
+
+
+def revalidation_of(
+    process: Process, audits: Sequence[RecordedAudit], today: date
+) -> RevalidationStatus:
+    """The process's instrument against its revalidation policy, over its recorded audits."""
+    return revalidation_status(instrument(process).spec, [a.result for a in audits], today)
+
+
+def revalidation_warnings(session: Session, process_ids: Sequence[int], today: date) -> list[str]:
+    """For the oversight dashboard: one line per process whose instrument is due or breached."""
+    lines = []
+    for process_id in process_ids:
+        process = get_process(session, process_id)
+        status = revalidation_of(process, list_recorded(session, process_id), today)
+        lines += [f"{process.name}: {b}" for b in status.breaches]
+    return lines
 
 
 def _decisions(session: Session, process_id: int, threshold: float) -> DecisionEvidence:

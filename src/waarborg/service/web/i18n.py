@@ -194,6 +194,10 @@ TEXT: dict[str, dict[Lang, str]] = {
     "evidence": {"nl": "Bewijs", "en": "Evidence"},
     "missing": {"nl": "Ontbreekt", "en": "Missing"},
     "warnings": {"nl": "Waarschuwingen", "en": "Warnings"},
+    "revalidation_h": {
+        "nl": "Hervalidatie nodig (beleid van het instrument)",
+        "en": "Revalidation needed (the instrument's policy)",
+    },
 }
 
 

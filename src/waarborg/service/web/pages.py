@@ -318,7 +318,11 @@ def oversight_page(request: Request) -> Response:
         summary = oversight.summary(session, user, threshold)
         lang = language(request)
         chart = agreement_svg(summary.trend, texts(lang)["trend_h"])
-        return render(request, "oversight.html.j2", user=user, o=summary, chart=chart)
+        today = datetime.now(UTC).date()
+        warnings = evidence.revalidation_warnings(session, summary.processes, today)
+        return render(
+            request, "oversight.html.j2", user=user, o=summary, chart=chart, warnings=warnings
+        )
 
 
 @router.get("/oversight/cube.parquet")
