@@ -52,6 +52,9 @@ def test_card_documents_the_whole_spec(instrument: str, fmt: str) -> None:
     card = model_card(spec, format=fmt, today=date(2026, 11, 23))  # type: ignore[arg-type]
     for p in spec.predictors:
         assert f"{p.name}" in card, p.name
+        if p.levels:
+            assert ", ".join(p.levels) in card, p.name
+    assert "built-in method" not in card
     for band in spec.bands.values():
         assert ", ".join(band.labels) in card
         assert all(f"{c:g}" in card for c in band.cutoffs)
