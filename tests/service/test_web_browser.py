@@ -186,3 +186,50 @@ def test_decided_case_and_notice_have_no_wcag_violations(page: Any, server: str)
     for lang in ("nl", "en"):
         page.goto(f"{server}/cases/2/notice?lang={lang}")
         assert wcag_violations(page) == [], lang
+
+
+def test_departure_from_the_band_is_recorded_with_its_reason(page: Any, server: str) -> None:
+    log_in(page, server, "kees")
+    page.locator("table a").last.click()
+    suggests = page.get_by_text("Deze categorie geeft aanleiding tot selectie.").count() == 1
+    departing = "Niet selecteren" if suggests else "Selecteren"
+    page.get_by_label(departing, exact=True).check()
+    page.get_by_label("Motivering").fill("Te kort")  # under 10 characters: refused
+    page.get_by_label("Motivering").evaluate("e => e.removeAttribute('minlength')")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").count() == 1
+    assert page.locator("#decision").count() == 0  # nothing recorded
+    reason = "Het huisbezoek van vorig jaar toonde de situatie al aan; geen nieuwe aanleiding."
+    page.get_by_label(departing, exact=True).check()
+    page.get_by_label("Motivering").fill(reason)
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    page.wait_for_load_state()
+    decision = page.locator("#decision").inner_text()
+    assert "Wijkt af van de score" in decision
+    assert reason in decision
+    assert departing in decision
+
+
+def test_a_forged_post_is_refused_and_stores_nothing(page: Any, server: str) -> None:
+    log_in(page, server, "fatima")
+    page.locator("table a").first.click()
+    case_url = page.url
+    status = page.evaluate(
+        """async (url) => (await fetch(url + '/decision', {method: 'POST', body:
+        new URLSearchParams({csrf: 'forged', outcome: 'selected',
+        rationale: 'Ingevuld door een andere website.'})})).status""",
+        case_url,
+    )
+    assert status == 403
+    page.reload()
+    assert page.locator("#decision").count() == 0
+    assert page.get_by_role("button", name="Besluit vastleggen").count() == 1
+
+
+def test_a_case_of_another_team_is_not_found(page: Any, server: str) -> None:
+    log_in(page, server, "olga")  # probation advice, not the student-grant team
+    response = page.goto(f"{server}/cases/1")
+    assert response is not None and response.status == 404
+    assert page.get_by_role("alert").count() == 1
+    assert wcag_violations(page) == []
