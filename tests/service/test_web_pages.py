@@ -230,3 +230,42 @@ def test_oversight_dashboard_warns_when_revalidation_is_due(world: Service) -> N
     page = client.get("/oversight?lang=en")
     assert 'id="revalidation"' in page.text
     assert "A: revalidation was due on 2020-01-01" in page.text
+
+
+UNCERTAIN_OXREC = {  # psychiatric history and education unknown: band laag or midden
+    "sex": "male",
+    "age": 42,
+    "violent_index_offence": False,
+    "previous_violent_crime": False,
+    "previous_drug_crime": False,
+    "prior_custody": 1,
+    "alcohol_use_disorder": True,
+    "drug_use_disorder": False,
+    "psychiatric_disorder": None,
+    "severe_mental_illness": False,
+    "income": "medium",
+    "employed": False,
+    "education": None,
+    "neighbourhood_deprivation": 4,
+    "population": "probationer",
+}
+
+
+def test_an_uncertain_band_asks_the_decider_whether_it_follows(world: Service) -> None:
+    process = world.process("advice", "team-a", instrument="oxrec-style")
+    case = world.case("ann", process, UNCERTAIN_OXREC)
+    assert case["score"]["band"] is None and case["score"]["band_range"] == ["laag", "midden"]
+    client = log_in(web_client(world), "ann")
+    page = client.get(f"/cases/{case['id']}")
+    assert 'name="follows"' in page.text and "laag" in page.text and "midden" in page.text
+    form = {"csrf": CSRF.search(page.text).group(1), "outcome": "selected"}
+    form["rationale"] = "Recent reports in the file point to a higher risk."
+    unsaid = client.post(f"/cases/{case['id']}/decision", data=form)
+    assert unsaid.status_code == 422 and 'role="alert"' in unsaid.text
+    assert world.ok("ann", "GET", f"/api/cases/{case['id']}")["decision"] is None
+    said = client.post(
+        f"/cases/{case['id']}/decision", data={**form, "follows": "no"}, follow_redirects=False
+    )
+    assert said.status_code == 303
+    decision = world.ok("ann", "GET", f"/api/cases/{case['id']}")["decision"]
+    assert decision["outcome"] == "selected" and decision["follows_score"] is False

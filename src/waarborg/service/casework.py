@@ -343,12 +343,32 @@ def decide(session: Session, user: User, case_id: int, data: DecisionIn) -> Deci
     return decision
 
 
+def follows_band(suggests_selection: bool | None, outcome: str) -> bool | None:
+    """Whether ``outcome`` is what the band suggests.
+
+    Parameters
+    ----------
+    suggests_selection
+        The case's ``suggests_selection``: whether its band is one of the instrument's
+        selected bands, or None when the band could not be set.
+    outcome
+        ``"selected"`` or ``"not_selected"``.
+
+    Returns
+    -------
+    bool or None
+        True when the outcome follows the band, False for a departure, None when the band
+        is unknown (then only the decider can say).
+    """
+    if suggests_selection is None:
+        return None
+    return (outcome == "selected") == suggests_selection
+
+
 def _check_follows(case: Case, data: DecisionIn) -> None:
     """``follows_score`` must agree with the band (when the band is known)."""
-    if case.suggests_selection is None:
-        return
-    follows = (data.outcome == "selected") == case.suggests_selection
-    if follows != data.follows_score:
+    follows = follows_band(case.suggests_selection, data.outcome)
+    if follows is not None and follows != data.follows_score:
         suggested = "selected" if case.suggests_selection else "not_selected"
         bands = ", ".join(case.score["selected_bands"])
         raise InvalidError(

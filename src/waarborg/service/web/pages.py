@@ -276,8 +276,9 @@ def decide(
 
 def _follows(suggests: bool | None, outcome: str, stated: str) -> bool:
     """Whether the outcome follows the band: derived when the band suggests one."""
-    if suggests is not None:
-        return (outcome == "selected") == suggests
+    derived = casework.follows_band(suggests, outcome)
+    if derived is not None:
+        return derived
     if stated not in ("yes", "no"):
         raise InvalidError("say whether the decision follows the score", field="follows_score")
     return stated == "yes"
