@@ -269,3 +269,23 @@ def test_an_uncertain_band_asks_the_decider_whether_it_follows(world: Service) -
     assert said.status_code == 303
     decision = world.ok("ann", "GET", f"/api/cases/{case['id']}")["decision"]
     assert decision["outcome"] == "selected" and decision["follows_score"] is False
+
+
+def test_login_redirects_only_within_the_site(world: Service) -> None:
+    for target, expected in [
+        ("/cases/1", "/cases/1"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("/\\/evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\tqueue", "/"),
+    ]:
+        client = web_client(world)
+        nonce = CSRF.search(client.get("/login").text).group(1)
+        response = client.post(
+            "/login",
+            data={"username": "ann", "password": PASSWORD, "csrf": nonce, "next": target},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, target
+        assert response.headers["location"] == expected, target

@@ -189,8 +189,13 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Resp
 
 
 def _local(target: str) -> str:
-    """Only same-site paths as a redirect target (no open redirects)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only same-site paths as a redirect target (no open redirects).
+
+    Browsers read ``//host`` and ``/\\host`` as another site, so a backslash or a control
+    character anywhere sends the user to ``/`` instead.
+    """
+    plain = target.isprintable() and "\\" not in target
+    return target if plain and target.startswith("/") and not target.startswith("//") else "/"
 
 
 def _secure(request: Request) -> bool:
