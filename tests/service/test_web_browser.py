@@ -75,8 +75,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser context (no cookies) and page."""
-    context = browser.new_context()
+    """A fresh browser context (no cookies) and page.
+
+    The pages forbid every script (Content-Security-Policy); the context bypasses that
+    only so the test can inject axe-core.
+    """
+    context = browser.new_context(bypass_csp=True)
     yield context.new_page()
     context.close()
 

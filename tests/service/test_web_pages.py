@@ -289,3 +289,15 @@ def test_login_redirects_only_within_the_site(world: Service) -> None:
         )
         assert response.status_code == 303, target
         assert response.headers["location"] == expected, target
+
+
+def test_pages_forbid_scripts_frames_and_caching(world: Service) -> None:
+    client = log_in(web_client(world), "ann")
+    case_id = world.ids["case"]
+    for path in ("/login", "/queue", f"/cases/{case_id}", "/cases/999999"):
+        headers = client.get(path).headers
+        policy = headers["content-security-policy"]
+        assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy, path
+        assert "script-src" not in policy, path  # no scripts, not even from this site
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["cache-control"] == "no-store", path
