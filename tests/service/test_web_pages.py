@@ -251,13 +251,24 @@ UNCERTAIN_OXREC = {  # psychiatric history and education unknown: band laag or m
 }
 
 
+MIXED_OXREC = {  # band midden..hoog: only some of the possible bands suggest selection
+    **UNCERTAIN_OXREC,
+    "prior_custody": 0,
+    "age": 40,
+    "population": "prisoner",
+    "previous_violent_crime": True,
+    "violent_index_offence": True,
+}
+
+
 def test_an_uncertain_band_asks_the_decider_whether_it_follows(world: Service) -> None:
     process = world.process("advice", "team-a", instrument="oxrec-style")
-    case = world.case("ann", process, UNCERTAIN_OXREC)
-    assert case["score"]["band"] is None and case["score"]["band_range"] == ["laag", "midden"]
+    case = world.case("ann", process, MIXED_OXREC)
+    score = case["score"]
+    assert score["band_range"] == ["midden", "hoog"] and score["suggests_selection"] is None
     client = log_in(web_client(world), "ann")
     page = client.get(f"/cases/{case['id']}")
-    assert 'name="follows"' in page.text and "laag" in page.text and "midden" in page.text
+    assert 'name="follows"' in page.text and "midden" in page.text and "hoog" in page.text
     form = {"csrf": CSRF.search(page.text).group(1), "outcome": "selected"}
     form["rationale"] = "Recent reports in the file point to a higher risk."
     unsaid = client.post(f"/cases/{case['id']}/decision", data=form)
@@ -269,6 +280,21 @@ def test_an_uncertain_band_asks_the_decider_whether_it_follows(world: Service) -
     assert said.status_code == 303
     decision = world.ok("ann", "GET", f"/api/cases/{case['id']}")["decision"]
     assert decision["outcome"] == "selected" and decision["follows_score"] is False
+
+
+def test_a_band_range_without_a_selected_band_does_not_suggest_selection(world: Service) -> None:
+    process = world.process("advice", "team-a", instrument="oxrec-style")
+    case = world.case("ann", process, UNCERTAIN_OXREC)  # laag..midden; only hoog selects
+    assert case["score"]["band_range"] == ["laag", "midden"]
+    assert case["score"]["suggests_selection"] is False
+    client = log_in(web_client(world), "ann")
+    page = client.get(f"/cases/{case['id']}")
+    assert 'name="follows"' not in page.text  # nothing to ask: no possible band selects
+    form = {"csrf": CSRF.search(page.text).group(1), "outcome": "selected"}
+    form["rationale"] = "Recent reports in the file point to a higher risk."
+    assert client.post(f"/cases/{case['id']}/decision", data=form).status_code in (200, 303)
+    decision = world.ok("ann", "GET", f"/api/cases/{case['id']}")["decision"]
+    assert decision["follows_score"] is False  # a departure, derived from the range
 
 
 def test_login_redirects_only_within_the_site(world: Service) -> None:

@@ -229,12 +229,31 @@ def _score_record(inst: Instrument, row: dict[str, Any]) -> dict[str, Any]:
         "band": band,
         "band_range": [low, high] if band is None and low is not None else None,
         "selected_bands": selected,
-        "suggests_selection": None if band is None else band in selected,
+        "suggests_selection": _suggests(
+            band, (low, high), inst.spec.bands[outcome].labels, selected
+        ),
         "bands": {o.name: row.get(f"band_{o.name}") for o in inst.outcomes},
         "scores": pick("score_"),
         "probabilities": pick("probability_"),
         "contributions": pick("contribution_"),
     }
+
+
+def _suggests(
+    band: str | None,
+    band_range: tuple[str | None, str | None],
+    labels: list[str],
+    selected: list[str],
+) -> bool | None:
+    """Whether the band suggests selection; for a range of bands (an unknown input), only
+    when every band in it agrees, else None (the decider says whether they follow it)."""
+    if band is not None:
+        return band in selected
+    low, high = band_range
+    if low is None or high is None:
+        return None
+    possible = {label in selected for label in labels[labels.index(low) : labels.index(high) + 1]}
+    return possible.pop() if len(possible) == 1 else None
 
 
 def _number(value: Any) -> float | None:
