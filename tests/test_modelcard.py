@@ -74,7 +74,8 @@ def test_card_carries_the_audits_and_the_revalidation_breach(audits: list[dict])
     significant = [v["text_en"] for v in audits[-1]["verdicts"] if v["significant"]]
     assert significant and all(str(escape(text)) in html for text in significant)
     dutch = model_card(spec, audits, lang="nl", today=date(2026, 11, 23), format="md")
-    assert dutch.startswith("# Modelkaart") and "de AUC daalde met" in dutch
+    assert dutch.startswith(f"# Modelkaart: {spec.title_nl}") and "de AUC daalde met" in dutch
+    assert spec.purpose_nl in dutch and spec.population_nl in dutch
 
 
 def test_cli_writes_the_card_and_refuses_an_unknown_format(tmp_path: Path, audits: list) -> None:

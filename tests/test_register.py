@@ -104,6 +104,7 @@ def test_every_bundled_instrument_exports_a_valid_entry(instrument: str, referen
     spec = load_instrument(instrument).spec
     entry = register_entry(spec, load_owner(DEMO_OWNER)).to_json_dict()
     assert reference_problems(entry, reference) == []
+    assert entry["name"] == spec.title_nl and spec.purpose_nl in entry["goal"]  # Dutch texts
     assert spec.version in entry["methods_and_models"]
     assert spec_hash(spec)[:12] in entry["methods_and_models"]
     for predictor in spec.predictors:

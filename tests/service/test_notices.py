@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.service.conftest import Service
+from waarborg import load_instrument
 
 RATIONALE = "The records show <b>two</b> addresses; a home visit is proportionate."
 
@@ -22,7 +23,7 @@ def test_the_dutch_notice_says_what_was_used_what_it_said_and_who_decided(world:
     for words in [
         '<html lang="nl">',
         "Wij gebruikten een risico-inschatting",
-        "Generic risk selection (points), student-grant style (versie 1.0.0)",
+        f"{load_instrument('generic-selection').spec.title_nl} (versie 1.0.0)",
         "Algoritmeregister van de overheid, onder: AR-2026-001",
         "De uitkomst was: categorie 6",
         "Distance to the parents&#39; address: 0.4. Verhoogt de score met 4.",

@@ -464,6 +464,9 @@ class InstrumentSpec(_Strict):
     owner: str
     purpose: str
     population: str
+    title_nl: str = Field("", description="The title in Dutch, for notices and the register.")
+    purpose_nl: str = Field("", description="The purpose in Dutch (B1), for the register.")
+    population_nl: str = Field("", description="The population in Dutch (B1), for the register.")
     provenance: Provenance
     description: str = ""
     case_fields: list[CaseField] = Field(default_factory=list)

@@ -85,9 +85,9 @@ def register_entry(
     >>> entry.standard_version, entry.lang
     ('1.0', 'nld')
     """
-    purpose = process.purpose if process else spec.purpose
+    purpose = process.purpose if process else (spec.purpose_nl or spec.purpose)
     fields: dict[str, Any] = {
-        "name": process.name if process else spec.title,
+        "name": process.name if process else (spec.title_nl or spec.title),
         "description_short": _short(spec, owner, purpose),
         "organization": owner.organization,
         "category": owner.category,
@@ -132,7 +132,8 @@ def _ul(items: list[str]) -> str:
 
 def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
     return (
-        f"{owner.organization} gebruikt een risico-instrument ({spec.title}). Doel: "
+        f"{owner.organization} gebruikt een risico-instrument ({spec.title_nl or spec.title}). "
+        "Doel: "
         f"{purpose.rstrip('.')}. Het instrument geeft een risicocategorie. Een medewerker "
         "beslist altijd zelf."
     )
@@ -141,7 +142,7 @@ def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
 def _goal(spec: InstrumentSpec, purpose: str) -> str:
     labels = "; ".join(f"{name}: {', '.join(band.labels)}" for name, band in spec.bands.items())
     return _p(f"Doel: {escape(purpose)}") + _p(
-        f"Voor wie: {escape(spec.population)}",
+        f"Voor wie: {escape(spec.population_nl or spec.population)}",
         "Het instrument schat het risico voor een persoon en geeft een categorie "
         f"({escape(labels)}).",
         "Een medewerker gebruikt die categorie bij zijn besluit;",

@@ -192,7 +192,7 @@ def build_notice(case: Case, lang: Lang) -> Notice:
         raise ValueError(f"case {case.id} has no decision")
     text, process, decision = _TEXT[lang], case.process, case.decision
     sections = [
-        _instrument_section(case, text),
+        _instrument_section(case, text, lang),
         _band_section(case, text),
         _factor_section(case, text, lang),
         _decision_section(decision, process, text, lang),
@@ -215,10 +215,11 @@ def build_notice(case: Case, lang: Lang) -> Notice:
     )
 
 
-def _instrument_section(case: Case, text: dict[str, str]) -> Section:
+def _instrument_section(case: Case, text: dict[str, str], lang: Lang) -> Section:
     process = case.process
     spec = instrument(process).spec
-    used = text["used"].format(title=spec.title, version=spec.version)
+    title = (lang == "nl" and spec.title_nl) or spec.title
+    used = text["used"].format(title=title, version=spec.version)
     ref = process.register_ref
     return Section(
         text["used_h"], [used, text["register"].format(ref=ref) if ref else text["no_register"]]
