@@ -14,6 +14,7 @@ from waarborg.cli.service import DatabaseOpt
 from waarborg.errors import WaarborgError
 from waarborg.instruments.engine import load_instrument
 from waarborg.instruments.spec import InstrumentSpec, catalog_ids
+from waarborg.register.audits import missing_parts
 from waarborg.register.export import ProcessFacts, register_entry
 from waarborg.register.modelcard import model_card
 from waarborg.register.owner import DEMO_OWNER, load_owner
@@ -120,8 +121,11 @@ def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
             raise WaarborgError(f"{path}: cannot read the audit result: {exc.strerror}") from exc
         except json.JSONDecodeError as exc:
             raise WaarborgError(f"{path}: not JSON: {exc}") from exc
-        if not isinstance(data, dict) or "validity" not in data or "verdicts" not in data:
-            raise WaarborgError(f"{path}: not an audit result (from waarborg audit --json)")
+        missing = missing_parts(data)
+        if missing:
+            raise WaarborgError(
+                f"{path}: not an audit result from waarborg audit --json (no {', '.join(missing)})"
+            )
         audits.append(data)
     return audits
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from waarborg.register.audits import cases
 from waarborg.register.revalidation import RevalidationStatus
 
 Status = Literal["met", "not_met", "unknown"]
@@ -51,12 +52,11 @@ class AuditEvidence(BaseModel):
         justification: str | None = None,
     ) -> AuditEvidence:
         """From an audit result (``AuditResult.to_dict()`` or its JSON)."""
-        n = result.get("n")
         significant = [v for v in result.get("verdicts", []) if v.get("significant")]
         return cls(
             kind=kind,
             recorded_at=recorded_at,
-            n=n.get("value") if isinstance(n, Mapping) else n,
+            n=cases(result),
             disparities_tested=len(result.get("disparities", [])),
             significant_en=[v["text_en"] for v in significant],
             significant_nl=[v["text_nl"] for v in significant],

@@ -17,6 +17,7 @@ from html import escape as _escape
 from typing import Any
 
 from waarborg.instruments.spec import InstrumentSpec, spec_hash
+from waarborg.register.audits import cases, day
 from waarborg.register.owner import Owner
 from waarborg.register.standard import RegisterEntry, build_entry
 
@@ -200,10 +201,9 @@ def _risks(spec: InstrumentSpec, audit: Mapping[str, Any] | None) -> str:
 
 
 def _audit_summary(audit: Mapping[str, Any]) -> str:
-    created = str(audit.get("provenance", {}).get("created", ""))[:10]
+    created = day(audit)
     auc = audit.get("validity", {}).get("auc")
-    n = audit.get("n")
-    n = n.get("value") if isinstance(n, Mapping) else n
+    n = cases(audit)
     lines = [f"Laatste audit: {created or 'datum onbekend'}, {n if n is not None else '?'} zaken."]
     if auc and auc.get("value") is not None:
         low, high = auc["ci"]

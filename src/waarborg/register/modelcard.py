@@ -16,7 +16,8 @@ from typing import Any, Literal
 import jinja2
 
 from waarborg.instruments.spec import InstrumentSpec, Predictor, spec_hash
-from waarborg.register.revalidation import as_mapping, revalidation_status
+from waarborg.register.audits import as_mapping, cases, day
+from waarborg.register.revalidation import revalidation_status
 
 Lang = Literal["en", "nl"]
 
@@ -193,11 +194,10 @@ def _rules(spec: InstrumentSpec, t: dict[str, str]) -> list[str]:
 
 def _audit_row(audit: Mapping[str, Any]) -> dict[str, Any]:
     auc = audit.get("validity", {}).get("auc") or {}
-    n = audit.get("n")
     ci = auc.get("ci") or [None, None]
     return {
-        "date": str(audit.get("provenance", {}).get("created", ""))[:10],
-        "n": n.get("value") if isinstance(n, Mapping) else n,
+        "date": day(audit),
+        "n": cases(audit),
         "auc": "–" if auc.get("value") is None else f"{auc['value']:.3f} ({ci[0]:.3f}–{ci[1]:.3f})",
     }
 

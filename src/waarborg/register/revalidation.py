@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from waarborg.instruments.spec import InstrumentSpec
+from waarborg.register.audits import as_mapping
 
 Z95 = 1.959963984540054
 
@@ -143,11 +144,6 @@ def revalidation_status(
                 f"±{policy.max_calibration_drift}",
             )
     return status
-
-
-def as_mapping(audit: Any) -> Mapping[str, Any]:
-    """An audit result as a plain mapping (an ``AuditResult`` or its JSON already)."""
-    return audit.to_dict() if hasattr(audit, "to_dict") else audit
 
 
 def _breach(status: RevalidationStatus, en: str, nl: str) -> None:

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from waarborg.register.audits import missing_parts
 from waarborg.register.conditions import (
     AccessEvidence,
     AuditEvidence,
@@ -63,7 +64,7 @@ def record_audit(session: Session, by: Actor, process: Process, data: AuditIn) -
 
     The caller has checked that ``by`` may (:func:`check_evidence_access`).
     """
-    missing = [key for key in ("validity", "verdicts", "provenance") if key not in data.result]
+    missing = missing_parts(data.result)
     if missing:
         raise InvalidError(
             f"result: not an audit result from waarborg audit --json (no {', '.join(missing)})",
