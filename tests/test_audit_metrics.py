@@ -163,7 +163,7 @@ def test_brier_matches_sklearn(continuous: bool) -> None:
     )
     # the interval is the normal one for a mean of squared errors
     d = (df.y - df.p) ** 2
-    half = 1.959964 * d.std(ddof=0) / np.sqrt(len(d))
+    half = 1.959964 * d.std(ddof=1) / np.sqrt(len(d))
     if not continuous:
         assert res["validity"]["brier"]["ci"] == pytest.approx(
             [d.mean() - half, d.mean() + half], rel=1e-5
@@ -368,3 +368,32 @@ def test_intervals_cover_the_truth_about_95_percent() -> None:
     assert 0.93 <= coverage("selection_rate", rate) <= 0.97
     assert 0.93 <= coverage("base_rate", 0.5) <= 0.97
     assert 0.92 <= coverage("auc", _true_auc(shift, step)) <= 0.97
+
+
+def test_perfect_separation_leaves_the_auc_difference_untested() -> None:
+    df = make_cases(3000, seed=5)
+    separated = df.origin == "western"
+    df.loc[separated, "y"] = (df.loc[separated, "p"] > df.loc[separated, "p"].median()).astype(int)
+    res = run(df, group=["origin"], reference=["origin=dutch"])
+    auc = res["groups"]["origin"]["western"]["auc"]
+    assert auc["value"] == pytest.approx(1.0) and auc["se"] == pytest.approx(0.0)
+    difference = res["disparities"]["origin"]["western"]["auc"]["difference"]
+    assert difference["degenerate"] is True
+    assert difference["p_value"] is None and difference["p_adjusted"] is None
+    assert difference["ci"] == [None, None]
+    assert difference["value"] == pytest.approx(
+        1.0 - res["groups"]["origin"]["dutch"]["auc"]["value"]
+    )
+    assert any(f["kind"] == "auc_degenerate" and f["group"] == "western" for f in res["flags"])
+    other = res["disparities"]["origin"]["non_western"]["auc"]["difference"]
+    assert other["degenerate"] is False and other["p_value"] is not None
+
+
+def test_a_group_without_events_gets_a_ratio_interval_from_zero() -> None:
+    df = make_cases(3000, seed=6)
+    df.loc[df.origin == "western", "y"] = 0
+    res = run(df, group=["origin"], reference=["origin=dutch"])
+    ppv = res["disparities"]["origin"]["western"]["ppv"]["ratio"]
+    assert ppv["value"] == 0.0 and ppv["ci"][0] == 0.0 and ppv["ci"][1] > 0.0
+    base = res["disparities"]["origin"]["western"]["base_rate"]["ratio"]
+    assert base["ci"][0] <= base["value"] <= base["ci"][1]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import statsmodels.api as sm
@@ -108,16 +106,33 @@ def test_newcombe_contains_difference(x1, n1, x2, n2):
     assert -1.0 <= low <= x1 / n1 - x2 / n2 <= high <= 1.0
 
 
-def test_ratio_matches_statsmodels_log_and_log_adjusted_for_zeros(rng):
+def test_ratio_matches_statsmodels_log_and_koopman_score_for_zeros(rng):
     x1, n1, x2, n2 = _two_groups(rng)
     x1[:4], x2[2:6] = 0, 0  # includes both-zero cells
     x1[10], x2[11] = n1[10], n2[11]
     low, high = ratio_interval(x1, n1, x2, n2)
     for i in range(len(x1)):
-        method = "log-adjusted" if x1[i] == 0 or x2[i] == 0 else "log"
-        ref = confint_proportions_2indep(x1[i], n1[i], x2[i], n2[i], compare="ratio", method=method)
-        assert (low[i], high[i]) == pytest.approx(ref, rel=1e-10)
-    assert np.all(np.isfinite(low) & np.isfinite(high))
+        zero = x1[i] == 0 or x2[i] == 0
+        kind = {"method": "score", "correction": False} if zero else {"method": "log"}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ref = confint_proportions_2indep(x1[i], n1[i], x2[i], n2[i], compare="ratio", **kind)
+        if x1[i] == 0 and x2[i] == 0:
+            ref = (0.0, np.inf)  # statsmodels: nan; every ratio is consistent with no events
+        assert (low[i], high[i]) == pytest.approx(ref, rel=1e-8, abs=1e-9)
+
+
+@given(st.integers(0, 60), st.integers(1, 60), st.integers(0, 60), st.integers(1, 60))
+def test_ratio_interval_contains_its_estimate(x1, n1, x2, n2):
+    x1, x2 = min(x1, n1), min(x2, n2)
+    low, high = ratio_interval(x1, n1, x2, n2)
+    estimate = np.inf if x2 == 0 and x1 > 0 else (x1 / n1) / (x2 / n2) if x2 else None
+    assert 0.0 <= low <= high
+    if estimate is not None:
+        assert low <= estimate * (1 + 1e-9) and estimate <= high * (1 + 1e-9)
+    if x1 == 0:
+        assert low == 0.0
+    if x2 == 0:
+        assert high == np.inf
 
 
 def test_ratio_katz_formula_by_hand():
@@ -413,14 +428,6 @@ def test_multinomial_bootstrap_totals_mean_and_reproducibility(rng):
     np.testing.assert_array_equal(draws, multinomial_bootstrap(counts, 4000, seed=7))
     assert not np.array_equal(draws, multinomial_bootstrap(counts, 4000, seed=8))
     assert np.all(draws[:, counts == 0] == 0)
-
-
-def test_multinomial_bootstrap_is_fast(rng):
-    counts = rng.integers(0, 100, 300)
-    multinomial_bootstrap(counts, 1000, seed=0)
-    start = time.perf_counter()
-    multinomial_bootstrap(counts, 1000, seed=1)
-    assert time.perf_counter() - start < 0.25
 
 
 def test_bootstrap_interval_of_proportion_matches_wilson():

@@ -311,14 +311,22 @@ def _rate_disparities(
 def _auc_disparities(
     st: _Stats, ref: int, others: list[int], confidence: float
 ) -> list[dict[str, dict]]:
-    """AUC difference to the reference: DeLong SEs of two independent groups, z test."""
+    """AUC difference to the reference: DeLong SEs of two independent groups, z test.
+
+    A group whose AUC has standard error 0 (perfect separation, AUC 0 or 1) makes the
+    test degenerate: the z statistic would rest on the other group's SE alone. There the
+    interval and p-value are undefined and the entry says ``degenerate: true``.
+    """
     res = auc_from_counts(st.roc[:, 1, :], st.roc[:, 0, :], confidence)
     z = sps.norm.isf((1 - confidence) / 2)
     diff = res.auc[others] - res.auc[ref]
-    se = np.hypot(res.se[others], res.se[ref])
+    degenerate = ~((res.se[others] > 0) & (res.se[ref] > 0))
+    se = np.where(degenerate, np.nan, np.hypot(res.se[others], res.se[ref]))
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(se > 0, 2 * sps.norm.sf(np.abs(diff) / se), np.nan)
+        p = 2 * sps.norm.sf(np.abs(diff) / se)
     found = entries(diff, diff - z * se, diff + z * se, st.n[others], p_value=p, p_adjusted=None)
+    for e, flag in zip(found, degenerate.tolist(), strict=True):
+        e["degenerate"] = flag
     return [{"difference": e} for e in found]
 
 
@@ -447,6 +455,30 @@ def _small_flags(groups: dict[str, dict], reference: dict[str, str], min_size: i
     return flags
 
 
+def _degenerate_auc_flags(disparities: dict[str, dict]) -> list[dict]:
+    """A flag for every AUC comparison left untested because an AUC had no variance."""
+    flags = []
+    for attribute, per_group in disparities.items():
+        for group, metrics in per_group.items():
+            if not metrics.get("auc", {}).get("difference", {}).get("degenerate"):
+                continue
+            flags.append(
+                {
+                    "kind": "auc_degenerate",
+                    "attribute": attribute,
+                    "group": group,
+                    "text_en": f"The AUC of group '{group}' ({attribute}) or of its reference "
+                    "group has no sampling variance (perfect or no separation): the AUC "
+                    "difference is not tested and its p-value is undefined.",
+                    "text_nl": f"De AUC van groep '{group}' ({attribute}) of van de "
+                    "referentiegroep heeft geen steekproefvariantie (volledige of geen "
+                    "scheiding): het AUC-verschil is niet getoetst en de p-waarde is "
+                    "onbepaald.",
+                }
+            )
+    return flags
+
+
 # --------------------------------------------------------------------------- all together
 
 
@@ -506,7 +538,7 @@ def assess(
         "disparities": disparities,
         "reference": refs,
         "verdicts": _verdicts(groups, disparities, refs, level),
-        "flags": _small_flags(groups, refs, min_group_size),
+        "flags": _small_flags(groups, refs, min_group_size) + _degenerate_auc_flags(disparities),
         "tests": {"family_size": family, "correction": "holm", "alpha": ALPHA},
         "roc": roc,
     }

@@ -9,7 +9,8 @@ handled in one call. Results are float arrays. An undefined result (0/0, an
 empty group) is ``nan`` and never a warning.
 
 Conventions (DESIGN.md section 4): Wilson intervals for proportions, Newcombe
-for differences, log-scale (Katz) for ratios, DeLong for the AUC, multinomial
+for differences, log-scale (Katz) for ratios (Koopman's score interval where
+a count is zero), DeLong for the AUC, multinomial
 resampling of cells for the bootstrap, Holm or Benjamini-Hochberg across
 comparisons.
 """
@@ -21,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 __all__ = [
     "AUCResult",
@@ -166,16 +167,19 @@ def newcombe_interval(
 def ratio_interval(
     x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, confidence: float = 0.95
 ) -> Interval:
-    """Log-scale (Katz) interval for a ratio of proportions ``p1 / p2``.
+    """Interval for a ratio of proportions ``p1 / p2``: Katz, or Koopman's score at zero.
 
+    Both counts positive: the log-scale (Katz) interval
     ``log(p1/p2) +/- z * sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2)``, back-transformed.
 
-    Zero counts: the Katz interval is undefined when ``x1`` or ``x2`` is 0.
-    Only then, 0.5 is added to both successes and both trials (Walter's
-    adjustment, statsmodels' ``method="log-adjusted"``), so a group without
-    any event still gets a finite, wide interval instead of ``0``/``inf``.
-    Groups without any events in both arms get an interval around 1.
-    Where ``n1`` or ``n2`` is 0 the result is ``nan``.
+    A zero count: the Katz interval is undefined, and adding 0.5 to the counts
+    (Walter) gives an interval that excludes the estimate itself (a group without
+    events gets ratio 0 but an interval above 0). There Koopman's score interval
+    is used instead (statsmodels' ``method="score", correction=False``): every
+    ratio the score test does not reject. It always contains the estimate:
+    ``x1 == 0`` gives ``[0, high]``; ``x2 == 0`` (ratio undefined, infinite)
+    gives ``[low, inf]``; both zero give ``[0, inf]``. Where ``n1`` or ``n2`` is 0
+    the result is ``nan``.
 
     Parameters
     ----------
@@ -196,17 +200,40 @@ def ratio_interval(
     >>> low, high = ratio_interval(30, 100, 15, 100)
     >>> print(np.round([low, high], 4))
     [1.1489 3.4817]
+    >>> low, high = ratio_interval(0, 50, 7, 60)
+    >>> print(np.round([low, high], 4))
+    [0.     0.6266]
     """
     x1, n1 = _counts(x1, n1)
     x2, n2 = _counts(x2, n2)
+    x1, n1, x2, n2 = np.broadcast_arrays(x1, n1, x2, n2)
     z = _z(confidence)
     undefined = (n1 == 0) | (n2 == 0)
-    add = np.where((x1 == 0) | (x2 == 0), 0.5, 0.0)
-    x1, n1, x2, n2 = x1 + add, n1 + add, x2 + add, n2 + add
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.where(undefined, np.nan, np.log(x1 / n1) - np.log(x2 / n2))
+        log_ratio = np.log(x1 / n1) - np.log(x2 / n2)
         half = z * np.sqrt(1 / x1 - 1 / n1 + 1 / x2 - 1 / n2)
-    return np.exp(log_ratio - half), np.exp(log_ratio + half)
+        low, high = np.asarray(np.exp(log_ratio - half)), np.asarray(np.exp(log_ratio + half))
+    for i in np.flatnonzero(((x1 == 0) | (x2 == 0)) & ~undefined):
+        low.flat[i], high.flat[i] = _koopman(x1.flat[i], n1.flat[i], x2.flat[i], n2.flat[i], z)
+    low[undefined], high[undefined] = np.nan, np.nan
+    return low[()], high[()]
+
+
+def _koopman(x1: float, n1: float, x2: float, n2: float, z: float) -> tuple[float, float]:
+    """Koopman's score interval for ``p1 / p2`` by root finding on the log scale."""
+
+    def score(log_ratio: float, target: float) -> float:
+        r = np.exp(log_ratio)
+        a, b, c = (n1 + n2) * r, -(n1 * r + x1 + n2 + x2 * r), x1 + x2
+        p2 = 2 * c / (-b + np.sqrt(max(b * b - 4 * a * c, 0.0)))  # restricted MLE, stable
+        p1 = r * p2
+        var = p1 * (1 - p1) / n1 + r * r * p2 * (1 - p2) / n2
+        return (x1 / n1 - r * x2 / n2) / np.sqrt(var) - target
+
+    bracket = (-30.0, 30.0)  # ratios from 1e-13 to 1e13
+    low = np.exp(optimize.brentq(score, *bracket, args=(z,))) if x1 > 0 else 0.0
+    high = np.exp(optimize.brentq(score, *bracket, args=(-z,))) if x2 > 0 else np.inf
+    return float(low), float(high)
 
 
 def two_proportion_pvalue(x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike) -> FloatArray:

@@ -293,7 +293,8 @@ def _brier(n_yk: np.ndarray, sum_yk: np.ndarray, sq_yk: np.ndarray, confidence: 
     size = n.sum()
     brier = float(brier_from_counts(mean, y * n, n) + spread.sum() / size)
     d2 = (y - mean) ** 4  # second moment of the squared error, cell means (approximate when binned)
-    var = max(float((n * d2).sum() / size - brier**2), 0.0)
+    # sample variance of the squared errors (ddof 1), as for any mean's interval
+    var = max(float((n * d2).sum() - size * brier**2) / max(size - 1, 1), 0.0)
     half = sps.norm.isf((1 - confidence) / 2) * np.sqrt(var / size)
     return entry(brier, max(brier - half, 0.0), brier + half, size)
 
