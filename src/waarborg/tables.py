@@ -1,18 +1,32 @@
 """Reading and writing tables: one place that turns every accepted input into Arrow.
 
-waarborg accepts pandas and polars data frames, pyarrow tables, and CSV or Parquet
-files. Everything is converted to a :class:`pyarrow.Table` here, so the rest of the
-code sees one type. Writing is atomic: a file is written next to its destination and
-renamed into place only when complete, so a failure never leaves a half-written file.
+waarborg accepts pandas and polars data frames, pyarrow tables, and CSV, Parquet and
+spreadsheet (.xlsx, .xlsm, .xls, .ods) files. Everything is converted to a
+:class:`pyarrow.Table` here, so the rest of the code sees one type. Writing is atomic:
+a file is written next to its destination and renamed into place only when complete,
+so a failure never leaves a half-written file.
+
+CSV files as Dutch spreadsheet programs write them (``;`` between fields, a decimal
+comma) are read without options: the separator is detected from the first lines and a
+text column whose every value is a number with a decimal comma becomes a number. Both
+can be set instead (:func:`csv_dialect`, or ``waarborg --sep ';' --decimal ','``).
+Missing values in a CSV file are empty fields and the usual null spellings (``NA``,
+``N/A``, ``NULL``, ``null``, ``NaN``, ``nan``, ``#N/A``, ``-NaN``, …: pyarrow's
+defaults); in a spreadsheet, empty cells.
 """
 
 from __future__ import annotations
 
+import contextvars
+import csv
+import datetime as dt
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +38,45 @@ import pyarrow.parquet as pq
 from waarborg.errors import DataError
 
 TableLike = Any
-"""pandas / polars DataFrame, pyarrow Table, or a path to a .csv or .parquet file."""
+"""pandas / polars DataFrame, pyarrow Table, or a path to a CSV, Parquet or spreadsheet file."""
+
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
+SEPARATORS = ",;\t|"
+_SAMPLE_BYTES = 1 << 16
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+(,\d+)?([eE][+-]?\d+)?\s*$")
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written: field separator and decimal mark (None: detect)."""
+
+    sep: str | None = None
+    decimal: str | None = None
+
+
+_dialect: contextvars.ContextVar[CsvDialect | None] = contextvars.ContextVar(
+    "csv_dialect", default=None
+)
+
+
+@contextmanager
+def csv_dialect(sep: str | None = None, decimal: str | None = None) -> Iterator[CsvDialect]:
+    """Read CSV files with this separator and decimal mark inside the ``with`` block.
+
+    Examples
+    --------
+    >>> with csv_dialect(sep=";", decimal=","):
+    ...     pass  # read_table("cases.csv") reads "1;36,6" as 1 and 36.6
+    """
+    if sep is not None and len(sep) != 1:
+        raise ValueError(f"a CSV separator is one character, not {sep!r}")
+    if decimal not in (None, ".", ","):
+        raise ValueError(f"the decimal mark is '.' or ',', not {decimal!r}")
+    token = _dialect.set(CsvDialect(sep, decimal))
+    try:
+        yield CsvDialect(sep, decimal)
+    finally:
+        _dialect.reset(token)
 
 
 def read_table(data: TableLike) -> tuple[pa.Table, str]:
@@ -59,12 +111,144 @@ def _read_file(path: Path) -> pa.Table:
     try:
         if suffix == ".parquet":
             return pq.read_table(path)
-        if suffix == ".csv":
-            options = pacsv.ConvertOptions(strings_can_be_null=True)
-            return pacsv.read_csv(path, convert_options=options)
-    except (pa.ArrowInvalid, OSError) as exc:
+        if suffix in (".csv", ".tsv"):
+            return _read_csv(path, _dialect.get() or CsvDialect())
+        if suffix in SPREADSHEETS:
+            return _read_spreadsheet(path)
+    except OSError as exc:
         raise DataError(f"cannot read the file: {exc}", str(path)) from None
-    raise DataError("unknown file type: use .csv or .parquet", str(path))
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"cannot read the file: {exc}", str(path)) from None
+    raise DataError(
+        f"unknown file type {suffix or '(none)'}: use .csv, .parquet or a spreadsheet "
+        f"({', '.join(SPREADSHEETS)})",
+        str(path),
+    )
+
+
+def _read_csv(path: Path, dialect: CsvDialect) -> pa.Table:
+    """A CSV file with the given or detected separator and decimal mark."""
+    sample, encoding = _sample(path)
+    sep = dialect.sep or ("\t" if path.suffix.lower() == ".tsv" else _detect_separator(sample))
+    parse = pacsv.ParseOptions(delimiter=sep)
+    read = pacsv.ReadOptions(encoding=encoding)
+    convert = pacsv.ConvertOptions(strings_can_be_null=True)
+    try:
+        table = pacsv.read_csv(
+            path, read_options=read, parse_options=parse, convert_options=convert
+        )
+    except pa.ArrowInvalid as exc:
+        raise DataError(_csv_advice(exc, sep, sample), str(path)) from None
+    decimal = dialect.decimal or ("," if sep != "," else ".")
+    return _decimal_commas(table) if decimal == "," else table
+
+
+def _sample(path: Path) -> tuple[str, str]:
+    """The first lines of a file as text, and its encoding (UTF-8, else Windows-1252)."""
+    with path.open("rb") as handle:
+        raw = handle.read(_SAMPLE_BYTES)
+    try:
+        return raw.decode("utf-8-sig"), "utf8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 4:  # a character cut off by the sample's end
+            return raw[: exc.start].decode("utf-8-sig"), "utf8"
+        return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _detect_separator(sample: str) -> str:
+    """The separator of a CSV sample: csv.Sniffer, else the most frequent in line one."""
+    lines = sample.splitlines()[:50]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=SEPARATORS).delimiter
+    except csv.Error:
+        counts = {sep: lines[0].count(sep) for sep in SEPARATORS}
+        best = max(counts, key=counts.__getitem__)
+        return best if counts[best] else ","
+
+
+def _csv_advice(exc: Exception, sep: str, sample: str) -> str:
+    """A CSV parse error, with what was found and which option would fix it."""
+    shown = {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}.get(sep, repr(sep))
+    header = sample.splitlines()[0] if sample.splitlines() else ""
+    fields = len(next(csv.reader([header], delimiter=sep), []))
+    others = [x for x in SEPARATORS if x != sep and header.count(x)]
+    hint = (
+        f"; the first line also contains {', '.join(repr(x) for x in others)}: "
+        f"if that is the separator, give --sep (for example --sep '{others[0]}')"
+        if others
+        else "; check the quoting of fields that contain the separator, or give --sep"
+    )
+    return f"cannot read the CSV file ({exc}); found {fields} column(s) separated by {shown}{hint}"
+
+
+def _decimal_commas(table: pa.Table) -> pa.Table:
+    """Text columns whose every value is a number with a decimal comma, as numbers."""
+    for i, name in enumerate(table.column_names):
+        column = table.column(i)
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            continue
+        values = [v for v in column.to_pylist() if v is not None and v.strip() != ""]
+        if not values or not all(_DECIMAL_COMMA.match(v) for v in values):
+            continue
+        numbers = [
+            None if v is None or v.strip() == "" else float(v.replace(",", "."))
+            for v in column.to_pylist()
+        ]
+        table = table.set_column(i, name, pa.array(numbers, pa.float64()))
+    return table
+
+
+def _read_spreadsheet(path: Path) -> pa.Table:
+    """The first sheet of a spreadsheet: header in row 1, one typed column per header."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        rows = workbook.get_sheet_by_index(0).to_python()
+    except (CalamineError, ValueError) as exc:
+        raise DataError(f"cannot read the spreadsheet: {exc}", str(path)) from None
+    if not rows:
+        raise DataError("the first sheet is empty", str(path))
+    header = [str(h).strip() for h in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    for number, name in enumerate(header, start=1):
+        if name == "":
+            raise DataError(f"column {number} of the first row has no name", str(path), row=0)
+    body = [row for row in rows[1:] if any(v != "" for v in row)]
+    columns = {
+        name: _spreadsheet_column([row[i] if i < len(row) else "" for row in body])
+        for i, name in enumerate(header)
+    }
+    return pa.table(columns)
+
+
+def _spreadsheet_column(values: list[Any]) -> pa.Array:
+    """One column's cells as an Arrow array: numbers, booleans, dates, else text."""
+    cells = [None if v == "" else v for v in values]
+    present = [v for v in cells if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return pa.array(cells, pa.bool_())
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        whole = all(float(v).is_integer() for v in present)
+        return pa.array(
+            [None if v is None else int(v) if whole else float(v) for v in cells],
+            pa.int64() if whole else pa.float64(),
+        )
+    if present and all(isinstance(v, dt.datetime) for v in present):
+        return pa.array(cells, pa.timestamp("us"))
+    if present and all(isinstance(v, dt.date) for v in present):
+        return pa.array(cells, pa.date32())
+    return pa.array([None if v is None else _text(v) for v in cells], pa.string())
+
+
+def _text(value: Any) -> str:
+    """A cell as text; whole numbers without a trailing '.0'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def write_table(table: pa.Table, path: str | Path) -> Path:

@@ -22,7 +22,7 @@ from waarborg.errors import WaarborgError
 from waarborg.instruments.engine import list_instruments, load_instrument, result_metadata, score
 from waarborg.instruments.explain import Language, explain
 from waarborg.instruments.spec import spec_json_schema, spec_to_yaml
-from waarborg.tables import atomic_path, write_table
+from waarborg.tables import atomic_path, csv_dialect, write_table
 
 app = typer.Typer(
     help="waarborg: correct, tested and accountable algorithmic risk assessment.",
@@ -61,18 +61,33 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    sep: Annotated[
+        str | None,
+        typer.Option(help="CSV field separator, e.g. ';' (default: detected from the file)."),
+    ] = None,
+    decimal: Annotated[
+        str | None,
+        typer.Option(help="CSV decimal mark, '.' or ',' (default: ',' when fields use ';')."),
+    ] = None,
 ) -> None:
     """waarborg: correct, tested and accountable algorithmic risk assessment."""
+    try:
+        ctx.with_resource(csv_dialect(sep, decimal))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @app.command("score")
 @reports_errors
 def score_command(
     instrument: InstrumentArg,
-    data: Annotated[Path, typer.Argument(help="Cases: a .csv or .parquet file.")],
+    data: Annotated[
+        Path, typer.Argument(help="Cases: a .csv, .parquet or spreadsheet (.xlsx) file.")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write: .csv/.parquet")],
     events: Annotated[
         Path | None, typer.Option(help="Event records for an instrument with data rules.")
@@ -116,7 +131,7 @@ def explain_command(
         err.print(f"[bold red]error:[/] {case}: cannot read the case: {exc}", highlight=False)
         raise typer.Exit(2) from None
     lang_: Language = "nl" if lang == "nl" else "en"
-    out.print(str(explain(instrument, fields, lang=lang_)), highlight=False)
+    out.print(str(explain(instrument, fields, lang=lang_, source=str(case))), highlight=False)
 
 
 @instruments_app.command("list")

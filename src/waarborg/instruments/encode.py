@@ -161,7 +161,11 @@ def _encode_numeric(p: Predictor, column: pa.ChunkedArray, frame: Frame) -> Enco
     raw = _as_float(column, p, frame)
     missing = np.isnan(raw)
     low, high = p.bounds
-    _check(frame, (raw < low) | (raw > high), p.name, f"value outside the range [{low}, {high}]")
+    outside = (raw < low) | (raw > high)
+    if outside.any():
+        value = raw[np.flatnonzero(outside)[0]]
+        shown = f"{value:g}"
+        raise frame.fail(outside, p.name, f"value {shown} is outside the range [{low:g}, {high:g}]")
     if p.type in ("integer", "boolean"):
         _check(
             frame,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from waarborg.errors import DataError
 from waarborg.instruments.engine import Instrument, load_instrument, probability_column, score
 
 Language = Literal["en", "nl"]
@@ -70,9 +71,16 @@ class Explanation:
 
 
 def explain(
-    instrument: str | Instrument, case: dict[str, Any], *, lang: Language = "en"
+    instrument: str | Instrument,
+    case: dict[str, Any],
+    *,
+    lang: Language = "en",
+    source: str = "<case>",
 ) -> Explanation:
     """Explain the score of one case (a mapping of column name to value).
+
+    A bad value is a :class:`~waarborg.errors.DataError` naming ``source`` (the
+    case's file, say) and the field.
 
     Examples
     --------
@@ -83,7 +91,10 @@ def explain(
     """
     inst = load_instrument(instrument)
     text = _TEXT[lang]
-    row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]
+    try:
+        row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]
+    except DataError as exc:  # the one-row table is the case itself: name its source
+        raise DataError(exc.reason, source, column=exc.column) from None
     outcome = inst.outcomes[0]
     band = row[f"band_{outcome.name}"]
     lines = [

@@ -1,0 +1,133 @@
+"""Files as ministries have them: Dutch CSV (';' and decimal comma), spreadsheets, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from waarborg import score
+from waarborg.cli import app
+from waarborg.errors import DataError
+from waarborg.tables import csv_dialect, read_table
+
+ROWS = [
+    (1, "mbo", 19, 0.4),
+    (2, "wo", 30, 50.0),
+    (3, "hbo", 22, 36.6),
+]
+HEADER = ("case_id", "education_type", "age", "distance_to_parents_km")
+
+
+def _write(path: Path, sep: str, decimal: str, encoding: str = "utf-8") -> Path:
+    lines = [sep.join(HEADER)]
+    for row in ROWS:
+        cells = [str(v).replace(".", decimal) if isinstance(v, float) else str(v) for v in row]
+        lines.append(sep.join(cells))
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return path
+
+
+def _plain(tmp_path: Path) -> list[str]:
+    return _bands(_write(tmp_path / "plain.csv", ",", "."))
+
+
+def _bands(data: object) -> list[str]:
+    return score("generic-selection", data).column("band_selection").to_pylist()
+
+
+def test_dutch_excel_csv_is_read_as_the_plain_one(tmp_path: Path) -> None:
+    dutch = _write(tmp_path / "dutch.csv", ";", ",")
+    table, _ = read_table(dutch)
+    assert table.column("distance_to_parents_km").to_pylist() == [0.4, 50.0, 36.6]
+    assert table.column("age").to_pylist() == [19, 30, 22]
+    assert _bands(dutch) == _plain(tmp_path)
+
+
+def test_windows_1252_and_tabs_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "tabs.csv"
+    lines = ["\t".join((*HEADER, "note"))]
+    lines += [
+        "\t".join((str(a), b, str(c), str(d).replace(".", ","), "café")) for a, b, c, d in ROWS
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="cp1252")
+    table, _ = read_table(path)
+    assert table.column("note").to_pylist() == ["café"] * 3
+    assert table.column("distance_to_parents_km").to_pylist() == [0.4, 50.0, 36.6]
+
+
+def test_explicit_dialect_overrides_detection(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text("a|b\n1|2,5\n3|4,0\n", encoding="utf-8")
+    with csv_dialect(sep="|", decimal=","):
+        table, _ = read_table(path)
+    assert table.column("b").to_pylist() == [2.5, 4.0]
+    with csv_dialect(sep="|", decimal="."):
+        table, _ = read_table(path)
+    assert table.column("b").to_pylist() == ["2,5", "4,0"]
+
+
+def test_a_parse_error_says_what_was_found_and_which_option_fixes_it(tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text("a;b,c\n1;2,3\n4;5;6;7\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught, csv_dialect(sep=";"):
+        read_table(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: cannot read the CSV file")
+    assert "separated by ';'" in message and "--sep" in message and "','" in message
+
+
+def test_xlsx_is_read_with_types(tmp_path: Path) -> None:
+    path = tmp_path / "cases.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for row in ROWS:
+        sheet.append(row)
+    book.save(path)
+    table, source = read_table(path)
+    assert source == str(path)
+    assert table.column("age").to_pylist() == [19, 30, 22]
+    assert table.column("education_type").to_pylist() == ["mbo", "wo", "hbo"]
+    assert _bands(path) == _plain(tmp_path)
+
+
+def test_a_spreadsheet_column_without_a_name_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "cases.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["age", None, "x"])
+    book.active.append([1, 2, 3])
+    book.save(path)
+    with pytest.raises(DataError, match="column 2 of the first row has no name"):
+        read_table(path)
+
+
+def test_cli_takes_sep_and_decimal(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "case_id|education_type|age|distance_to_parents_km\n1|mbo|19|0,4\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        app,
+        ["--sep", "|", "--decimal", ",", "score", "generic-selection", str(path), "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    bad = CliRunner().invoke(
+        app, ["--sep", ";;", "score", "generic-selection", str(path), "-o", "x.csv"]
+    )
+    assert bad.exit_code == 2 and "one character" in bad.output
+
+
+def test_explain_names_the_case_file_and_the_offending_value(tmp_path: Path) -> None:
+    case = tmp_path / "bad.json"
+    case.write_text(json.dumps({"education_type": "hbo", "age": 230, "distance_to_parents_km": 3}))
+    result = CliRunner().invoke(app, ["explain", "generic-selection", "--case", str(case)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert f"{case}, column age: value 230 is outside the range" in text
+    assert "<table>" not in text
