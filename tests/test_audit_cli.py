@@ -90,7 +90,7 @@ def test_summary_states_n_intervals_reference_and_verdicts(csv: Path) -> None:
     assert "Cases (n):        3,000" in text
     assert "origin (reference group: 'dutch'); rates with 95% CI" in text
     assert "AUC (DeLong)" in text and "Calibration slope" in text
-    assert "Verdicts (Holm correction over" in text
+    assert "Verdicts on " in text and "(Holm correction over all " in text
     assert "selected" in text and "× as often as the reference group" in text
 
 

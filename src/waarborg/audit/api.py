@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from waarborg import __version__
-from waarborg.audit import fairness, validity
+from waarborg.audit import fairness, judgement, validity
 from waarborg.audit.binning import N_BINS
 from waarborg.audit.cube import Cube, build_cube_from, decoded, is_cube, load_inputs
 from waarborg.audit.inputs import Roles, split_names
@@ -160,6 +160,7 @@ def audit(
         "reference": parts["reference"],
         "overall": fairness.overall(cells, confidence),
         "validity": valid,
+        "validity_verdicts": judgement.validity_verdicts(valid, round(confidence * 100)),
         "groups": parts["groups"],
         "disparities": parts["disparities"],
         "verdicts": parts["verdicts"],

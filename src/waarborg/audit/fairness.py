@@ -40,7 +40,7 @@ import numpy as np
 from scipy import stats as sps
 
 from waarborg.audit.cells import Cells
-from waarborg.audit.result import entries, entry
+from waarborg.audit.result import entries, entry, estimate_text
 from waarborg.audit.stats import (
     auc_from_counts,
     bootstrap_interval,
@@ -363,11 +363,6 @@ _TEXT_NL = {
 }
 
 
-def _num(x: float, lang: str, digits: int = 2) -> str:
-    text = f"{x:.{digits}f}"
-    return text.replace(".", ",") if lang == "nl" else text
-
-
 def _p_text(p: float, lang: str) -> str:
     text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
     return text.replace(".", ",") if lang == "nl" else text
@@ -386,9 +381,8 @@ def verdict_text(
 (95% CI 1.93–2.03; p < 0.001 after Holm correction)."
     """
     template = (_TEXT_NL if lang == "nl" else _TEXT_EN)[metric]
-    head = template.format(g=group, a=attribute, ref=reference, r=_num(ratio["value"], lang))
-    low, high = ratio["ci"]
-    ci = f"{_num(low, lang)}–{_num(high, lang)}" if low is not None and high is not None else "—"
+    value, ci = estimate_text(ratio["value"], *ratio["ci"], lang)
+    head = template.format(g=group, a=attribute, ref=reference, r=value)
     p = ratio["p_adjusted"]
     nl = lang == "nl"
     interval = f"{level}%-BI {ci}" if nl else f"{level}% CI {ci}"

@@ -103,6 +103,36 @@ def _ints(a: Any, size: int) -> list[int | None]:
     return out
 
 
+def estimate_text(
+    value: float, low: float | None, high: float | None, lang: str, digits: int = 2
+) -> tuple[str, str]:
+    """An estimate and its interval as text, with enough decimals to tell them apart.
+
+    ``digits`` decimals, or more (up to 6) when the interval would round to the
+    estimate itself; Dutch (``lang="nl"``) with a decimal comma.
+
+    Examples
+    --------
+    >>> estimate_text(0.5512, 0.5498, 0.5526, "nl")
+    ('0,551', '0,550–0,553')
+    >>> estimate_text(1.98, 1.93, 2.03, "en")
+    ('1.98', '1.93–2.03')
+    """
+    bounds = [b for b in (low, high) if b is not None and math.isfinite(b) and b != value]
+    while digits < 6 and any(round(b, digits) == round(value, digits) for b in bounds):
+        digits += 1
+
+    def text(x: float | None) -> str:
+        if x is None:
+            return "—"
+        if math.isinf(x):
+            return "∞"
+        shown = f"{x:.{digits}f}"
+        return shown.replace(".", ",") if lang == "nl" else shown
+
+    return text(value), f"{text(low)}–{text(high)}"
+
+
 def skipped(what: str, why_en: str, why_nl: str) -> dict[str, str]:
     """A flag saying what was not computed and why, in English and Dutch.
 
@@ -189,7 +219,8 @@ class AuditResult:
         return f"<AuditResult: {n} cases, {len(self._data['groups'])} attribute(s)>"
 
     def summary(self, lang: str = "en", max_groups: int = 40) -> str:
-        """Plain-text summary: inputs, n, validity with CIs, groups, verdicts, flags.
+        """Plain-text summary: inputs, n, validity verdicts, validity with CIs, groups,
+        group verdicts, flags.
 
         Verdict lines are in ``lang`` ("en" or "nl"); the tables are in English. At most
         ``max_groups`` groups are listed per attribute (the largest; the rest are
@@ -198,6 +229,7 @@ class AuditResult:
         d = self._data
         lines = [_rule("="), "waarborg audit".center(_WIDTH), _rule("=")]
         lines += _header(d)
+        lines += _validity_verdicts(d, lang)
         lines += _validity(d)
         lines += _groups(d, max_groups)
         lines += _verdicts(d, lang)
@@ -361,15 +393,34 @@ def _verdicts(d: Mapping[str, Any], lang: str) -> list[str]:
     key = "text_nl" if lang == "nl" else "text_en"
     significant = [v for v in verdicts if v["significant"]]
     others = len(verdicts) - len(significant)
-    size = d["tests"]["family_size"]
+    size, shown = d["tests"]["family_size"], len(verdicts)
     if lang == "nl":
-        lines = [_rule(), f"Bevindingen (Holm-correctie over {size} toetsen, alfa 0,05):"]
+        lines = [
+            _rule(),
+            f"Bevindingen over {shown} vergelijkingen van selectie, fout-positieven, "
+            f"fout-negatieven en precisie (Holm-correctie over alle {size} toetsen van deze "
+            "audit, alfa 0,05):",
+        ]
         tail = f"Geen significant verschil in de {others} andere vergelijking(en) (zie verdicts)."
     else:
-        lines = [_rule(), f"Verdicts (Holm correction over {size} tests, alpha 0.05):"]
+        lines = [
+            _rule(),
+            f"Verdicts on {shown} comparisons of selection, false positives, false negatives "
+            f"and precision (Holm correction over all {size} tests of this audit, alpha 0.05):",
+        ]
         tail = f"No significant difference in the {others} other comparison(s) (see verdicts)."
     lines += [f"- {v[key]}" for v in significant]
     return lines + ([tail] if others else [])
+
+
+def _validity_verdicts(d: Mapping[str, Any], lang: str) -> list[str]:
+    found = d.get("validity_verdicts") or []
+    if not found:
+        return []
+    key = "text_nl" if lang == "nl" else "text_en"
+    title = "Geldigheid" if lang == "nl" else "Validity"
+    mark = {"ok": "ok", "concern": "!!", "unknown": "??"}
+    return [_rule(), f"{title}:", *(f"{mark[v['status']]:>2} {v[key]}" for v in found)]
 
 
 def _flags(d: Mapping[str, Any], lang: str) -> list[str]:

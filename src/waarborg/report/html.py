@@ -183,6 +183,14 @@ def build_view(result: Mapping[str, Any], lang: str) -> dict[str, Any]:
         "lang": lang,
         "t": tr,
         "header": _header(result, lang, tr),
+        "validity_verdicts": [
+            {
+                "status": v["status"],
+                "badge": tr(f"status_{v['status']}"),
+                "text": v.get(f"text_{lang}") or v["text_en"],
+            }
+            for v in result.get("validity_verdicts") or []
+        ],
         "verdicts": _verdicts(result.get("verdicts") or [], lang),
         "has_verdicts": bool(result.get("verdicts")),
         "key_figures": _key_figures(result.get("validity") or {}, lang, tr),

@@ -65,6 +65,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "contents": {"en": "Contents", "nl": "Inhoud"},
     # verdicts
     "verdicts": {"en": "Verdicts", "nl": "Conclusies"},
+    "validity_verdicts": {"en": "Does it predict well?", "nl": "Voorspelt het goed?"},
+    "group_verdicts": {"en": "Does it treat groups alike?", "nl": "Behandelt het groepen gelijk?"},
+    "status_ok": {"en": "in order", "nl": "in orde"},
+    "status_concern": {"en": "concern", "nl": "zorg"},
     "conditions": {"en": "The five conditions", "nl": "De vijf voorwaarden"},
     "conditions_intro": {
         "en": "The data protection authority's conditions for automated risk selection, for "
