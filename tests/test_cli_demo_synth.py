@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from waarborg import list_instruments, load_instrument, score
 from waarborg.cli import app
+from waarborg.tables import fingerprint
 
 runner = CliRunner()
 
@@ -33,6 +34,12 @@ def test_demo_writes_scores_and_summary_for_every_instrument(tmp_path: Path) -> 
         audit = json.loads((folder / instrument_id / "audit.json").read_text())
         assert audit["provenance"]["instrument"]["id"] == instrument_id
         assert "proxies" in audit
+        # each fingerprint says what it is of, and the cube's matches the audit's
+        cube = summary[instrument_id]["audit"]["cube_fingerprint"]
+        assert cube["sha256"] == audit["provenance"]["data_fingerprint"]
+        assert "count cube" in cube["of"]
+        cases = pq.read_table(folder / instrument_id / "cases.parquet")
+        assert summary[instrument_id]["cases_fingerprint"]["sha256"] == fingerprint(cases)
         entry = json.loads((folder / instrument_id / "register-entry.json").read_text())
         significant = next(v for v in audit["verdicts"] if v["significant"])
         assert entry["standard_version"] == "1.0"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from waarborg import score
 from waarborg.cli import app
 from waarborg.errors import DataError
-from waarborg.tables import csv_dialect, read_table
+from waarborg.tables import csv_dialect, fingerprint, read_table
 
 ROWS = [
     (1, "mbo", 19, 0.4),
@@ -131,3 +134,25 @@ def test_explain_names_the_case_file_and_the_offending_value(tmp_path: Path) -> 
     text = " ".join(result.output.split())
     assert f"{case}, column age: value 230 is outside the range" in text
     assert "<table>" not in text
+
+
+def test_the_same_data_has_one_fingerprint_whatever_lies_under_its_nulls(tmp_path: Path) -> None:
+    def ints(under_null: int) -> pa.Array:  # [1, null, 3] with a chosen byte under the null
+        values = pa.py_buffer(bytes([1, under_null, 3]))
+        return pa.Array.from_buffers(pa.int8(), 3, [pa.py_buffer(bytes([0b101])), values])
+
+    other = {
+        "f": pa.array([0.5, None, 2.0]),
+        "s": pa.array(["a", None, "c"]),
+        "b": pa.array([True, None, False]),
+        "d": pa.array([dt.date(2020, 1, 1), None, dt.date(2021, 1, 1)]),
+        "t": pa.array([dt.datetime(2020, 1, 1), None, None], pa.timestamp("us")),
+    }
+    first = pa.table({"i": ints(7), **other})
+    second = pa.table({"i": ints(99), **other})
+    assert first.equals(second)
+    assert fingerprint(first) == fingerprint(second)
+    pq.write_table(first, tmp_path / "t.parquet")
+    assert fingerprint(pq.read_table(tmp_path / "t.parquet")) == fingerprint(first)
+    zero_not_null = first.set_column(0, "i", pa.array([1, 0, 3], pa.int8()))
+    assert fingerprint(zero_not_null) != fingerprint(first)

@@ -92,7 +92,11 @@ class DemoRun:
         entry = {
             "instrument": {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
             "cases": cases.num_rows,
-            "data_fingerprint": fingerprint(cases),
+            "cases_fingerprint": {
+                "sha256": fingerprint(cases),
+                "of": "the synthetic cases (cases.parquet): SHA-256 of the Arrow IPC stream "
+                "of its columns",
+            },
             "bands": {
                 o.name: _band_counts(scored, o.name, inst.spec.bands[o.name].labels)
                 for o in inst.outcomes
@@ -132,6 +136,11 @@ class DemoRun:
         proxies = result.to_dict().get("proxies", {}).get("verdicts", [])
         self.summary[instrument_id]["audit"] = {
             "report": str(folder / "audit-en.html"),
+            "cube_fingerprint": {
+                "sha256": result["provenance"]["data_fingerprint"],
+                "of": "the count cube the audit read: the 'data fingerprint' of audit.json "
+                "and of the reports",
+            },
             "cases_excluded_unknown_input": excluded,
             "significant_verdicts": len(significant),
             "verdicts": [v["text_en"] for v in significant[:5]],

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.ipc
 import pyarrow.parquet as pq
@@ -297,12 +298,45 @@ def fingerprint(table: pa.Table) -> str:
     The same data gives the same fingerprint whichever file format it was read from.
     """
     digest = hashlib.sha256()
-    plain = _plain(table).replace_schema_metadata(None).combine_chunks()
+    plain = _canonical(_plain(table).replace_schema_metadata(None).combine_chunks())
     sink = _HashSink(digest)
     with pa.ipc.new_stream(sink, plain.schema) as writer:
         for batch in plain.to_batches(max_chunksize=1 << 16):
             writer.write_batch(batch)
     return digest.hexdigest()
+
+
+def _canonical(table: pa.Table) -> pa.Table:
+    """The table with a fixed value under every null, and each null mask as a column.
+
+    The bytes under a null are undefined in Arrow, and differ between a table built in
+    memory and the same table read back from Parquet; hashing them would make the same
+    data give two fingerprints.
+    """
+    names, columns = [], []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        names.append(name)
+        if column.null_count == 0:
+            columns.append(column)
+            continue
+        try:
+            columns.append(pc.fill_null(column, _zero(column.type)))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, TypeError):
+            columns.append(column)  # nested types: hashed as they are
+        names.append(f"{name}\x00valid")
+        columns.append(pc.is_valid(column))
+    return pa.table(columns, names=names)
+
+
+def _zero(kind: pa.DataType) -> pa.Scalar:
+    """A fixed value of ``kind`` to put under nulls."""
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pa.scalar("", kind)
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return pa.scalar(b"", kind)
+    if pa.types.is_boolean(kind):
+        return pa.scalar(False)
+    return pa.scalar(0, pa.int64()).cast(kind)
 
 
 class _HashSink:

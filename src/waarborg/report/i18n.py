@@ -369,7 +369,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "glossary": {"en": "How to read the metrics", "nl": "Hoe de maten te lezen"},
     "footer": {"en": "Provenance", "nl": "Herkomst"},
     "spec_hash": {"en": "Instrument spec hash", "nl": "Hash van de instrumentspecificatie"},
-    "fingerprint": {"en": "Data fingerprint", "nl": "Vingerafdruk van de data"},
+    "fingerprint": {
+        "en": "Data fingerprint (SHA-256 of the count cube audited)",
+        "nl": "Vingerafdruk van de data (SHA-256 van de geauditeerde telkubus)",
+    },
     "software": {"en": "Software", "nl": "Software"},
     "created": {"en": "Created", "nl": "Aangemaakt"},
     "unknown": {"en": "unknown", "nl": "onbekend"},
