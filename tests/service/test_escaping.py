@@ -182,6 +182,8 @@ def assert_security_headers(headers: Any, *, docs: bool = False) -> None:
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["x-frame-options"] == "DENY"
     assert headers["cache-control"] == "no-store"
+    assert headers["referrer-policy"] == "same-origin"
+    assert headers["strict-transport-security"].startswith("max-age=")
 
 
 def test_json_answers_and_errors_carry_the_page_headers(poisoned: Service) -> None:
