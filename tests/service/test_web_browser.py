@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 import uvicorn
@@ -237,3 +238,112 @@ def test_a_case_of_another_team_is_not_found(page: Any, server: str) -> None:
     assert response is not None and response.status == 404
     assert page.get_by_role("alert").count() == 1
     assert wcag_violations(page) == []
+
+
+# --------------------------------------------------------------------------- issue 10 §1
+
+REFRESH = "<meta http-equiv=refresh content=0;url=/hijacked>"  # same host: no network needed
+EVIL = "<meta http-equiv=refresh content=0;url=//evil.example/x>"
+REFLECTED_NEXT = '/"><meta http-equiv=refresh content="0;url=/hijacked">'
+STRONG = "Vq7!tR2#pLm9$wK4-zeer-lang"
+
+
+@pytest.fixture
+def strict_page(browser: Any) -> Iterator[Any]:
+    """A fresh context that enforces the pages' Content-Security-Policy (as users have it).
+
+    ``page.csp_errors`` collects the console's Content-Security-Policy complaints and
+    ``page.hosts`` the host of every request the page made.
+    """
+    context = browser.new_context()
+    page = context.new_page()
+    page.csp_errors, page.hosts = [], set()
+    page.on(
+        "console",
+        lambda m: page.csp_errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on("request", lambda r: page.hosts.add(urlsplit(r.url).netloc))
+    yield page
+    context.close()
+
+
+def stays(page: Any, url: str) -> None:
+    """Give a meta refresh time to fire, then check the page is still at ``url``."""
+    page.wait_for_timeout(1200)
+    assert page.url == url
+    assert page.locator("meta[http-equiv]").count() == 0
+
+
+def test_a_planted_meta_refresh_would_be_noticed(strict_page: Any, server: str) -> None:
+    strict_page.goto(f"{server}/login")
+    strict_page.evaluate("(html) => document.head.insertAdjacentHTML('beforeend', html)", REFRESH)
+    strict_page.wait_for_url(f"{server}/hijacked", timeout=5000)
+
+
+def test_poisoned_log_and_reflected_login_keep_the_browser_in_place(
+    strict_page: Any, server: str
+) -> None:
+    page = strict_page
+    admin = page.request.post(
+        f"{server}/api/token", form={"username": "admin", "password": DEMO_PASSWORD}
+    ).json()["access_token"]
+    for name in (REFRESH, EVIL):  # users whose names are attacks, who then log in
+        created = page.request.post(
+            f"{server}/api/users",
+            data={"name": name, "password": STRONG, "role": "auditor"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert created.status == 201, created.text()
+        assert page.request.post(
+            f"{server}/api/token", form={"username": name, "password": STRONG}
+        ).ok
+    page.goto(f"{server}/login")  # a failed login with an attack as user name
+    page.get_by_label("Gebruikersnaam").fill(REFRESH)
+    page.get_by_label("Wachtwoord").fill("fout")
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state()
+    stays(page, f"{server}/login")
+    assert page.get_by_label("Gebruikersnaam").input_value() == REFRESH  # shown as text
+
+    log_in(page, server, "aart")
+    page.goto(f"{server}/auditlog")
+    stays(page, f"{server}/auditlog")
+    assert REFRESH in page.locator("table").inner_text()  # the actor, as text
+    assert EVIL in page.locator("table").inner_text()
+
+    reflected = f"{server}/login?next={quote(REFLECTED_NEXT)}"
+    page.goto(reflected)
+    stays(page, reflected)
+    assert page.locator("input[name=next]").input_value() == REFLECTED_NEXT
+    assert page.hosts == {urlsplit(server).netloc}
+    assert page.csp_errors == []
+
+
+def test_pages_and_notices_are_styled_without_inline_styles(strict_page: Any, server: str) -> None:
+    page = strict_page
+    page.goto(f"{server}/login")
+    header = page.locator(".site-header")  # waarborg.css: #f3f6fa, a 4px line under it
+    assert header.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(243, 246, 250)"
+    assert header.evaluate("e => getComputedStyle(e).borderBottomWidth") == "4px"
+    assert page.locator("main").evaluate("e => getComputedStyle(e).maxWidth") == "1152px"
+    log_in(page, server, "fatima")
+    page.locator("table a").first.click()
+    page.get_by_label("Niet selecteren").check()
+    page.get_by_label("Motivering").fill("Geen aanleiding gevonden in het dossier.")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Bericht (Nederlands)").click()
+    page.wait_for_load_state()
+    body = page.locator("body")
+    assert body.evaluate("e => getComputedStyle(e).maxWidth") == "640px"  # the notice's <style>
+    assert page.csp_errors == []
+
+
+def test_api_docs_come_from_this_site_only(strict_page: Any, server: str) -> None:
+    page = strict_page
+    page.goto(f"{server}/docs")
+    page.locator(".swagger-ui .info .title").wait_for(timeout=15000)
+    assert "waarborg" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.locator(".opblock").count() > 5  # the operations of /openapi.json
+    assert page.hosts == {urlsplit(server).netloc}
+    assert page.csp_errors == []

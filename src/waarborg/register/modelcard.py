@@ -4,16 +4,23 @@ Purpose, population, structure and variables, data rules, validity and discrimin
 results with their intervals (from the audits given), known limitations, the date of the
 last validation and when the next is due. Dutch or English. The HTML is self-contained
 and uses the audit report's style and plots.
+
+Everything from the spec or the audits is escaped: in HTML by Jinja2's autoescaping (only
+the plots, whose text matplotlib escapes, are inserted as markup); in Markdown by
+:func:`md_escape`, because a Markdown renderer passes raw HTML (``<script>``, ``<meta>``)
+through and turns ``[text](url)`` into links.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 
 import jinja2
+from markupsafe import Markup
 
 from waarborg.instruments.spec import InstrumentSpec, Predictor, spec_hash
 from waarborg.register.audits import as_mapping, cases, day
@@ -120,7 +127,7 @@ def model_card(
     if format == "html":
         view["plots"] = _plots(view["latest"], lang)
     template = "modelcard.html.j2" if format == "html" else "modelcard.md.j2"
-    return _environment().get_template(template).render(**view)
+    return _environment(format).get_template(template).render(**view)
 
 
 def _view(
@@ -214,7 +221,7 @@ def _limitations(spec: InstrumentSpec, t: dict[str, str]) -> list[str]:
     return lines
 
 
-def _plots(latest: Mapping[str, Any] | None, lang: str) -> list[str]:
+def _plots(latest: Mapping[str, Any] | None, lang: str) -> list[Markup]:
     """ROC and calibration of the latest audit, as inline SVG (the audit report's plots)."""
     if not latest or "validity" not in latest:
         return []
@@ -226,22 +233,83 @@ def _plots(latest: Mapping[str, Any] | None, lang: str) -> list[str]:
         plots.append(roc_svg(validity["roc"], lang, latest.get("groups")))
     if validity.get("calibration") or validity.get("calibration_deciles"):
         plots.append(calibration_svg(latest, lang))
-    return plots
+    return [Markup(svg) for svg in plots]  # matplotlib escapes the text in them
+
+
+_MD_SPECIAL = re.compile(r"([\\`\[\]|])")
+
+
+def md_escape(value: Any) -> str:
+    r"""``value`` as Markdown text that renders as itself, never as HTML or a link.
+
+    ``&``, ``<`` and ``>`` become character references (raw HTML and autolinks are gone;
+    the reader still sees the characters); backslash, backtick, brackets and the table's
+    ``|`` are backslash-escaped. Markup made here (:class:`markupsafe.Markup`) is kept.
+
+    Examples
+    --------
+    >>> print(md_escape("<script>alert(1)</script> [x](javascript:y) a|b"))
+    &lt;script&gt;alert(1)&lt;/script&gt; \[x\](javascript:y) a\|b
+    """
+    if isinstance(value, Markup):
+        return str(value)
+    text = _MD_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_code(value: Any) -> Markup:
+    """A code span holding ``value`` literally (fenced by more backticks than it has).
+
+    Raw HTML is not read inside a code span; only a table's ``|`` needs its backslash.
+    """
+    text = str(value).replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
+
+
+_WEB_URL = re.compile(r"https?://[^\s<>`\\\"']+", re.IGNORECASE)
+
+
+def is_web_url(value: Any) -> bool:
+    """Whether ``value`` is a plain http(s) URL: the only kind of source made a link.
+
+    Examples
+    --------
+    >>> is_web_url("https://example.org/a"), is_web_url("javascript:alert(1)")
+    (True, False)
+    """
+    return isinstance(value, str) and _WEB_URL.fullmatch(value) is not None
+
+
+def _md_link(value: Any) -> Markup | str:
+    """An autolink for a plain http(s) URL; anything else as escaped text."""
+    return Markup(f"<{value}>") if is_web_url(value) else md_escape(value)
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    """Templates of the model card, and the audit report's stylesheet."""
+def _environment(format: str = "html") -> jinja2.Environment:
+    """Templates of the model card, and the audit report's stylesheet.
+
+    HTML is autoescaped; Markdown is escaped by :func:`md_escape` (``finalize``).
+    """
     loader = jinja2.ChoiceLoader(
         [
             jinja2.PackageLoader("waarborg.register", "templates"),
             jinja2.PackageLoader("waarborg.report", "templates"),
         ]
     )
-    return jinja2.Environment(
+    options: dict[str, Any] = {"autoescape": True}
+    if format == "md":
+        options = {"autoescape": False, "finalize": md_escape}
+    env = jinja2.Environment(
         loader=loader,
-        autoescape=jinja2.select_autoescape(["html.j2"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        **options,
     )
+    env.filters["code"] = _md_code
+    env.filters["link"] = _md_link
+    env.tests["web_url"] = is_web_url
+    return env

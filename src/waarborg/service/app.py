@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -35,6 +36,12 @@ from waarborg.service.errors import (
 )
 from waarborg.service.settings import Settings
 from waarborg.service.store import Database
+from waarborg.service.validation import (
+    invalid_response,
+    lone_surrogate,
+    request_validation_error,
+)
+from waarborg.service.web.headers import SecurityHeaders
 
 log = logging.getLogger("waarborg.service")
 
@@ -66,12 +73,17 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         version=__version__,
         description=DESCRIPTION,
         lifespan=_lifespan,
+        docs_url=None,  # FastAPI's pages load Swagger UI and ReDoc from a CDN: ours (web.docs)
+        redoc_url=None,
     )
     app.state.waarborg = ServiceState(settings, db, secret, limiter)
+    app.add_middleware(StrictJson)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers
     _add_error_handlers(app)
     app.include_router(api_router)
     app.include_router(web.router)
+    app.include_router(web.docs.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app
 
@@ -106,6 +118,8 @@ async def _retention_loop(state: ServiceState) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, request_validation_error)
+
     @app.exception_handler(web.pages.LoginRequiredError)
     async def login_required(request: Request, exc: web.pages.LoginRequiredError) -> Response:
         return web.pages.error_page(request, exc)
@@ -161,24 +175,72 @@ class BodyLimit:
                 return
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, _replay(message), send)
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._refuse(scope, send)
-                return
-        await self.app(scope, _replay({"type": "http.request", "body": body}, receive), send)
+        body, other = await _read_body(receive, self.max_bytes)
+        if other is not None:
+            await self.app(scope, _replay(other), send)
+        elif len(body) > self.max_bytes:
+            await self._refuse(scope, send)
+        else:
+            await self.app(scope, _replay({"type": "http.request", "body": body}, receive), send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         response = JSONResponse(
             {"detail": f"request body too large: at most {self.max_bytes} bytes"}, 413
         )
         await response(scope, _replay({"type": "http.disconnect"}), send)
+
+
+class StrictJson:
+    """Refuse a JSON body with text that is not valid Unicode (a lone surrogate) with 422.
+
+    Python reads ``"\\ud800"`` as a string that no database, log or answer can hold, so it
+    is refused here, for every route, before any of them sees it
+    (:func:`waarborg.service.validation.lone_surrogate`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        body, other = await _read_body(receive)
+        if other is not None:
+            await self.app(scope, _replay(other), send)
+        elif lone_surrogate(body):
+            error = {"loc": ["body"], "msg": "text is not valid Unicode (a lone surrogate)"}
+            response = invalid_response([{**error, "type": "unicode_invalid"}])
+            await response(scope, _replay({"type": "http.disconnect"}), send)
+        else:
+            await self.app(scope, _replay({"type": "http.request", "body": body}, receive), send)
+
+
+async def _read_body(
+    receive: Receive, max_bytes: int | None = None
+) -> tuple[bytes, Message | None]:
+    """The request body, read whole; stops past ``max_bytes`` (if given).
+
+    A message other than the body's (the client went away) ends the reading and is
+    returned second, to be handed on.
+    """
+    body, more = b"", True
+    while more and (max_bytes is None or len(body) <= max_bytes):
+        message = await receive()
+        if message["type"] != "http.request":
+            return body, message
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    return body, None
+
+
+def _is_json(scope: Scope) -> bool:
+    """Whether FastAPI reads the body as JSON (as it does without a content type too)."""
+    given = dict(scope.get("headers", [])).get(b"content-type", b"")
+    kind = given.split(b";")[0].strip().lower()
+    return kind in (b"", b"application/json") or (
+        kind.startswith(b"application/") and kind.endswith(b"+json")
+    )
 
 
 def _replay(first: Message, then: Receive | None = None) -> Receive:

@@ -11,6 +11,8 @@ case's inputs: the (at most) three factors that moved the score most.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +21,7 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
 from waarborg.instruments.explain import explain
@@ -282,7 +284,18 @@ def _data_section(case: Case, text: dict[str, str], lang: Lang) -> Section:
 
 # --------------------------------------------------------------------------- rendering
 
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+# every value is escaped (it holds names, reasons and references typed by people)
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+
+
+def _style_hash() -> str:
+    """The CSP source (``'sha256-…'``) of the notice's ``<style>`` element, as rendered."""
+    css = _env.get_template("notice.css").render()
+    return "sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+
+
+#: Lets a Content-Security-Policy allow exactly the notice's own stylesheet.
+STYLE_HASH = _style_hash()
 
 
 def to_html(notice: Notice) -> str:

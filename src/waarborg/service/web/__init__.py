@@ -9,6 +9,7 @@ form carries a CSRF token derived from it. The look is the NL Design System's
 (vendored CSS in ``static/vendor``).
 """
 
+from waarborg.service.web import docs
 from waarborg.service.web.pages import STATIC, router
 
-__all__ = ["STATIC", "router"]
+__all__ = ["STATIC", "docs", "router"]

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
+
+from markupsafe import Markup, escape
 
 from waarborg.service.schemas import TrendOut
 
 WIDTH, HEIGHT, PAD = 640, 200, 36
 
 
-def agreement_svg(trend: Sequence[TrendOut], title: str) -> str:
+def agreement_svg(trend: Sequence[TrendOut], title: str) -> Markup:
     """Agreement with the score per week: a dot per week with its 95% interval.
 
     Returns an empty string when there are no decisions yet. The chart has a ``<title>``
     and ``role="img"`` for screen readers; the same figures are in a table beside it.
+    Every text in it is escaped here, so the result is markup a template shows as is.
     """
     points = [t for t in trend if t.agreement.rate is not None]
     if not points:
-        return ""
+        return Markup("")
     step = (WIDTH - 2 * PAD) / max(len(points), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -36,7 +38,7 @@ def agreement_svg(trend: Sequence[TrendOut], title: str) -> str:
             f"<title>{escape(week.week)}: {rate.rate:.0%} (n = {rate.n})</title></circle>"
         )
     parts.append("</svg>")
-    return "".join(parts)
+    return Markup("".join(parts))
 
 
 def _y(rate: float | None) -> float:
