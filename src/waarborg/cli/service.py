@@ -1,4 +1,5 @@
-"""``waarborg serve``, ``db upgrade``, ``users add``, ``retention run``, ``auditlog verify``.
+"""Service commands: ``serve``, ``db upgrade``/``grant``, ``users add``, ``retention run``,
+``auditlog verify``.
 
 Every command takes ``--database-url`` (or ``WAARBORG_DATABASE_URL``; default: the SQLite
 file ``waarborg.sqlite`` in the working folder). The service's modules are imported only
@@ -91,6 +92,41 @@ def db_upgrade(database_url: DatabaseOpt = None) -> None:
     db = _database(database_url)
     out.print(f"database schema is up to date ({db.backend})")
     db.dispose()
+
+
+@db_app.command("grant")
+@reports_errors
+def db_grant(
+    app_role: Annotated[
+        str,
+        typer.Option(help="The role the service connects as (made if new).", show_default=False),
+    ],
+    database_url: DatabaseOpt = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Read a password for the role from standard input.")
+    ] = False,
+    print_sql: Annotated[
+        bool, typer.Option("--print-sql", help="Only print the statements (for a DBA).")
+    ] = False,
+) -> None:
+    """PostgreSQL: let APP_ROLE run the service, with INSERT-only on the audit log, no DDL.
+
+    Run as the schema's owner (who also runs ``db upgrade``), after every upgrade.
+    """
+    from waarborg.service.settings import database_url as resolve
+    from waarborg.service.store import Database
+    from waarborg.service.store.grants import app_role_sql, grant_app_role
+
+    if print_sql:
+        for statement in app_role_sql("<schema>", app_role):
+            out.print(statement + ";", highlight=False, markup=False)
+        return
+    db = Database(resolve(database_url))
+    try:
+        schema = grant_app_role(db, app_role, _password() if password else None)
+    finally:
+        db.dispose()
+    out.print(f"role {app_role} may run the service on schema {schema}", highlight=False)
 
 
 def _password() -> str:

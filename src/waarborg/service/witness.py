@@ -56,6 +56,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.engine import make_url
 
+from waarborg.errors import WaarborgError
+
 log = logging.getLogger("waarborg.witness")
 
 VERSION = 1
@@ -65,7 +67,7 @@ ENV_URL = "WAARBORG_WITNESS_URL"
 ENV_SYSLOG = "WAARBORG_WITNESS_SYSLOG"
 
 
-class WitnessError(RuntimeError):
+class WitnessError(WaarborgError):
     """The witness is not configured or cannot be read."""
 
 

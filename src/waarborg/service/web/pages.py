@@ -426,6 +426,4 @@ def auditlog_page(request: Request, after: Annotated[int, Query(ge=0, le=MAX_ID)
         casework.require_role(user, ["auditor"], "reading the audit log")
         entries, _ = auditlog.read_entries(session, actor(user), after, 100)
     check = auditlog.verify_recent(state(request).db)
-    return render(
-        request, "auditlog.html.j2", user=user, entries=entries, check=check, after=after
-    )
+    return render(request, "auditlog.html.j2", user=user, entries=entries, check=check, after=after)
