@@ -475,3 +475,18 @@ def test_db_grant_refuses_sqlite_and_prints_the_sql(tmp_path: Path) -> None:
     printed = CliRunner().invoke(cli, ["db", "grant", "--app-role", "app", "--print-sql"])
     assert printed.exit_code == 0
     assert 'REVOKE UPDATE, DELETE, TRUNCATE ON "<schema>".auditlog FROM "app";' in printed.output
+
+
+def test_postgresql_needs_a_witness_file(
+    postgres_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.service.conftest import drop_postgres_schema, make_app, postgres_schema_url
+    from waarborg.service.witness import WitnessError
+
+    monkeypatch.delenv("WAARBORG_WITNESS", raising=False)
+    url, schema = postgres_schema_url(postgres_server)
+    try:
+        with pytest.raises(WitnessError, match="WAARBORG_WITNESS"):
+            make_app(url)
+    finally:
+        drop_postgres_schema(postgres_server, schema)
