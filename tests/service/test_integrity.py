@@ -490,3 +490,14 @@ def test_postgresql_needs_a_witness_file(
             make_app(url)
     finally:
         drop_postgres_schema(postgres_server, schema)
+
+
+def test_a_snapshot_does_not_hold_the_write_lock(service: Service) -> None:
+    """Verification reads a snapshot: a writer is not kept waiting meanwhile (on SQLite,
+    a snapshot holding the write lock would make this writer wait out its busy timeout)."""
+    with service.db.snapshot() as snapshot:
+        before = snapshot.execute(select(AuditHead.seq)).scalar_one()
+        with service.db.transaction() as session:
+            auditlog.append(session, SYSTEM, "test.during_verification")
+        assert snapshot.execute(select(AuditHead.seq)).scalar_one() == before  # a snapshot
+    assert _full(service).intact
