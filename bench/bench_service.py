@@ -7,10 +7,17 @@ end. Fifty case workers, each an httpx client (asyncio, in one thread), log in a
 after case, open it (``GET /api/cases/{id}``: the score, logged) and decide (``POST
 /api/cases/{id}/decision``: a decision and a log entry, the chain head locked).
 Bounded: at most ``CASES_PER_WORKER`` cases each and ``TIME_LIMIT_S`` seconds. Every
-decision is then checked to be stored and the audit log to verify.
+decision is then checked to be stored and the audit log to verify in full: the chain,
+its witness (``WAARBORG_WITNESS``, a file in a temporary folder: every commit appends
+a signed record, fsynced) and every case, decision and user against its binding.
 
-Recorded: decisions per second, and p50/p99 latency of opening, of deciding and of the
-pair (what a case worker waits for).
+Recorded: decisions per second, p50/p99 latency of opening, of deciding and of the pair
+(what a case worker waits for), and the server's CPU time per decision (its processes'
+user + system time over the run, read from ``/proc``): on a machine shared with other
+work, wall-clock throughput swings with the load, CPU time per decision much less.
+
+``WAARBORG_BENCH_WORKERS`` and ``WAARBORG_BENCH_CASES`` set a smaller size (50 and 40 by
+default); ``WAARBORG_BENCH_START_S`` how long the server may take to start (300 s).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Iterator
@@ -40,9 +48,10 @@ from waarborg.service.settings import Settings
 from waarborg.service.store import Database
 from waarborg.service.store.models import Decision
 
-WORKERS = 50
+WORKERS = int(os.environ.get("WAARBORG_BENCH_WORKERS", "50"))
 SERVER_PROCESSES = int(os.environ.get("WAARBORG_BENCH_PROCESSES", "2"))
-CASES_PER_WORKER = 40
+CASES_PER_WORKER = int(os.environ.get("WAARBORG_BENCH_CASES", "40"))
+START_S = float(os.environ.get("WAARBORG_BENCH_START_S", "300"))
 TIME_LIMIT_S = 60.0
 PASSWORD = "bench password"
 SERVER = os.environ.get("WAARBORG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -116,7 +125,7 @@ def server(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
                "--workers", str(SERVER_PROCESSES)]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + START_S
         while not _ready(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the server did not start")
@@ -128,6 +137,30 @@ def server(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its living descendants."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, utime, stime = int(fields[1]), int(fields[11]), int(fields[12])
+        children.setdefault(ppid, []).append(int(entry))
+        times[int(entry)] = (utime + stime) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
 
 
 def _ready(port: int) -> bool:
@@ -187,15 +220,21 @@ def _latency(seconds: list[float]) -> dict[str, float]:
 
 
 def main() -> None:
-    with fresh_schema() as url:
+    load_before = os.getloadavg()[0]
+    witness_dir = tempfile.TemporaryDirectory(prefix="waarborg-bench-")
+    os.environ["WAARBORG_WITNESS"] = os.path.join(witness_dir.name, "bench.witness")
+    with witness_dir, fresh_schema() as url:
         cases = prepare(url)
         port = free_port()
-        with server(url, port):
+        with server(url, port) as process:
+            cpu_before = tree_cpu_seconds(process.pid)
             workers, elapsed = asyncio.run(drive(f"http://127.0.0.1:{port}", cases))
+            cpu = tree_cpu_seconds(process.pid) - cpu_before
         db = Database(url)
         with db.transaction() as session:
             stored = session.execute(select(func.count(Decision.id))).scalar_one()
-            intact = auditlog.verify(session).intact
+        verified = auditlog.verify_database(db)
+        intact = verified.intact and verified.witnessed_seq == verified.entries
         db.dispose()
     decided = sum(len(w.decide_s) for w in workers)
     errors = sum(w.errors for w in workers)
@@ -206,13 +245,17 @@ def main() -> None:
         "threads_per_process": Settings.from_env().threads,
         "load_average_1min_after": os.getloadavg()[0],
         "note": "one 2-core machine runs the load generator, PostgreSQL and the server",
+        "load_average_1min_before": load_before,
         "case_workers": WORKERS,
         "decisions": decided,
         "decisions_stored": stored,
         "errors": errors,
         "audit_log_intact": intact,
+        "witness": "file, one signed (Ed25519) record per commit, fsync",
+        "records_verified": verified.records_checked,
         "elapsed_s": elapsed,
         "decisions_per_second": decided / elapsed,
+        "server_cpu_ms_per_decision": 1000 * cpu / decided,
         "requests_per_second": 2 * decided / elapsed,
         "open_case": _latency([s for w in workers for s in w.open_s]),
         "decide": _latency([s for w in workers for s in w.decide_s]),
@@ -223,7 +266,8 @@ def main() -> None:
         f"{result['decisions_per_second']:.0f} decisions/s; open p50 "
         f"{result['open_case']['p50_ms']:.0f} ms p99 {result['open_case']['p99_ms']:.0f} ms; "
         f"decide p50 {result['decide']['p50_ms']:.0f} ms p99 {result['decide']['p99_ms']:.0f} ms; "
-        f"errors {errors}; stored {stored}; log intact {intact}"
+        f"errors {errors}; stored {stored}; log intact {intact}; "
+        f"server CPU {result['server_cpu_ms_per_decision']:.1f} ms per decision"
     )
     print(f"results → {write('service', result)}")
 

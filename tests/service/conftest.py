@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from waarborg.service import auth
 from waarborg.service.app import create_app
@@ -92,11 +95,18 @@ def drop_postgres_schema(server: str, schema: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own.
+
+    The audit log's witness is a file in the test's folder: beside the SQLite file by
+    default, named by ``WAARBORG_WITNESS`` for PostgreSQL (which requires it).
+    """
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'waarborg.sqlite'}"
         return
+    monkeypatch.setenv("WAARBORG_WITNESS", str(tmp_path / "postgresql.witness"))
     server = request.getfixturevalue("postgres_server")
     url, schema = postgres_schema_url(server)
     try:
@@ -217,3 +227,21 @@ def make_revalidation_overdue(service: Service, process_id: int) -> None:
         spec["revalidation"] = {**spec["revalidation"], "last_validated": "2015-01-01"}
         process.spec = spec
         process.spec_hash = spec_hash(parse_spec(spec))
+
+
+@contextmanager
+def tampering(db: Database) -> Iterator[Session]:
+    """A transaction with the audit log's triggers off: an insider who owns the database.
+
+    On PostgreSQL the owner (here a superuser) skips triggers with
+    ``session_replication_role = replica``; on SQLite anyone who can write the file can
+    drop them (they are dropped for the rest of the test).
+    """
+    with db.transaction() as session:
+        if db.backend == "postgresql":
+            session.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            triggers = text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            for name in session.execute(triggers).scalars().all():
+                session.execute(text(f'DROP TRIGGER "{name}"'))
+        yield session

@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import delete, select, update
 
-from tests.service.conftest import Service
+from tests.service.conftest import Service, tampering
 from waarborg.service import auditlog
 from waarborg.service.auditlog import Actor
 from waarborg.service.store.models import AuditEntry
@@ -33,7 +33,7 @@ def test_an_intact_log_verifies(world: Service) -> None:
 
 
 def test_a_changed_entry_is_named(world: Service) -> None:
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor="mallory"))
     result = _verify(world)
     assert not result.intact and result.first_bad == 3 and "changed" in (result.reason or "")
@@ -41,7 +41,7 @@ def test_a_changed_entry_is_named(world: Service) -> None:
 
 def test_a_changed_detail_is_named_even_when_only_spacing_changes(world: Service) -> None:
     seq = _entries(world)[-1].seq
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         row = session.get(AuditEntry, seq)
         assert row is not None
         row.detail = row.detail.replace(":", ": ", 1) if ":" in row.detail else "{ }"
@@ -49,7 +49,7 @@ def test_a_changed_detail_is_named_even_when_only_spacing_changes(world: Service
 
 
 def test_a_deleted_entry_is_named(world: Service) -> None:
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         session.execute(delete(AuditEntry).where(AuditEntry.seq == 4))
     result = _verify(world)
     assert result.first_bad == 4 and "missing" in (result.reason or "")
@@ -57,7 +57,7 @@ def test_a_deleted_entry_is_named(world: Service) -> None:
 
 def test_a_deleted_last_entry_is_named(world: Service) -> None:
     last = _entries(world)[-1].seq
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         session.execute(delete(AuditEntry).where(AuditEntry.seq == last))
     result = _verify(world)
     assert result.first_bad == last and "chain head" in (result.reason or "")
@@ -67,7 +67,7 @@ def test_an_entry_appended_behind_the_chains_back_is_named(world: Service) -> No
     last = _entries(world)[-1]
     forged = _copy(last, seq=last.seq + 1, prev_hash=last.hash, actor="mallory")
     forged.hash = auditlog.entry_hash(forged)  # a careful forger: the hash is right
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         session.add(forged)
     result = _verify(world)
     assert result.first_bad == last.seq + 1 and "inserted" in (result.reason or "")
@@ -76,7 +76,7 @@ def test_an_entry_appended_behind_the_chains_back_is_named(world: Service) -> No
 def test_an_entry_inserted_in_the_middle_is_named(world: Service) -> None:
     entries = _entries(world)
     k = 3
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         session.execute(delete(AuditEntry).where(AuditEntry.seq >= k))
         session.flush()
         session.add(_copy(entries[k - 1], actor="mallory", hash="f" * 64))  # takes number k
@@ -90,7 +90,7 @@ def test_a_carefully_forged_insertion_breaks_the_next_link(world: Service) -> No
     k = 3
     forged = _copy(entries[k - 1], actor="mallory")
     forged.hash = auditlog.entry_hash(forged)
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         session.execute(delete(AuditEntry).where(AuditEntry.seq >= k))
         session.flush()
         session.add(forged)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from tests.service.conftest import tampering
 from waarborg.cli import app
 from waarborg.service import auth
 from waarborg.service.store import Database
@@ -79,7 +80,7 @@ def test_auditlog_verify_exit_codes(database_url: str) -> None:
     code, output = _run(database_url, "auditlog", "verify")
     assert code == 0 and "intact: 3 entries" in output
     db = Database(database_url)
-    with db.transaction() as session:
+    with tampering(db) as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(action="x"))
     db.dispose()
     code, output = _run(database_url, "auditlog", "verify")

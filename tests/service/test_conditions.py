@@ -14,7 +14,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 import waarborg
-from tests.service.conftest import Service, make_revalidation_overdue
+from tests.service.conftest import Service, make_revalidation_overdue, tampering
 from waarborg.cli import app
 from waarborg.demo import audit_table
 from waarborg.service import retention
@@ -120,7 +120,7 @@ def test_condition_4_needs_retention_and_an_intact_log(world: Service) -> None:
     assert retention.run(world.db).deleted == 1
     after = status(world)[4]
     assert after["status"] == "met" and "1 cases deleted" in after["evidence_en"][0]
-    with world.db.transaction() as session:
+    with tampering(world.db) as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(actor="mallory"))
     broken = status(world)[4]
     assert broken["status"] == "unknown" and "entry 2 was changed" in broken["missing_en"][0]

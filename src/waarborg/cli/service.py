@@ -1,4 +1,5 @@
-"""``waarborg serve``, ``db upgrade``, ``users add``, ``retention run``, ``auditlog verify``.
+"""Service commands: ``serve``, ``db upgrade``/``grant``, ``users add``, ``retention run``,
+``auditlog verify``.
 
 Every command takes ``--database-url`` (or ``WAARBORG_DATABASE_URL``; default: the SQLite
 file ``waarborg.sqlite`` in the working folder). The service's modules are imported only
@@ -10,6 +11,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,7 +19,7 @@ import typer
 from waarborg.cli.app import app, err, out, reports_errors
 
 if TYPE_CHECKING:
-    from waarborg.service.auditlog import Actor
+    from waarborg.service.auditlog import Actor, Verification
     from waarborg.service.store import Database
 
 db_app = typer.Typer(help="The service's database.")
@@ -92,6 +94,41 @@ def db_upgrade(database_url: DatabaseOpt = None) -> None:
     db.dispose()
 
 
+@db_app.command("grant")
+@reports_errors
+def db_grant(
+    app_role: Annotated[
+        str,
+        typer.Option(help="The role the service connects as (made if new).", show_default=False),
+    ],
+    database_url: DatabaseOpt = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Read a password for the role from standard input.")
+    ] = False,
+    print_sql: Annotated[
+        bool, typer.Option("--print-sql", help="Only print the statements (for a DBA).")
+    ] = False,
+) -> None:
+    """PostgreSQL: let APP_ROLE run the service, with INSERT-only on the audit log, no DDL.
+
+    Run as the schema's owner (who also runs ``db upgrade``), after every upgrade.
+    """
+    from waarborg.service.settings import database_url as resolve
+    from waarborg.service.store import Database
+    from waarborg.service.store.grants import app_role_sql, grant_app_role
+
+    if print_sql:
+        for statement in app_role_sql("<schema>", app_role):
+            out.print(statement + ";", highlight=False, markup=False)
+        return
+    db = Database(resolve(database_url))
+    try:
+        schema = grant_app_role(db, app_role, _password() if password else None)
+    finally:
+        db.dispose()
+    out.print(f"role {app_role} may run the service on schema {schema}", highlight=False)
+
+
 def _password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")
@@ -154,25 +191,73 @@ def retention_run(database_url: DatabaseOpt = None) -> None:
 def auditlog_verify(
     database_url: DatabaseOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WAARBORG_WITNESS",
+            help="The witness file [default: beside a SQLite database].",
+            show_default=False,
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The witness's public key [default: beside its private key, <witness>.pub].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Check the whole hash chain; exit 1 and name the first bad entry if it is broken."""
+    """Check the chain, the witness and every bound record; exit 1 naming what is wrong.
+
+    Fails on a changed, inserted or deleted entry, on entries that differ from or are
+    missing against the witness (a rewrite, renumbering or truncation, even with the
+    chain head reset), on a forged witness line, and on a case, decision or user that
+    was changed, deleted or added outside the service.
+    """
     from waarborg.service import auditlog
 
     db = _database(database_url)
-    with db.transaction() as session:
-        result = auditlog.verify(session)
-    db.dispose()
+    try:
+        if public_key is None and witness is not None:
+            from waarborg.service.witness import WitnessSettings
+
+            public_key = WitnessSettings.at(witness).public_key_file
+        result = auditlog.verify_database(db, witness_file=witness, public_key_file=public_key)
+    finally:
+        db.dispose()
     if as_json:
         out.print_json(json.dumps(result.to_dict()))
-    elif result.intact:
+    else:
+        _print_verification(result)
+    if not result.intact:
+        raise typer.Exit(1)
+
+
+def _print_verification(result: Verification) -> None:
+    if result.reason is None:
+        witnessed = (
+            "no witness (in-memory database)"
+            if result.witnessed_seq is None
+            else f"witnessed up to entry {result.witnessed_seq}"
+        )
         out.print(
-            f"audit log intact: {result.entries} entries, head {result.head_hash}",
+            f"audit log intact: {result.entries} entries, head {result.head_hash}; {witnessed}; "
+            f"{result.records_checked} records match the log",
             highlight=False,
         )
+        if result.unwitnessed:
+            out.print(
+                f"[yellow]note:[/] the last {result.unwitnessed} entries are not witnessed yet "
+                "(committed; a crash before their witness record was written leaves this)",
+                highlight=False,
+            )
     else:
         err.print(
             f"[bold red]audit log broken at entry {result.first_bad}:[/] {result.reason}",
             highlight=False,
         )
-    if not result.intact:
-        raise typer.Exit(1)
+    for problem in result.record_problems:
+        err.print(
+            f"[bold red]{problem.kind} {problem.id} does not match the log:[/] {problem.reason}",
+            highlight=False,
+        )

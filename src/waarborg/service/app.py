@@ -59,12 +59,14 @@ recorded in a hash-chained audit log.
 def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
     """The waarborg service on ``database_url`` (default: see :mod:`.settings`).
 
-    The schema is brought up to date (Alembic) and the token secret made if absent, so
-    the app is ready when this returns.
+    The schema is brought up to date (Alembic), the token secret and the audit log's
+    witness key made if absent, so the app is ready when this returns.
     """
     settings = settings or Settings.from_env(database_url)
     db = Database(settings.database_url)
     db.upgrade()
+    if db.witness is not None:  # PostgreSQL without WAARBORG_WITNESS fails here, at start
+        db.witness.key()  # the signing key is made at first start (0600, beside the witness)
     with db.transaction() as session:
         secret = settings.secret or db.secret(session)
     limiter = LoginLimiter(settings.login_failures, settings.login_window_s)

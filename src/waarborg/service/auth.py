@@ -92,7 +92,7 @@ def add_user(
     session.add(user)
     session.flush()
     detail = {"user": name, "role": role, "team": team_name}
-    auditlog.append(session, by, "user.create", detail=detail)
+    auditlog.append(session, by, "user.create", detail=detail, records=[user])
     return user
 
 

@@ -169,7 +169,13 @@ def create_case(
     session.add(view)
     detail = {"band": case.band}
     auditlog.append(
-        session, actor(user), "case.create", process_id=process.id, case_id=case.id, detail=detail
+        session,
+        actor(user),
+        "case.create",
+        process_id=process.id,
+        case_id=case.id,
+        detail=detail,
+        records=[case],
     )
     return case, view
 
@@ -358,6 +364,7 @@ def decide(session: Session, user: User, case_id: int, data: DecisionIn) -> Deci
         process_id=case.process_id,
         case_id=case.id,
         detail=detail,
+        records=[decision],
     )
     return decision
 

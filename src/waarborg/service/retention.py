@@ -69,13 +69,17 @@ def expire(session: Session, process_id: int, now: datetime, by: Actor = SYSTEM)
     locked = session.execute(expired.with_for_update()).scalars().all()
     if not locked:
         return 0
+    decisions = session.execute(select(Decision.id).where(Decision.case_id.in_(expired)))
+    gone = [("case", id_) for id_ in locked] + [("decision", id_) for id_ in decisions.scalars()]
     _keep_counts(session, process_id, expired, now)
     quiet = {"synchronize_session": False}
     session.execute(delete(CaseView).where(CaseView.case_id.in_(expired)), execution_options=quiet)
     session.execute(delete(Decision).where(Decision.case_id.in_(expired)), execution_options=quiet)
     session.execute(delete(Case).where(Case.id.in_(expired)), execution_options=quiet)
     detail = {"cases": len(locked), "created_before": cutoff.isoformat(timespec="seconds")}
-    auditlog.append(session, by, "retention.delete", process_id=process_id, detail=detail)
+    auditlog.append(
+        session, by, "retention.delete", process_id=process_id, detail=detail, deleted=gone
+    )
     return len(locked)
 
 

@@ -314,6 +314,9 @@ class AuditEntryOut(_Out):
     process_id: int | None
     case_id: int | None
     detail: str = Field(description="Canonical JSON text, as hashed.")
+    records: str | None = Field(
+        None, description="Bound records as canonical JSON [[kind, id, hash], ...], as hashed."
+    )
     prev_hash: str
     hash: str
 
@@ -326,8 +329,17 @@ class AuditLogOut(_Out):
     head_hash: str
 
 
+class RecordProblemOut(_Out):
+    """A case, decision or user that does not match the log."""
+
+    kind: str = Field(description="case, decision or user.")
+    id: int
+    seq: int | None = Field(description="The entry that last bound the record, if any.")
+    reason: str
+
+
 class VerificationOut(_Out):
-    """The result of verifying the whole chain."""
+    """The result of verifying the chain, its witness and (in full) the bound records."""
 
     intact: bool
     entries: int
@@ -335,6 +347,11 @@ class VerificationOut(_Out):
     reason: str | None
     head_seq: int
     head_hash: str
+    hashed: int = Field(description="Entries whose hash this verification recomputed.")
+    witnessed_seq: int | None = Field(description="Last entry the witness vouches for.")
+    unwitnessed: int = Field(description="Entries after it (committed, not yet witnessed).")
+    records_checked: int | None = Field(description="Records re-hashed (null: not checked).")
+    record_problems: list[RecordProblemOut]
 
 
 # --------------------------------------------------------------------------- oversight

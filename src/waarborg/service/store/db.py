@@ -5,6 +5,10 @@ transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once, so
 queue (up to the busy timeout) instead of failing when one of them upgrades a read lock,
 and the audit log's appends are serialised. PostgreSQL serialises appends with a row lock
 on the log's chain head (see :mod:`waarborg.service.auditlog`).
+
+:meth:`Database.snapshot` is the other kind of transaction: read-only, for long reads
+(verifying the log). On SQLite it begins with a plain ``BEGIN`` (a WAL snapshot that
+takes no write lock); on PostgreSQL it is ``REPEATABLE READ, READ ONLY``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from waarborg.service.store.models import Setting
+from waarborg.service.witness import Witness, WitnessSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SECRET_KEY = "token_secret"
@@ -35,8 +40,16 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
     event.listen(engine, "connect", _sqlite_connect)
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+READ_ONLY = "waarborg_read_only"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -59,10 +72,37 @@ class Database:
     43
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, witness: WitnessSettings | None = None) -> None:
+        from waarborg.service.auditlog import DATABASE
+
         self.url = url
         self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={DATABASE: self})
+        options: dict[str, Any] = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        self.snapshots = sessionmaker(self.engine.execution_options(**options))
+        self._witness_settings = witness
+        self._witness: Witness | None = None
+
+    @property
+    def witness(self) -> Witness | None:
+        """The witness of the audit log's head (:mod:`waarborg.service.witness`).
+
+        From the ``witness`` argument, else the environment (``WAARBORG_WITNESS``...);
+        None for an in-memory SQLite database.
+
+        Raises
+        ------
+        WitnessError
+            PostgreSQL without ``WAARBORG_WITNESS``.
+        """
+        if self._witness is None:
+            settings = self._witness_settings or WitnessSettings.from_env(self.url)
+            if settings is None:
+                return None
+            self._witness = Witness(settings)
+        return self._witness
 
     @property
     def backend(self) -> str:
@@ -81,6 +121,12 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session on one consistent snapshot, without the write lock."""
+        with self.snapshots() as session, session.begin():
             yield session
 
     def secret(self, session: Session) -> str:

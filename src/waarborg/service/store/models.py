@@ -2,8 +2,9 @@
 
 Personal data lives in ``cases`` (subject reference, inputs, score), ``case_views`` and
 ``decisions``; retention deletes those rows for real and keeps ``retained_counts``
-(aggregates, no personal data). ``auditlog`` is append-only and hash-chained; its
-``auditlog_head`` row is locked by every append, which serialises the chain.
+(aggregates, no personal data). ``auditlog`` is append-only and hash-chained (triggers
+refuse UPDATE and DELETE on it); its ``auditlog_head`` row is locked by every append,
+which serialises the chain, and may only move forward to an entry of the log.
 """
 
 from __future__ import annotations
@@ -222,6 +223,7 @@ class AuditEntry(Base):
     process_id: Mapped[int | None] = mapped_column(Integer)
     case_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text)
+    records: Mapped[str | None] = mapped_column(Text, default=None)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
