@@ -137,7 +137,19 @@ class AccessChangeOut(_Out):
     @classmethod
     def of(cls, change: AccessChange) -> AccessChangeOut:
         """From the stored change."""
-        return cls.model_validate({**vars(change), "user": change.user.name})
+        return cls(
+            id=change.id,
+            user_id=change.user_id,
+            user=change.user.name,
+            kind=change.kind,  # type: ignore[arg-type]
+            role=change.role,
+            team=change.team,
+            status=change.status,  # type: ignore[arg-type]
+            requested_by=change.requested_by,
+            requested_at=change.requested_at,
+            decided_by=change.decided_by,
+            decided_at=change.decided_at,
+        )
 
 
 class AccessChangesOut(_Out):
