@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from tests.service.conftest import PASSWORD, Service
+from tests.service.test_cli import _run as _cli
 from tests.service.test_web_pages import csrf_of, log_in, web_client
-from waarborg.cli import app as cli
 from waarborg.service import accounts
 from waarborg.service.store import Database
 from waarborg.service.store.models import AccessChange, AuditEntry, User
@@ -300,11 +299,6 @@ def test_the_oversight_page_lists_pending_and_recent_access_changes(admins: Serv
 
 
 # --------------------------------------------------------------------------- CLI
-
-
-def _cli(url: str, *args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [*args, "--database-url", url], input=stdin)
-    return result.exit_code, result.output
 
 
 def test_the_command_line_lifecycle(database_url: str) -> None:
