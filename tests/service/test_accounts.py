@@ -204,8 +204,11 @@ def test_a_reset_password_must_be_changed_before_anything_else(admins: Service) 
     assert _as(admins, token, "GET", "/api/me").status_code == 401  # the old token ended
     fresh = changed.json()["access_token"]
     assert _as(admins, fresh, "GET", "/api/queue").status_code == 200
-    log = [(actor, action) for actor, action, _ in _actions(admins.db)]
+    entries = _actions(admins.db)
+    log = [(actor, action) for actor, action, _ in entries]
     assert ("admin", "user.password_reset") in log and ("ann", "user.password_change") in log
+    text = json.dumps([detail for _, _, detail in entries])
+    assert ONE_OFF not in text and NEW_PASSWORD not in text and "$argon2" not in text
 
 
 def test_an_admin_cannot_reset_another_admins_password(admins: Service) -> None:
