@@ -19,6 +19,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from waarborg.errors import WaarborgError
+
 DEFAULT_DATABASE_URL = "sqlite:///waarborg.sqlite"
 ENV_DATABASE_URL = "WAARBORG_DATABASE_URL"
 MAX_TOKEN_MINUTES = 720
@@ -44,6 +46,10 @@ def _env_int(name: str, default: int) -> int:
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value else default
+
+
+class SettingsError(WaarborgError, ValueError):
+    """A setting out of its range (the message names the variable and the range)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.token_minutes <= MAX_TOKEN_MINUTES:
-            raise ValueError(
+            raise SettingsError(
                 f"WAARBORG_TOKEN_MINUTES is {self.token_minutes}: give 1 to {MAX_TOKEN_MINUTES}"
             )
 
