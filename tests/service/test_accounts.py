@@ -365,3 +365,34 @@ def test_the_command_line_lifecycle(database_url: str) -> None:
     boot = [d for _, action, d in _actions(db) if action == "user.create"]
     assert [d.get("bootstrap", False) for d in boot] == [True, True, False, False]
     db.dispose()
+
+
+def test_the_user_page_asks_for_role_and_team_changes_and_resets_passwords(
+    admins: Service,
+) -> None:
+    client = log_in(web_client(admins), "admin")
+    uid = _uid(admins, "bob")
+    page = client.get(f"/users/{uid}?lang=en")
+    assert page.status_code == 200 and "Another role" in page.text
+    csrf = csrf_of(client, f"/users/{uid}")
+    role = client.post(
+        f"/users/{uid}/role", data={"csrf": csrf, "role": "supervisor"}, follow_redirects=False
+    )
+    assert role.status_code == 303 and _user(admins, "bob").role == "caseworker"  # pending
+    refused = client.post(f"/users/{uid}/team", data={"csrf": csrf, "team": "team-a"})
+    assert refused.status_code == 409 and "pending" in refused.text
+    admins.ok("admin2", "POST", "/api/access-changes/1/reject")
+    team = client.post(
+        f"/users/{uid}/team", data={"csrf": csrf, "team": "team-a"}, follow_redirects=False
+    )
+    assert team.status_code == 303
+    pending = admins.ok("admin", "GET", "/api/access-changes")["pending"]
+    assert [(c["kind"], c["team"]) for c in pending] == [("team", "team-a")]
+    bad_role = client.post(f"/users/{uid}/role", data={"csrf": csrf, "role": "boss"})
+    assert bad_role.status_code == 422
+    reset = client.post(
+        f"/users/{uid}/password", data={"csrf": csrf, "password": ONE_OFF}, follow_redirects=False
+    )
+    assert reset.status_code == 303 and _user(admins, "bob").must_change_password
+    short = client.post(f"/users/{uid}/password", data={"csrf": csrf, "password": "short"})
+    assert short.status_code == 422 and "short" not in short.text.split("<main")[1]
