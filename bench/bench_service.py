@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -120,6 +121,8 @@ def free_port() -> int:
 def server(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
     """``waarborg serve`` in a subprocess, ready when this yields; stopped at the end."""
     env = {**os.environ, "WAARBORG_RETENTION_INTERVAL": "0"}
+    # the signing key of the throw-away schema: a file of its own, not ./waarborg.secret
+    env["WAARBORG_SECRET_FILE"] = str(Path(tempfile.gettempdir()) / f"wb-bench-{port}.secret")
     command = [sys.executable, "-c", "from waarborg.cli import app; app()", "serve",
                "--database-url", url, "--port", str(port),
                "--workers", str(SERVER_PROCESSES)]  # fmt: skip

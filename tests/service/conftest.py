@@ -9,7 +9,9 @@ reachable server those tests are skipped with a message saying so, except on CI
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -176,11 +178,21 @@ class Service:
         return self.ok(user, "POST", f"/api/processes/{process}/cases", 201, json=body)
 
 
+SECRETS = Path(tempfile.mkdtemp(prefix="waarborg-test-secrets-"))
+"""Secret files of PostgreSQL test schemas (SQLite ones sit beside their database)."""
+
+
+def secret_file_for(url: str) -> Path | None:
+    """Where the app on ``url`` keeps its secret in the tests (never the working folder)."""
+    if url.startswith("sqlite"):
+        return None
+    return SECRETS / f"{hashlib.sha256(url.encode()).hexdigest()[:16]}.secret"
+
+
 def make_app(url: str, **settings: Any) -> Any:
     """The app on ``url``, without the scheduled retention (tests run it themselves)."""
-    return create_app(
-        settings=Settings(database_url=url, **({"retention_interval_s": 0} | settings))
-    )
+    defaults = {"retention_interval_s": 0, "secret_file": secret_file_for(url)}
+    return create_app(settings=Settings(database_url=url, **(defaults | settings)))
 
 
 @pytest.fixture

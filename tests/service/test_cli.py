@@ -37,9 +37,13 @@ def test_db_upgrade_and_users_add(database_url: str) -> None:
         stdin="a good password\n",
     )
     assert code == 0 and "added caseworker ann (team team-a)" in output
+    assert "inactive until an admin approves access change 1" in output
     db = Database(database_url)
     with db.transaction() as session:
-        assert auth.authenticate(session, "ann", "a good password").team.name == "team-a"  # type: ignore[union-attr]
+        ann = session.execute(select(User).where(User.name == "ann")).scalar_one()
+        assert ann.team is not None and ann.team.name == "team-a"
+        assert not ann.active and ann.must_change_password  # four-eyes, then a new password
+        auth.verify_password(ann.password_hash, "a good password")
         entry = session.execute(
             select(AuditEntry).where(AuditEntry.action == "user.create")
         ).scalar_one()
@@ -75,11 +79,14 @@ def test_the_database_url_comes_from_the_environment(
 
 
 def test_auditlog_verify_exit_codes(database_url: str) -> None:
-    for name in ("ann", "bob", "cyd"):
-        _run(database_url, "users", "add", name, "--role", "auditor", stdin="a good password\n")
-    code, output = _run(database_url, "auditlog", "verify")
-    assert code == 0 and "intact: 3 entries" in output
+    for name in ("ann", "bob", "cyd"):  # bootstrap admins: one entry each
+        _run(database_url, "users", "add", name, "--role", "admin", stdin="a good password\n")
     db = Database(database_url)
+    with db.transaction() as session:
+        entries = session.execute(select(AuditEntry.action)).scalars().all()
+    assert entries == ["user.create"] * 2 + ["user.create", "user.change.request"]
+    code, output = _run(database_url, "auditlog", "verify")
+    assert code == 0 and "intact: 4 entries" in output
     with tampering(db) as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 2).values(action="x"))
     db.dispose()

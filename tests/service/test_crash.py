@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tests.service.conftest import GENERIC_INPUTS, PASSWORD
+from tests.service.conftest import GENERIC_INPUTS, PASSWORD, secret_file_for
 from waarborg.cli import app as cli
 from waarborg.service import auth, casework
 from waarborg.service.auditlog import Actor
@@ -45,6 +45,9 @@ def _free_port() -> int:
 @contextmanager
 def _server(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "WAARBORG_RETENTION_INTERVAL": "0"}
+    secret_file = secret_file_for(url)
+    if secret_file is not None:  # PostgreSQL: not the working folder's default
+        env["WAARBORG_SECRET_FILE"] = str(secret_file)
     command = [
         sys.executable,
         "-c",

@@ -20,6 +20,8 @@ _n = itertools.count()
 MATRIX: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/me", "-"): (200, 200, 200, 200),
     ("POST", "/api/users", "-"): (403, 403, 403, 201),
+    ("GET", "/api/users", "-"): (403, 403, 403, 200),
+    ("GET", "/api/access-changes", "-"): (403, 403, 200, 200),
     ("GET", "/api/processes", "-"): (200, 200, 200, 200),
     ("GET", "/api/processes/{process}", "own"): (200, 200, 200, 200),
     ("GET", "/api/processes/{process}", "other"): (200, 200, 200, 200),

@@ -1,5 +1,5 @@
-"""Service commands: ``serve``, ``db upgrade``/``grant``, ``users add``, ``retention run``,
-``auditlog verify``.
+"""Service commands: ``serve``, ``db upgrade``/``grant``, ``users …``, ``secret move``,
+``retention run``, ``auditlog verify``.
 
 Every command takes ``--database-url`` (or ``WAARBORG_DATABASE_URL``; default: the SQLite
 file ``waarborg.sqlite`` in the working folder). The service's modules are imported only
@@ -11,6 +11,8 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +21,9 @@ import typer
 from waarborg.cli.app import app, err, out, reports_errors
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from waarborg.service.accounts import Requester
     from waarborg.service.auditlog import Actor, Verification
     from waarborg.service.store import Database
 
@@ -26,10 +31,12 @@ db_app = typer.Typer(help="The service's database.")
 users_app = typer.Typer(help="The service's users.")
 retention_app = typer.Typer(help="Delete cases past their retention period.")
 auditlog_app = typer.Typer(help="The service's hash-chained audit log.")
+secret_app = typer.Typer(help="The token-signing secret (kept outside the database).")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(retention_app, name="retention")
 app.add_typer(auditlog_app, name="auditlog")
+app.add_typer(secret_app, name="secret")
 
 DatabaseOpt = Annotated[
     str | None,
@@ -153,23 +160,199 @@ def users_add(
     ] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
-    """Add a user; the password is read from standard input (asked twice on a terminal)."""
-    from waarborg.service.auth import add_user
+    """Add a user; the password is read from standard input (asked twice on a terminal).
+
+    The account waits for an admin's approval (four-eyes), except an admin added while
+    fewer than two active admins exist (bootstrap). The user must change the password at
+    first sign-in, except such a bootstrap admin.
+    """
+    from waarborg.service.accounts import create_user
 
     password = _password()
-    db = _database(database_url)
-    with db.transaction() as session:
-        add_user(
+    with _operator_session(database_url) as (session, by):
+        _, change = create_user(
             session,
-            _operator(),
+            by,
             name=name,
             password=password,
             role=role,
             team_name=team,
             display_name=display_name,
         )
-    out.print(f"added {role} {name}" + (f" (team {team})" if team else ""), highlight=False)
-    db.dispose()
+    added = f"added {role} {name}" + (f" (team {team})" if team else "")
+    if change is not None:
+        added += f": inactive until an admin approves access change {change.id}"
+    out.print(added, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def _operator_session(url: str | None) -> Iterator[tuple[Session, Requester]]:
+    from waarborg.service.accounts import Requester
+
+    db = _database(url)
+    try:
+        with db.transaction() as session:
+            yield session, Requester(_operator())
+    finally:
+        db.dispose()
+
+
+@users_app.command("list")
+@reports_errors
+def users_list(
+    database_url: DatabaseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the users as JSON.")] = False,
+) -> None:
+    """Every user with role, team and state, and the access changes waiting for approval."""
+    from waarborg.service import accounts
+    from waarborg.service.schemas import AccessChangeOut, UserOut
+
+    with _operator_session(database_url) as (session, _):
+        users = [UserOut.of(u).model_dump() for u in accounts.list_users(session)]
+        pending = [
+            AccessChangeOut.of(c).model_dump(mode="json")
+            for c in accounts.changes(session, pending=True)
+        ]
+    if as_json:
+        out.print_json(json.dumps({"users": users, "pending": pending}))
+        return
+    for u in users:
+        state = "active" if u["active"] else "inactive"
+        if u["must_change_password"]:
+            state += ", must change password"
+        team = f" ({u['team']})" if u["team"] else ""
+        out.print(
+            f"{u['id']:>5}  {u['name']}  {u['role']}{team}  {state}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for c in pending:
+        out.print(
+            f"pending change {c['id']}: {c['kind']} {c['user']} → {c['role']}"
+            + (f" ({c['team']})" if c["team"] else "")
+            + f", asked by {c['requested_by']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+NameArg = Annotated[str, typer.Argument(help="The user's name.")]
+
+
+@users_app.command("deactivate")
+@reports_errors
+def users_deactivate(name: NameArg, database_url: DatabaseOpt = None) -> None:
+    """Deactivate a user at once: their tokens end and they cannot log in."""
+    from waarborg.service import accounts
+
+    with _operator_session(database_url) as (session, by):
+        accounts.deactivate(session, by, accounts.user_named(session, name))
+    out.print(f"deactivated {name}", highlight=False, soft_wrap=True)
+
+
+@users_app.command("reset-password")
+@reports_errors
+def users_reset_password(name: NameArg, database_url: DatabaseOpt = None) -> None:
+    """Set a one-off password (from standard input); the user must change it at sign-in."""
+    from waarborg.service import accounts
+
+    password = _password()
+    with _operator_session(database_url) as (session, by):
+        accounts.reset_password(session, by, accounts.user_named(session, name), password)
+    out.print(f"{name} must choose a new password at next sign-in", highlight=False, soft_wrap=True)
+
+
+def _requested(change_id: int, what: str) -> None:
+    out.print(
+        f"asked to {what}: access change {change_id} waits for an admin's approval",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@users_app.command("reactivate")
+@reports_errors
+def users_reactivate(name: NameArg, database_url: DatabaseOpt = None) -> None:
+    """Ask to reactivate a user (an admin approves: four-eyes)."""
+    from waarborg.service import accounts
+
+    with _operator_session(database_url) as (session, by):
+        user = accounts.user_named(session, name)
+        change = accounts.request_reactivation(session, by, user)
+        change_id = change.id
+    _requested(change_id, f"reactivate {name}")
+
+
+@users_app.command("role")
+@reports_errors
+def users_role(
+    name: NameArg,
+    role: Annotated[str, typer.Argument(help="caseworker, supervisor, auditor or admin.")],
+    team: Annotated[
+        str | None, typer.Option(help="The team, for a case worker or supervisor.")
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Ask to give a user another role (an admin approves: four-eyes)."""
+    from waarborg.service import accounts
+
+    with _operator_session(database_url) as (session, by):
+        user = accounts.user_named(session, name)
+        change_id = accounts.request_role(session, by, user, role, team).id
+    _requested(change_id, f"make {name} {role}")
+
+
+@users_app.command("team")
+@reports_errors
+def users_team(
+    name: NameArg,
+    team: Annotated[str, typer.Argument(help="The new team.")],
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Ask to move a user to another team (an admin approves: four-eyes)."""
+    from waarborg.service import accounts
+
+    with _operator_session(database_url) as (session, by):
+        user = accounts.user_named(session, name)
+        change_id = accounts.request_team(session, by, user, team).id
+    _requested(change_id, f"move {name} to team {team}")
+
+
+@secret_app.command("move")
+@reports_errors
+def secret_move(
+    database_url: DatabaseOpt = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="WAARBORG_SECRET_FILE",
+            help="Where the secret goes [default: beside a SQLite database, else "
+            "./waarborg.secret].",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Move the token secret out of the database (versions before 0004 kept it there).
+
+    The secret is deleted from the database and a new one is written to the secret file
+    (mode 0600) if it has none yet. The old one is not copied: whoever could read the
+    database may know it. Every token issued so far ends; users log in again.
+    """
+    from waarborg.service import auditlog, keys
+    from waarborg.service.settings import database_url as resolve
+
+    url = resolve(database_url)
+    with _operator_session(url) as (session, by):
+        if not keys.secret_in_database(session):
+            out.print("no secret in the database: nothing to move", highlight=False, soft_wrap=True)
+            return
+        path = keys.move_out_of_database(session, secret_file, url)
+        auditlog.append(session, by.actor, "secret.move", detail={"file": str(path)})
+    out.print(
+        f"the token secret is now in {path}; it is gone from the database",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @retention_app.command("run")

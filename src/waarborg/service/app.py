@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waarborg import __version__
-from waarborg.service import retention, web
+from waarborg.service import keys, retention, web
 from waarborg.service.api import router as api_router
 from waarborg.service.api.deps import ServiceState
 from waarborg.service.auth import LoginLimiter
@@ -59,8 +59,10 @@ recorded in a hash-chained audit log.
 def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
     """The waarborg service on ``database_url`` (default: see :mod:`.settings`).
 
-    The schema is brought up to date (Alembic), the token secret and the audit log's
-    witness key made if absent, so the app is ready when this returns.
+    The schema is brought up to date (Alembic), the audit log's witness key made if
+    absent, and the token secret read from outside the database (made at first start: see
+    :mod:`.keys`), so the app is ready when this returns. A secret found in the database
+    stops the start (:class:`.keys.SecretError`, saying how to move it out).
     """
     settings = settings or Settings.from_env(database_url)
     db = Database(settings.database_url)
@@ -68,7 +70,8 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     if db.witness is not None:  # PostgreSQL without WAARBORG_WITNESS fails here, at start
         db.witness.key()  # the signing key is made at first start (0600, beside the witness)
     with db.transaction() as session:
-        secret = settings.secret or db.secret(session)
+        keys.refuse_secret_in_database(session)
+    secret = keys.load_secret(settings.database_url, settings.secret, settings.secret_file)
     limiter = LoginLimiter(settings.login_failures, settings.login_window_s)
     app = FastAPI(
         title="waarborg",

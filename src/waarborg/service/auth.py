@@ -1,8 +1,10 @@
 """Who is who: users and teams, argon2 password hashes, signed bearer tokens, login limits.
 
-Tokens are JSON Web Tokens signed with HMAC-SHA256 (``HS256``) under the service's
-secret; they carry the user's id and an expiry. Every request re-reads the user, so a
-deactivated user's token stops working at once.
+Tokens are JSON Web Tokens (PyJWT) signed with HMAC-SHA256 (``HS256``, the only
+algorithm accepted) under the service's secret, which is kept outside the database
+(:mod:`waarborg.service.keys`). They carry the user's id, a token id, when they were
+issued, when they expire and the user's token version. Every request re-reads the user:
+a deactivated user's token, or one whose version is behind the user's, is refused.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
+import secrets
 import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
+import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -41,6 +44,11 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InvalidError(f"a password needs at least {MIN_PASSWORD} characters")
     return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> None:
+    """Raise argon2's ``VerificationError`` unless ``password`` matches ``password_hash``."""
+    _hasher.verify(password_hash, password)
 
 
 def authenticate(session: Session, name: str, password: str) -> User:
@@ -74,8 +82,14 @@ def add_user(
     role: str,
     team_name: str | None = None,
     display_name: str | None = None,
+    active: bool = True,
+    bootstrap: bool = False,
 ) -> User:
-    """Add a user (and their team, if new); logged as ``user.create``."""
+    """Add a user (and their team, if new); logged as ``user.create``.
+
+    This is the mechanism; who may add whom, and when an account becomes active, is
+    :func:`waarborg.service.accounts.create_user`'s policy (four-eyes).
+    """
     if role not in ROLES:
         raise InvalidError(f"unknown role '{role}': use one of {', '.join(ROLES)}")
     if role in ("caseworker", "supervisor") and not team_name:
@@ -88,63 +102,90 @@ def add_user(
         password_hash=hash_password(password),
         role=role,
         team=team(session, team_name) if team_name else None,
+        active=active,
     )
     session.add(user)
     session.flush()
-    detail = {"user": name, "role": role, "team": team_name}
+    detail: dict[str, object] = {"user": name, "user_id": user.id, "role": role}
+    detail |= {"team": team_name, "active": active}
+    if bootstrap:
+        detail["bootstrap"] = True
     auditlog.append(session, by, "user.create", detail=detail, records=[user])
     return user
 
 
 # --------------------------------------------------------------------------- tokens
 
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("sub", "jti", "iat", "exp", "ver")
 
 
-_HEADER = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token says: whose it is, its id, when issued and its token version."""
 
-
-def _sign(message: str, secret: str) -> str:
-    return _b64(hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest())
+    user_id: int
+    jti: str
+    issued_at: int
+    expires_at: int
+    version: int
 
 
 def issue_token(user: User, secret: str, minutes: int, now: float | None = None) -> str:
-    """A signed token for ``user``, valid for ``minutes``."""
+    """A signed JWT (``HS256``) for ``user``, valid for ``minutes``.
+
+    It carries ``sub`` (the user id), a random ``jti``, ``iat``, ``exp`` and ``ver``, the
+    user's token version: raising the version revokes the token.
+    """
     issued = int(now if now is not None else time.time())
-    claims = {"sub": str(user.id), "name": user.name, "iat": issued, "exp": issued + minutes * 60}
-    body = f"{_HEADER}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
-    return f"{body}.{_sign(body, secret)}"
+    claims = {
+        "sub": str(user.id),
+        "jti": secrets.token_urlsafe(16),
+        "iat": issued,
+        "exp": issued + minutes * 60,
+        "ver": user.token_version,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def token_user_id(token: str, secret: str, now: float | None = None) -> int:
-    """The user id in a valid, unexpired token; :class:`UnauthorisedError` otherwise.
+def read_token(token: str, secret: str, max_minutes: int) -> TokenClaims:
+    """The claims of a valid token; :class:`UnauthorisedError` otherwise.
+
+    Refused: another algorithm than ``HS256`` (``none`` included), a bad signature, a
+    missing claim, an ``iat`` in the future, an expired token, and a token whose lifetime
+    (``exp - iat``) is longer than ``max_minutes``.
 
     Examples
     --------
-    >>> token_user_id("not.a.token", "s")
+    >>> read_token("not.a.token", "s" * 32, 60)
     Traceback (most recent call last):
     ...
     waarborg.service.errors.UnauthorisedError: invalid token
     """
-    parts = token.split(".")
-    if len(parts) != 3 or parts[0] != _HEADER:
-        raise UnauthorisedError("invalid token")
-    if not hmac.compare_digest(_sign(f"{parts[0]}.{parts[1]}", secret), parts[2]):
-        raise UnauthorisedError("invalid token")
     try:
-        claims = json.loads(_unb64(parts[1]))
-        user_id, expires = int(claims["sub"]), float(claims["exp"])
-    except (ValueError, KeyError, TypeError):
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise UnauthorisedError("token expired: log in again") from None
+    except jwt.InvalidTokenError:
         raise UnauthorisedError("invalid token") from None
-    if expires <= (now if now is not None else time.time()):
-        raise UnauthorisedError("token expired: log in again")
-    return user_id
+    try:
+        read = TokenClaims(
+            int(claims["sub"]),
+            str(claims["jti"]),
+            int(claims["iat"]),
+            int(claims["exp"]),
+            int(claims["ver"]),
+        )
+    except (ValueError, TypeError):
+        raise UnauthorisedError("invalid token") from None
+    if read.expires_at - read.issued_at > max_minutes * 60:
+        raise UnauthorisedError("invalid token: it lives longer than tokens may")
+    return read
 
 
 def csrf_token(session_token: str, secret: str) -> str:
@@ -153,7 +194,8 @@ def csrf_token(session_token: str, secret: str) -> str:
     Every form of the web pages carries it; a POST without the right one is refused.
     A page of another site can neither read it nor compute it.
     """
-    return _sign(f"csrf:{session_token}", secret)
+    mac = hmac.new(secret.encode(), f"csrf:{session_token}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
 def csrf_ok(given: str, session_token: str, secret: str) -> bool:

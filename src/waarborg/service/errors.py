@@ -36,6 +36,17 @@ class ForbiddenError(ServiceError):
     status = 403
 
 
+class PasswordChangeRequiredError(ForbiddenError):
+    """The user's password was reset: until they choose a new one, only that is allowed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "your password was reset: choose a new one first "
+            "(POST /api/me/password, or the page /password); until then only that and "
+            "logging out are allowed"
+        )
+
+
 class NotFoundError(ServiceError):
     """No such thing, or not visible to this user (purpose binding: no existence leak)."""
 

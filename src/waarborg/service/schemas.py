@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 if TYPE_CHECKING:
-    from waarborg.service.store.models import Case, CaseView, Process, User
+    from waarborg.service.store.models import AccessChange, Case, CaseView, Process, User
 
 Role = Literal["caseworker", "supervisor", "auditor", "admin"]
 Outcome = Literal["selected", "not_selected"]
@@ -43,19 +43,26 @@ class _Out(BaseModel):
 # --------------------------------------------------------------------------- users
 
 
+Password = Annotated[str, Field(min_length=8, max_length=200)]
+"""A new password (the policy itself is :func:`waarborg.service.auth.hash_password`)."""
+
+
 class TokenOut(_Out):
     """A bearer token: send it as ``Authorization: Bearer <access_token>``."""
 
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the token expires.")
+    must_change_password: bool = Field(
+        False, description="True: choose a new password first (POST /api/me/password)."
+    )
 
 
 class UserIn(_In):
     """A new user. Case workers and supervisors belong to a team."""
 
     name: Name
-    password: Annotated[str, Field(min_length=8, max_length=200)]
+    password: Password
     role: Role
     team: Name | None = None
     display_name: Name | None = None
@@ -69,6 +76,8 @@ class UserOut(_Out):
     display_name: str | None
     role: str
     team: str | None
+    active: bool
+    must_change_password: bool
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -79,7 +88,75 @@ class UserOut(_Out):
             display_name=user.display_name,
             role=user.role,
             team=user.team.name if user.team else None,
+            active=user.active,
+            must_change_password=user.must_change_password,
         )
+
+
+class PasswordChangeIn(_In):
+    """Your own new password; the current one proves it is you."""
+
+    current_password: Annotated[str, Field(max_length=1000)]
+    new_password: Password
+
+
+class PasswordResetIn(_In):
+    """A one-off password for a user, who must change it at next sign-in."""
+
+    password: Password
+
+
+class RoleIn(_In):
+    """Another role (case workers and supervisors: with a team; else the current one)."""
+
+    role: Role
+    team: Name | None = None
+
+
+class TeamIn(_In):
+    """Another team for a case worker or supervisor."""
+
+    team: Name
+
+
+class AccessChangeOut(_Out):
+    """A change that gives an account access: pending until a second admin approves it."""
+
+    id: int
+    user_id: int
+    user: str = Field(description="The account's user name.")
+    kind: Literal["create", "reactivate", "role", "team"]
+    role: str | None = Field(description="The role the account gets.")
+    team: str | None = Field(description="The team the account gets.")
+    status: Literal["pending", "approved", "rejected"]
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @classmethod
+    def of(cls, change: AccessChange) -> AccessChangeOut:
+        """From the stored change."""
+        return cls(
+            id=change.id,
+            user_id=change.user_id,
+            user=change.user.name,
+            kind=change.kind,  # type: ignore[arg-type]
+            role=change.role,
+            team=change.team,
+            status=change.status,  # type: ignore[arg-type]
+            requested_by=change.requested_by,
+            requested_at=change.requested_at,
+            decided_by=change.decided_by,
+            decided_at=change.decided_at,
+        )
+
+
+class AccessChangesOut(_Out):
+    """Pending access changes (oldest first) and the 50 most recently decided."""
+
+    pending: list[AccessChangeOut]
+    recent: list[AccessChangeOut]
 
 
 # --------------------------------------------------------------------------- processes

@@ -1,8 +1,10 @@
 """The service's settings: from arguments, else from ``WAARBORG_*`` environment variables.
 
 * ``database_url``: ``WAARBORG_DATABASE_URL``, default ``sqlite:///waarborg.sqlite``
-* ``secret``: ``WAARBORG_SECRET``, default: made on first start and kept in the database
-* ``token_minutes``: ``WAARBORG_TOKEN_MINUTES``, default 480 (a working day)
+* ``secret``: ``WAARBORG_SECRET``, default: read from the secret file
+* ``secret_file``: ``WAARBORG_SECRET_FILE``, default: made at first start beside a SQLite
+  database, or ``waarborg.secret`` in the working folder (see :mod:`.keys`)
+* ``token_minutes``: ``WAARBORG_TOKEN_MINUTES``, default 480 (a working day), at most 720
 * ``max_body_bytes``: ``WAARBORG_MAX_BODY_BYTES``, default 1 MB
 * ``retention_interval_s``: ``WAARBORG_RETENTION_INTERVAL``, default 3600 (0: none)
 * ``rubber_stamp_seconds``: ``WAARBORG_RUBBER_STAMP_SECONDS``, default 30
@@ -14,10 +16,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
+
+from waarborg.errors import WaarborgError
 
 DEFAULT_DATABASE_URL = "sqlite:///waarborg.sqlite"
 ENV_DATABASE_URL = "WAARBORG_DATABASE_URL"
+MAX_TOKEN_MINUTES = 720
+"""The longest a token may live (12 hours, ASVS 3.3.2): a longer one is refused."""
 
 
 def database_url(given: str | None = None) -> str:
@@ -41,6 +48,10 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+class SettingsError(WaarborgError, ValueError):
+    """A setting out of its range (the message names the variable and the range)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be configured with; see the module docstring.
@@ -50,10 +61,14 @@ class Settings:
     database_url
         SQLAlchemy URL: ``sqlite:///file.sqlite`` or ``postgresql+psycopg://user@host/db``.
     secret
-        HMAC key that signs bearer tokens; None: the one kept in the database (made on
-        first start).
+        HMAC key that signs bearer tokens (at least 32 characters); None: the one in
+        ``secret_file``.
+    secret_file
+        The file that holds the secret (made, mode 0600, if absent); None: beside the
+        SQLite database, or ``waarborg.secret`` in the working folder for PostgreSQL.
     token_minutes
-        How long a bearer token is valid.
+        How long a bearer token is valid, 1 to :data:`MAX_TOKEN_MINUTES`; a token whose
+        lifetime (``exp - iat``) is longer than this is refused.
     max_body_bytes
         Largest request body accepted (larger: 413).
     retention_interval_s
@@ -74,6 +89,7 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     secret: str | None = None
+    secret_file: Path | None = None
     token_minutes: int = 480
     max_body_bytes: int = 1_000_000
     retention_interval_s: int = 3600
@@ -83,12 +99,21 @@ class Settings:
     threads: int = 8
     cookie_secure: bool = True
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.token_minutes <= MAX_TOKEN_MINUTES:
+            raise SettingsError(
+                f"WAARBORG_TOKEN_MINUTES is {self.token_minutes}: give 1 to {MAX_TOKEN_MINUTES}"
+            )
+
     @classmethod
     def from_env(cls, database_url_: str | None = None, **overrides: Any) -> Settings:
         """Settings from the environment, with ``overrides`` (non-None values) on top."""
         base = cls(
             database_url=database_url(database_url_),
             secret=os.environ.get("WAARBORG_SECRET") or None,
+            secret_file=Path(os.environ["WAARBORG_SECRET_FILE"])
+            if os.environ.get("WAARBORG_SECRET_FILE")
+            else None,
             token_minutes=_env_int("WAARBORG_TOKEN_MINUTES", 480),
             max_body_bytes=_env_int("WAARBORG_MAX_BODY_BYTES", 1_000_000),
             retention_interval_s=_env_int("WAARBORG_RETENTION_INTERVAL", 3600),

@@ -14,8 +14,13 @@ from sqlalchemy.orm import Session
 
 from waarborg.service import auditlog
 from waarborg.service.auditlog import Actor
-from waarborg.service.auth import LoginLimiter, actor, authenticate, issue_token, token_user_id
-from waarborg.service.errors import ServiceError, TooManyAttemptsError, UnauthorisedError
+from waarborg.service.auth import LoginLimiter, actor, authenticate, issue_token, read_token
+from waarborg.service.errors import (
+    PasswordChangeRequiredError,
+    ServiceError,
+    TooManyAttemptsError,
+    UnauthorisedError,
+)
 from waarborg.service.schemas import NAME_PATTERN
 from waarborg.service.settings import Settings
 from waarborg.service.store import Database
@@ -77,15 +82,29 @@ Token = Annotated[str | None, Depends(oauth2)]
 
 
 @contextmanager
-def as_user(request: Request, token: str | None) -> Iterator[tuple[Session, User]]:
-    """The request's transaction and the logged-in user (401 without a valid token)."""
+def as_user(
+    request: Request, token: str | None, *, before_password_change: bool = False
+) -> Iterator[tuple[Session, User]]:
+    """The request's transaction and the logged-in user (401 without a valid token).
+
+    A token is refused when its user is gone or inactive, or when its version is behind
+    the user's (logged out, password, role or team changed since). A user whose password
+    was reset gets 403 everywhere but where ``before_password_change`` is set (changing
+    the password, logging out).
+    """
     with transaction(request) as session:
         if not token:
             raise UnauthorisedError("log in first (POST /api/token), then send the bearer token")
-        user = session.get(User, token_user_id(token, state(request).secret))
+        app = state(request)
+        claims = read_token(token, app.secret, app.settings.token_minutes)
+        user = session.get(User, claims.user_id)
         if user is None or not user.active:
             raise UnauthorisedError("invalid token")
+        if claims.version != user.token_version:
+            raise UnauthorisedError("token revoked (logged out or account changed): log in again")
         request.state.actor = actor(user)
+        if user.must_change_password and not before_password_change:
+            raise PasswordChangeRequiredError
         yield session, user
 
 
@@ -111,5 +130,11 @@ def log_in(request: Request, name: str, password: str) -> str:
             exc.audit = {"action": "login.failed", "detail": {"user": name}}
             raise
         app.limiter.succeeded(key)
-        auditlog.append(session, actor(user), "token.issue")
-        return issue_token(user, app.secret, app.settings.token_minutes)
+        return new_token(request, session, user)
+
+
+def new_token(request: Request, session: Session, user: User) -> str:
+    """A fresh token for ``user`` (after login or a password change), logged."""
+    app = state(request)
+    auditlog.append(session, actor(user), "token.issue")
+    return issue_token(user, app.secret, app.settings.token_minutes)

@@ -13,7 +13,6 @@ takes no write lock); on PostgreSQL it is ``REPEATABLE READ, READ ONLY``.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,16 +20,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from waarborg.service.store.models import Setting
 from waarborg.service.witness import Witness, WitnessSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SECRET_KEY = "token_secret"
 
 
 def make_engine(url: str) -> Engine:
@@ -60,6 +56,24 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite: foreign keys off while migrating (a rebuilt table is dropped and renamed).
+
+    The pragma only works outside a transaction, so it is set on the driver's connection
+    before the migration's transaction begins; ``foreign_key_check`` runs before commit.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
 class Database:
     """The service's database at ``url``.
 
@@ -67,9 +81,8 @@ class Database:
     --------
     >>> db = Database("sqlite://")
     >>> db.upgrade()
-    >>> with db.transaction() as session:
-    ...     len(db.secret(session))
-    43
+    >>> db.backend
+    'sqlite'
     """
 
     def __init__(self, url: str, witness: WitnessSettings | None = None) -> None:
@@ -113,9 +126,17 @@ class Database:
         """Bring the schema to ``revision`` with Alembic (safe to run on every start)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with (
+            self.engine.connect() as connection,
+            _foreign_keys_off(connection),
+            connection.begin(),
+        ):
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            if self.backend == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"migration broke a foreign key: {tuple(broken)}")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -128,21 +149,6 @@ class Database:
         """A read-only session on one consistent snapshot, without the write lock."""
         with self.snapshots() as session, session.begin():
             yield session
-
-    def secret(self, session: Session) -> str:
-        """The token secret kept in the database; made (randomly) on first use."""
-        found = session.get(Setting, SECRET_KEY)
-        if found is not None:
-            return found.value
-        value = secrets.token_urlsafe(32)
-        try:
-            with session.begin_nested():
-                session.add(Setting(key=SECRET_KEY, value=value))
-        except IntegrityError:  # another process made it first
-            return session.execute(
-                select(Setting.value).where(Setting.key == SECRET_KEY)
-            ).scalar_one()
-        return value
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -66,7 +67,7 @@ class Base(DeclarativeBase):
 
 
 class Setting(Base):
-    """A key/value setting kept in the database (the token secret)."""
+    """A key/value setting kept in the database (never a secret: see ``service/keys.py``)."""
 
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -82,9 +83,16 @@ class Team(Base):
 
 
 class User(Base):
-    """A person who logs in; ``role`` is one of :data:`ROLES`."""
+    """A person who logs in; ``role`` is one of :data:`ROLES`.
+
+    ``token_version`` is in every token the user holds; raising it (log out, password,
+    role or team changed, deactivated) revokes them all at once. Ids are never reused
+    (SQLite ``AUTOINCREMENT``; PostgreSQL sequences never go back), so a token or a log
+    entry naming a deleted user's id can never point at a new one.
+    """
 
     __tablename__ = "users"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
@@ -93,7 +101,42 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     team: Mapped[Team | None] = relationship(lazy="joined")
+
+
+CHANGE_KINDS = ("create", "reactivate", "role", "team")
+"""Changes that give an account access, and so wait for a second admin's approval."""
+
+
+class AccessChange(Base):
+    """A change that gives an account access, pending until another admin approves it.
+
+    ``kind`` is one of :data:`CHANGE_KINDS`; ``role`` and ``team`` are the new ones (for
+    ``create``, ``role`` and ``team``). ``status`` is ``pending``, ``approved`` or
+    ``rejected``. ``requested_by_id`` is None when the operator asked on the command line.
+    """
+
+    __tablename__ = "access_changes"
+    __table_args__ = (
+        Index("ix_access_changes_status", "status", "requested_at"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str | None] = mapped_column(String(20))
+    team: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class ProcessTeam(Base):

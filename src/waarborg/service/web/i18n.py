@@ -198,6 +198,87 @@ TEXT: dict[str, dict[Lang, str]] = {
         "nl": "Hervalidatie nodig (beleid van het instrument)",
         "en": "Revalidation needed (the instrument's policy)",
     },
+    "users": {"nl": "Gebruikers", "en": "Users"},
+    "users_intro": {
+        "nl": "Alle accounts. Deactiveren en een nieuw wachtwoord gelden meteen. Een nieuw "
+        "account, heractiveren en een andere rol of ander team geven toegang tot "
+        "persoonsgegevens; ze gelden pas als een tweede beheerder ze goedkeurt.",
+        "en": "Every account. Deactivating and a new password take effect at once. A new "
+        "account, a reactivation and another role or team give access to personal data; "
+        "they take effect only when a second admin approves them.",
+    },
+    "display_name": {"nl": "Weergavenaam", "en": "Display name"},
+    "role": {"nl": "Rol", "en": "Role"},
+    "status": {"nl": "Status", "en": "Status"},
+    "active": {"nl": "actief", "en": "active"},
+    "inactive": {"nl": "niet actief", "en": "inactive"},
+    "must_change": {
+        "nl": "moet wachtwoord wijzigen",
+        "en": "must change password",
+    },
+    "new_user": {"nl": "Nieuwe gebruiker", "en": "New user"},
+    "new_user_intro": {
+        "nl": "Het account blijft inactief tot een tweede beheerder het goedkeurt. De "
+        "gebruiker kiest bij de eerste keer inloggen een eigen wachtwoord.",
+        "en": "The account stays inactive until a second admin approves it. The user "
+        "chooses their own password at first sign-in.",
+    },
+    "onetime_password": {"nl": "Eenmalig wachtwoord", "en": "One-off password"},
+    "create_user": {"nl": "Gebruiker aanmaken", "en": "Add user"},
+    "four_eyes_note": {
+        "nl": "Wijzigingen die toegang geven, wachten op goedkeuring door een andere beheerder.",
+        "en": "Changes that give access wait for another admin's approval.",
+    },
+    "deactivate": {"nl": "Deactiveren", "en": "Deactivate"},
+    "reactivate": {"nl": "Heractiveren aanvragen", "en": "Ask to reactivate"},
+    "change_role": {"nl": "Andere rol", "en": "Another role"},
+    "change_team": {"nl": "Ander team", "en": "Another team"},
+    "request_change": {"nl": "Wijziging aanvragen", "en": "Ask for the change"},
+    "reset_password": {"nl": "Nieuw wachtwoord instellen", "en": "Reset password"},
+    "reset_intro": {
+        "nl": "De gebruiker moet dit wachtwoord bij de volgende keer inloggen vervangen; "
+        "alle sessies van de gebruiker eindigen meteen.",
+        "en": "The user must replace this password at next sign-in; every session of the "
+        "user ends at once.",
+    },
+    "pending_h": {"nl": "Wachtende toegangswijzigingen", "en": "Pending access changes"},
+    "pending_intro": {
+        "nl": "Een wijziging die toegang tot persoonsgegevens geeft, gaat pas in als een "
+        "andere beheerder dan de aanvrager haar goedkeurt (vier ogen).",
+        "en": "A change that gives access to personal data takes effect only when an admin "
+        "other than the one who asked approves it (four eyes).",
+    },
+    "pending_none": {"nl": "Er wacht niets.", "en": "Nothing is pending."},
+    "recent_h": {"nl": "Recente toegangswijzigingen", "en": "Recent access changes"},
+    "recent_none": {"nl": "Nog geen.", "en": "None yet."},
+    "change_no": {"nl": "Nr.", "en": "No."},
+    "kind": {"nl": "Soort", "en": "Kind"},
+    "kind_create": {"nl": "nieuw account", "en": "new account"},
+    "kind_reactivate": {"nl": "heractiveren", "en": "reactivation"},
+    "kind_role": {"nl": "andere rol", "en": "another role"},
+    "kind_team": {"nl": "ander team", "en": "another team"},
+    "requested_by": {"nl": "Aangevraagd door", "en": "Asked by"},
+    "status_pending": {"nl": "wacht", "en": "pending"},
+    "status_approved": {"nl": "goedgekeurd", "en": "approved"},
+    "status_rejected": {"nl": "afgewezen", "en": "rejected"},
+    "approve": {"nl": "Goedkeuren", "en": "Approve"},
+    "reject": {"nl": "Afwijzen", "en": "Reject"},
+    "password_h": {"nl": "Wachtwoord wijzigen", "en": "Change password"},
+    "password_intro": {
+        "nl": "Geef uw huidige wachtwoord en kies een nieuw. Daarna eindigen al uw andere sessies.",
+        "en": "Give your current password and choose a new one. Every other session of "
+        "yours then ends.",
+    },
+    "password_must": {
+        "nl": "Uw wachtwoord is opnieuw ingesteld. Kies eerst een eigen wachtwoord; tot dan "
+        "kunt u niets anders doen.",
+        "en": "Your password was reset. Choose your own password first; until then you can "
+        "do nothing else.",
+    },
+    "current_password": {"nl": "Huidig wachtwoord", "en": "Current password"},
+    "new_password": {"nl": "Nieuw wachtwoord", "en": "New password"},
+    "new_password_again": {"nl": "Nieuw wachtwoord (nogmaals)", "en": "New password (again)"},
+    "change_password": {"nl": "Wachtwoord wijzigen", "en": "Change password"},
 }
 
 

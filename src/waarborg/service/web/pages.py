@@ -9,12 +9,13 @@ holds the API's signed token) and calls the core functions; errors are the core'
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
@@ -25,12 +26,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from waarborg.instruments.explain import explain
-from waarborg.service import auditlog, casework, evidence, notices, oversight
+from waarborg.service import accounts, auditlog, casework, evidence, notices, oversight
 from waarborg.service.api.deps import MAX_ID, as_user, log_in, state
 from waarborg.service.auth import actor, csrf_ok, csrf_token
 from waarborg.service.errors import (
     ForbiddenError,
     InvalidError,
+    PasswordChangeRequiredError,
     ServiceError,
     TooManyAttemptsError,
     UnauthorisedError,
@@ -44,6 +46,7 @@ STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "waarborg_session"
 LOGIN_COOKIE = "waarborg_login_csrf"
 LANG_COOKIE = "waarborg_lang"
+R = TypeVar("R", bound=Response)
 router = APIRouter(include_in_schema=False)
 # Autoescape for every template: Starlette's default escapes only *.html/.htm/.xml names,
 # and these are *.html.j2. Nothing shown is ever marked safe except the chart's SVG, whose
@@ -94,13 +97,21 @@ def render(
 
 
 @contextmanager
-def as_web_user(request: Request) -> Iterator[tuple[Session, User]]:
-    """The request's transaction and the user of the session cookie (else to login)."""
+def as_web_user(
+    request: Request, *, before_password_change: bool = False
+) -> Iterator[tuple[Session, User]]:
+    """The request's transaction and the user of the session cookie (else to login).
+
+    A user whose password was reset is sent to ``/password`` (see :func:`error_page`).
+    """
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise LoginRequiredError
     try:
-        with as_user(request, token) as (session, user):
+        with as_user(request, token, before_password_change=before_password_change) as (
+            session,
+            user,
+        ):
             yield session, user
     except UnauthorisedError:
         raise LoginRequiredError from None
@@ -117,6 +128,8 @@ def error_page(request: Request, exc: ServiceError | LoginRequiredError) -> Resp
     """A core error as a page (a missing session goes to the login page)."""
     if isinstance(exc, LoginRequiredError | UnauthorisedError):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if isinstance(exc, PasswordChangeRequiredError):
+        return RedirectResponse("/password", status_code=303)
     return render(request, "error.html.j2", exc.status, message=exc.message)
 
 
@@ -171,7 +184,13 @@ def login(
             LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=_secure(request)
         )
         return page
-    response = RedirectResponse(_local(next), status_code=303)
+    response = start_session(request, RedirectResponse(_local(next), status_code=303), token)
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+def start_session(request: Request, response: R, token: str) -> R:
+    """Put ``token`` in the session cookie of ``response``."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -180,14 +199,18 @@ def login(
         secure=_secure(request),
         max_age=state(request).settings.token_minutes * 60,
     )
-    response.delete_cookie(LOGIN_COOKIE)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Response:
-    """End the web session (the cookie is removed)."""
+    """End the web session: every token of the user ends, and the cookie is removed."""
     check_csrf(request, csrf)
+    with (
+        contextlib.suppress(LoginRequiredError),  # a session that has ended already
+        as_web_user(request, before_password_change=True) as (session, user),
+    ):
+        accounts.log_out(session, user)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -331,9 +354,24 @@ def oversight_page(request: Request) -> Response:
         chart = agreement_svg(summary.trend, texts(lang)["trend_h"])
         today = datetime.now(UTC).date()
         warnings = evidence.revalidation_warnings(session, summary.processes, today)
+        changes = access_changes(session) if user.role == "auditor" else None
         return render(
-            request, "oversight.html.j2", user=user, o=summary, chart=chart, warnings=warnings
+            request,
+            "oversight.html.j2",
+            user=user,
+            o=summary,
+            chart=chart,
+            warnings=warnings,
+            changes=changes,
         )
+
+
+def access_changes(session: Session) -> dict[str, Any]:
+    """Pending and recently decided access changes (four-eyes), for a page."""
+    return {
+        "pending": accounts.changes(session, pending=True),
+        "recent": accounts.changes(session, pending=False),
+    }
 
 
 @router.get("/oversight/cube.parquet")
