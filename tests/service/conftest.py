@@ -127,7 +127,7 @@ class Service:
     ids: dict[str, int] = field(default_factory=dict)
 
     def add_user(self, name: str, role: str, team: str | None = None) -> None:
-        """Add a user straight into the database (as ``waarborg users add`` does)."""
+        """Add an active user straight into the database (the mechanism, without four-eyes)."""
         with self.db.transaction() as session:
             auth.add_user(
                 session,

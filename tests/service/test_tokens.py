@@ -16,7 +16,7 @@ from typing import Any
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from typer.testing import CliRunner
 
 from tests.service.conftest import PASSWORD, Service, make_app, secret_file_for
@@ -278,3 +278,35 @@ def test_user_ids_are_never_reused(service: Service) -> None:
             session, Actor("test", "admin"), name="newcomer", password=PASSWORD, role="auditor"
         )
         assert added.id > highest
+
+
+def test_migration_0004_keeps_users_and_their_references(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade("0002")
+    with db.engine.begin() as connection:
+        connection.execute(text("INSERT INTO teams (name) VALUES ('t')"))
+        for name, role, team in (("a", "admin", None), ("b", "caseworker", "t")):
+            connection.execute(
+                text(
+                    "INSERT INTO users (name, password_hash, role, team_id, active, created_at) "
+                    "VALUES (:n, 'x', :r, (SELECT id FROM teams WHERE name = :t), TRUE, "
+                    "'2026-01-01')"
+                ),
+                {"n": name, "r": role, "t": team},
+            )
+    db.upgrade()
+    with db.transaction() as session:
+        users = session.execute(select(User).order_by(User.id)).scalars().all()
+        assert [(u.name, u.token_version, u.must_change_password) for u in users] == [
+            ("a", 0, False),
+            ("b", 0, False),
+        ]
+        assert users[1].team is not None and users[1].team.name == "t"
+        highest = users[1].id
+        session.execute(delete(User).where(User.id == highest))
+    with db.transaction() as session:
+        added = auth.add_user(
+            session, Actor("test", "admin"), name="c", password=PASSWORD, role="auditor"
+        )
+        assert added.id > highest  # the deleted id is never given again
+    db.dispose()
