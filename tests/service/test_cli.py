@@ -38,7 +38,9 @@ def test_db_upgrade_and_users_add(database_url: str) -> None:
     assert code == 0 and "added caseworker ann (team team-a)" in output
     db = Database(database_url)
     with db.transaction() as session:
-        assert auth.authenticate(session, "ann", "a good password").team.name == "team-a"  # type: ignore[union-attr]
+        found = auth.credentials(session, "ann")
+        assert auth.password_matches(found, "a good password")
+        assert found is not None and session.get(User, found.user_id).team.name == "team-a"  # type: ignore[union-attr]
         entry = session.execute(
             select(AuditEntry).where(AuditEntry.action == "user.create")
         ).scalar_one()
@@ -51,7 +53,7 @@ def test_db_upgrade_and_users_add(database_url: str) -> None:
     [
         (["--role", "caseworker"], "a good password\n", "belongs to a team"),
         (["--role", "boss"], "a good password\n", "unknown role 'boss'"),
-        (["--role", "auditor"], "short\n", "at least 8 characters"),
+        (["--role", "auditor"], "short\n", "at least 12 characters"),
     ],
 )
 def test_users_add_refuses_with_a_clear_message(

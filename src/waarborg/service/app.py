@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,10 +24,9 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waarborg import __version__
-from waarborg.service import retention, web
+from waarborg.service import retention, signin, web
 from waarborg.service.api import router as api_router
 from waarborg.service.api.deps import ServiceState
-from waarborg.service.auth import LoginLimiter
 from waarborg.service.errors import (
     InvalidError,
     ServiceError,
@@ -34,6 +34,7 @@ from waarborg.service.errors import (
     UnauthorisedError,
 )
 from waarborg.service.settings import Settings
+from waarborg.service.signin import SignInLimiter
 from waarborg.service.store import Database
 
 log = logging.getLogger("waarborg.service")
@@ -60,14 +61,22 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     db.upgrade()
     with db.transaction() as session:
         secret = settings.secret or db.secret(session)
-    limiter = LoginLimiter(settings.login_failures, settings.login_window_s)
+    limiter = SignInLimiter.of(settings)
     app = FastAPI(
         title="waarborg",
         version=__version__,
         description=DESCRIPTION,
         lifespan=_lifespan,
     )
-    app.state.waarborg = ServiceState(settings, db, secret, limiter)
+    app.state.waarborg = ServiceState(
+        settings,
+        db,
+        secret,
+        limiter,
+        name_key=signin.name_key(secret),
+        trusted_proxies=signin.trusted_networks(settings.trusted_proxies),
+        signin_threads=ThreadPoolExecutor(settings.login_threads, "waarborg-signin"),
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     _add_error_handlers(app)
     app.include_router(api_router)

@@ -55,7 +55,14 @@ class UserIn(_In):
     """A new user. Case workers and supervisors belong to a team."""
 
     name: Name
-    password: Annotated[str, Field(min_length=8, max_length=200)]
+    password: Annotated[
+        str,
+        Field(
+            max_length=200,
+            description="At least 12 characters, not a common or easily guessed password, "
+            "not containing the user name (checked by the password policy).",
+        ),
+    ]
     role: Role
     team: Name | None = None
     display_name: Name | None = None

@@ -16,13 +16,16 @@ router = APIRouter(tags=["accounts"])
 
 
 @router.post("/token", response_model=TokenOut)
-def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+async def login(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
     """Log in with form fields ``username`` and ``password``; get a bearer token.
 
-    After 5 failed attempts for one user name from one client within 5 minutes, further
-    attempts get 429 with a ``Retry-After`` header until the window has passed.
+    Failed attempts are limited per account (5), per client address (20) and in all
+    (1000) within 5 minutes (settings); past a limit the answer is 429 with a
+    ``Retry-After`` header until the window has passed.
     """
-    token = log_in(request, form.username, form.password)
+    token = await log_in(request, form.username, form.password)
     minutes = state(request).settings.token_minutes
     return TokenOut(access_token=token, expires_in=minutes * 60)
 

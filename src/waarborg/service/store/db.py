@@ -3,8 +3,11 @@
 SQLite (the embedded default) is opened in WAL mode with full fsync, and every
 transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock at once, so writers
 queue (up to the busy timeout) instead of failing when one of them upgrades a read lock,
-and the audit log's appends are serialised. PostgreSQL serialises appends with a row lock
-on the log's chain head (see :mod:`waarborg.service.auditlog`).
+and the audit log's appends are serialised. A read-only unit of work
+(:meth:`Database.read`) begins a deferred transaction instead, which takes no write
+lock (in WAL mode readers and the writer do not block each other). PostgreSQL
+serialises appends with a row lock on the log's chain head (see
+:mod:`waarborg.service.auditlog`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,8 +38,18 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
     event.listen(engine, "connect", _sqlite_connect)
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+READ_ONLY = "waarborg_read_only"
+"""Execution option of :meth:`Database.read`'s connections."""
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql(
+        "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+    )
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -63,6 +76,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def backend(self) -> str:
@@ -81,6 +97,18 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session in one read-only transaction, which takes no write lock.
+
+        For short reads that must not queue behind (or hold up) the writers, e.g. the
+        sign-in's look-up of a password hash.
+        """
+        with self._readers() as session, session.begin():
+            if self.backend == "postgresql":
+                session.execute(text("SET TRANSACTION READ ONLY"))
             yield session
 
     def secret(self, session: Session) -> str:
