@@ -275,6 +275,12 @@ def test_an_unknown_name_is_logged_only_as_a_keyed_hash(world: Service) -> None:
     assert digests[0] == digests[1] != digests[2]  # stable per name, different per name
     assert digests[0] != hashlib.sha256(typed.encode()).hexdigest()  # keyed, not a bare hash
     assert failures[3] == {"user": "ann", "address": "203.0.113.77"}  # known: as it is
+    assert _token(client, "bob", PASSWORD) == 200
+    with world.db.transaction() as session:
+        last = select(AuditEntry).where(AuditEntry.action == "token.issue")
+        issued = session.execute(last.order_by(AuditEntry.seq.desc())).scalars().first()
+        assert issued is not None and issued.actor == "bob"
+        assert json.loads(issued.detail) == {"address": "203.0.113.77"}
 
 
 def test_the_name_digest_depends_on_the_secret() -> None:
@@ -305,8 +311,12 @@ def test_the_password_policy_refuses(password: str, reason: str) -> None:
 
 
 def test_the_password_policy_accepts_a_long_unusual_phrase() -> None:
-    hashed = auth.hash_password("plum orbit cactus seventy", user_name="anneke")
-    assert auth.password_matches(auth.Credentials(1, hashed, True), "plum orbit cactus seventy")
+    phrase = "plum orbit cactus seventy"
+    hashed = auth.hash_password(phrase, user_name="anneke")
+    assert auth.password_matches(auth.Credentials(1, hashed, True), phrase)
+    assert hashed.startswith("$argon2id$")  # ASVS 2.4.1
+    assert hashed != auth.hash_password(phrase, user_name="anneke")  # salted
+    assert not auth.password_matches(auth.Credentials(1, hashed, False), phrase)  # inactive
 
 
 def test_long_and_unicode_passwords_are_kept_whole() -> None:
