@@ -118,14 +118,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``waarborg serve`` in a subprocess, ready when this yields; stopped at the end."""
-    env = {**os.environ, "WAARBORG_RETENTION_INTERVAL": "0"}
+def server(
+    url: str, port: int, processes: int = SERVER_PROCESSES, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``waarborg serve`` in a subprocess, ready when this yields; stopped at the end.
+
+    ``env`` adds ``WAARBORG_*`` settings to the server's environment.
+    """
+    env = {**os.environ, "WAARBORG_RETENTION_INTERVAL": "0", **(env or {})}
     # the signing key of the throw-away schema: a file of its own, not ./waarborg.secret
-    env["WAARBORG_SECRET_FILE"] = str(Path(tempfile.gettempdir()) / f"wb-bench-{port}.secret")
+    env.setdefault(
+        "WAARBORG_SECRET_FILE", str(Path(tempfile.gettempdir()) / f"wb-bench-{port}.secret")
+    )
     command = [sys.executable, "-c", "from waarborg.cli import app; app()", "serve",
                "--database-url", url, "--port", str(port),
-               "--workers", str(SERVER_PROCESSES)]  # fmt: skip
+               "--workers", str(processes)]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + START_S

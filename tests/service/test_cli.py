@@ -56,7 +56,7 @@ def test_db_upgrade_and_users_add(database_url: str) -> None:
     [
         (["--role", "caseworker"], "a good password\n", "belongs to a team"),
         (["--role", "boss"], "a good password\n", "unknown role 'boss'"),
-        (["--role", "auditor"], "short\n", "at least 8 characters"),
+        (["--role", "auditor"], "short\n", "at least 12 characters"),
     ],
 )
 def test_users_add_refuses_with_a_clear_message(

@@ -61,7 +61,7 @@ def test_login_refuses_wrong_password_forged_form_and_too_many_tries(world: Serv
     client = web_client(world)
     nonce = CSRF.search(client.get("/login").text).group(1)
     wrong = client.post("/login", data={"username": "ann", "password": "nope", "csrf": nonce})
-    assert wrong.status_code == 401 and "wrong user name or password" in wrong.text
+    assert wrong.status_code == 401 and "Onjuiste gebruikersnaam of wachtwoord" in wrong.text
     assert "waarborg_session" not in client.cookies
     forged = web_client(world).post(
         "/login", data={"username": "ann", "password": PASSWORD, "csrf": "x"}

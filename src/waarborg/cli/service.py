@@ -75,21 +75,33 @@ def serve_command(
         int, typer.Option(min=1, max=64, help="Server processes (e.g. one per core).")
     ] = 1,
 ) -> None:
-    """Run the service (the schema is upgraded first; retention runs on a schedule)."""
+    """Run the service (the schema is upgraded first; retention runs on a schedule).
+
+    ``X-Forwarded-For`` is believed only from the proxies in ``WAARBORG_TRUSTED_PROXIES``
+    (default: none), by uvicorn (its access log) and the app (its sign-in limits) alike.
+    """
     import os
 
     import uvicorn
 
     from waarborg.service.app import create_app
-    from waarborg.service.settings import ENV_DATABASE_URL
+    from waarborg.service.settings import ENV_DATABASE_URL, Settings
+    from waarborg.service.signin import trusted_networks
 
+    proxies = [str(n) for n in trusted_networks(Settings.from_env(database_url).trusted_proxies)]
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or None,
+    }
     if workers == 1:
-        uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(database_url), **options)
         return
     if database_url:  # each worker process builds its app from the environment
         os.environ[ENV_DATABASE_URL] = database_url
-    factory = "waarborg.service.app:create_app"
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run("waarborg.service.app:create_app", factory=True, workers=workers, **options)
 
 
 @db_app.command("upgrade")

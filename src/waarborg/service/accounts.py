@@ -164,7 +164,7 @@ def reset_password(session: Session, by: Requester, user: User, password: str) -
         raise ForbiddenError(
             "an admin's password is reset by the operator: waarborg users reset-password"
         )
-    user.password_hash = auth.hash_password(password)
+    user.password_hash = auth.hash_password(password, user_name=user.name)
     user.must_change_password = True
     revoke_tokens(user)
     _log(session, by, "user.password_reset", user)
@@ -178,7 +178,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise InvalidError("the current password is wrong", field="current_password") from None
     if new == current:
         raise InvalidError("choose a password other than the current one", field="new_password")
-    user.password_hash = auth.hash_password(new)
+    user.password_hash = auth.hash_password(new, user_name=user.name)
     user.must_change_password = False
     revoke_tokens(user)
     _log(session, Requester.of(user), "user.password_change", user)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,10 +25,9 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waarborg import __version__
-from waarborg.service import keys, retention, web
+from waarborg.service import keys, retention, signin, web
 from waarborg.service.api import router as api_router
 from waarborg.service.api.deps import ServiceState
-from waarborg.service.auth import LoginLimiter
 from waarborg.service.errors import (
     InvalidError,
     ServiceError,
@@ -35,6 +35,7 @@ from waarborg.service.errors import (
     UnauthorisedError,
 )
 from waarborg.service.settings import Settings
+from waarborg.service.signin import SignInLimiter
 from waarborg.service.store import Database
 from waarborg.service.validation import (
     invalid_response,
@@ -72,7 +73,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     with db.transaction() as session:
         keys.refuse_secret_in_database(session)
     secret = keys.load_secret(settings.database_url, settings.secret, settings.secret_file)
-    limiter = LoginLimiter(settings.login_failures, settings.login_window_s)
+    limiter = SignInLimiter.of(settings)
     app = FastAPI(
         title="waarborg",
         version=__version__,
@@ -81,7 +82,15 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         docs_url=None,  # FastAPI's pages load Swagger UI and ReDoc from a CDN: ours (web.docs)
         redoc_url=None,
     )
-    app.state.waarborg = ServiceState(settings, db, secret, limiter)
+    app.state.waarborg = ServiceState(
+        settings,
+        db,
+        secret,
+        limiter,
+        name_key=signin.name_key(secret),
+        trusted_proxies=signin.trusted_networks(settings.trusted_proxies),
+        signin_threads=ThreadPoolExecutor(settings.login_threads, "waarborg-signin"),
+    )
     app.add_middleware(StrictJson)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: every answer gets the headers

@@ -1,4 +1,4 @@
-"""Who is who: users and teams, argon2 password hashes, signed bearer tokens, login limits.
+"""Who is who: users and teams, argon2 password hashes, signed bearer tokens.
 
 Tokens are JSON Web Tokens (PyJWT) signed with HMAC-SHA256 (``HS256``, the only
 algorithm accepted) under the service's secret, which is kept outside the database
@@ -13,9 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 
 import jwt
@@ -24,12 +22,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from waarborg.service import auditlog
+from waarborg.service import auditlog, passwords
 from waarborg.service.auditlog import Actor
 from waarborg.service.errors import ConflictError, InvalidError, UnauthorisedError
 from waarborg.service.store.models import ROLES, Team, User
 
-MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not a password: evens out the time of an unknown user's login")
 
@@ -39,10 +36,13 @@ def actor(user: User) -> Actor:
     return Actor(user.name, user.role)
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password`` (at least :data:`MIN_PASSWORD` characters)."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidError(f"a password needs at least {MIN_PASSWORD} characters")
+def hash_password(password: str, *, user_name: str) -> str:
+    """An argon2id hash of ``password`` for ``user_name``, if the password policy allows it.
+
+    Every password the service stores passes here: :func:`waarborg.service.passwords.check`
+    refuses a short, common or easily guessed one, or one that contains the user name.
+    """
+    passwords.check(password, user_name)
     return _hasher.hash(password)
 
 
@@ -51,16 +51,34 @@ def verify_password(password_hash: str, password: str) -> None:
     _hasher.verify(password_hash, password)
 
 
-def authenticate(session: Session, name: str, password: str) -> User:
-    """The active user with this name and password; :class:`UnauthorisedError` otherwise."""
-    user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+@dataclass(frozen=True)
+class Credentials:
+    """What signing in needs of a user, read in a short transaction of its own."""
+
+    user_id: int
+    password_hash: str
+    active: bool
+
+
+def credentials(session: Session, name: str) -> Credentials | None:
+    """The credentials of the user called ``name``, or None if there is none."""
+    row = session.execute(
+        select(User.id, User.password_hash, User.active).where(User.name == name)
+    ).first()
+    return Credentials(row.id, row.password_hash, row.active) if row else None
+
+
+def password_matches(found: Credentials | None, password: str) -> bool:
+    """Whether ``password`` is the password of ``found`` (argon2; never inside a transaction).
+
+    An unknown user (None) costs the same time as a known one: a dummy hash is verified.
+    The answer is False for an inactive user, whatever the password.
+    """
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY, password)
+        _hasher.verify(found.password_hash if found else _DUMMY, password)
     except (VerificationError, InvalidHashError):
-        raise UnauthorisedError("wrong user name or password") from None
-    if user is None or not user.active:
-        raise UnauthorisedError("wrong user name or password")
-    return user
+        return False
+    return found is not None and found.active
 
 
 def team(session: Session, name: str) -> Team:
@@ -99,7 +117,7 @@ def add_user(
     user = User(
         name=name,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, user_name=name),
         role=role,
         team=team(session, team_name) if team_name else None,
         active=active,
@@ -201,56 +219,3 @@ def csrf_token(session_token: str, secret: str) -> str:
 def csrf_ok(given: str, session_token: str, secret: str) -> bool:
     """Whether ``given`` is the CSRF token of ``session_token`` (constant time)."""
     return hmac.compare_digest(given, csrf_token(session_token, secret))
-
-
-# --------------------------------------------------------------------------- login limits
-
-
-@dataclass
-class LoginLimiter:
-    """At most ``failures`` failed logins per key (user name and client) within ``window_s``.
-
-    Counts are kept in this process's memory (each server process has its own).
-
-    Examples
-    --------
-    >>> limit = LoginLimiter(failures=2, window_s=60)
-    >>> limit.failed("ann|127.0.0.1", now=0); limit.failed("ann|127.0.0.1", now=1)
-    >>> limit.retry_after("ann|127.0.0.1", now=2)
-    58
-    """
-
-    failures: int = 5
-    window_s: int = 300
-
-    def __post_init__(self) -> None:
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._seen[key]
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        return times
-
-    def retry_after(self, key: str, now: float | None = None) -> int | None:
-        """Seconds until ``key`` may try again, or None if it may now."""
-        now = time.time() if now is None else now
-        with self._lock:
-            times = self._recent(key, now)
-            if len(times) < self.failures:
-                if not times:
-                    self._seen.pop(key, None)
-                return None
-            return max(1, int(times[0] + self.window_s - now + 0.999))
-
-    def failed(self, key: str, now: float | None = None) -> None:
-        """Record a failed login."""
-        now = time.time() if now is None else now
-        with self._lock:
-            self._recent(key, now).append(now)
-
-    def succeeded(self, key: str) -> None:
-        """Forget the key's failures after a successful login."""
-        with self._lock:
-            self._seen.pop(key, None)

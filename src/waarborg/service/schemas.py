@@ -43,7 +43,14 @@ class _Out(BaseModel):
 # --------------------------------------------------------------------------- users
 
 
-Password = Annotated[str, Field(min_length=8, max_length=200)]
+Password = Annotated[
+    str,
+    Field(
+        max_length=200,
+        description="At least 12 characters, not a common or easily guessed password, "
+        "not containing the user name (checked by the password policy).",
+    ),
+]
 """A new password (the policy itself is :func:`waarborg.service.auth.hash_password`)."""
 
 

@@ -8,7 +8,14 @@
 * ``max_body_bytes``: ``WAARBORG_MAX_BODY_BYTES``, default 1 MB
 * ``retention_interval_s``: ``WAARBORG_RETENTION_INTERVAL``, default 3600 (0: none)
 * ``rubber_stamp_seconds``: ``WAARBORG_RUBBER_STAMP_SECONDS``, default 30
-* ``login_failures``: ``WAARBORG_LOGIN_FAILURES``, default 5 (per 300 s)
+* ``login_failures``: ``WAARBORG_LOGIN_FAILURES``, default 5 failed sign-ins per account
+* ``login_address_failures``: ``WAARBORG_LOGIN_ADDRESS_FAILURES``, default 20 per client address
+* ``login_global_failures``: ``WAARBORG_LOGIN_GLOBAL_FAILURES``, default 1000 in all
+* ``login_window_s``: ``WAARBORG_LOGIN_WINDOW``, default 300 (the window of the three limits)
+* ``login_tracked_keys``: ``WAARBORG_LOGIN_TRACKED_KEYS``, default 10000 accounts (and addresses)
+* ``login_threads``: ``WAARBORG_LOGIN_THREADS``, default 2 sign-ins at once (argon2)
+* ``trusted_proxies``: ``WAARBORG_TRUSTED_PROXIES``, comma-separated addresses or networks
+  whose ``X-Forwarded-For`` is believed; default none
 * ``threads``: ``WAARBORG_THREADS``, default 8 per server process
 """
 
@@ -48,6 +55,11 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    value = os.environ.get(name, "")
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 class SettingsError(WaarborgError, ValueError):
     """A setting out of its range (the message names the variable and the range)."""
 
@@ -75,8 +87,20 @@ class Settings:
         Seconds between scheduled retention runs inside the server; 0 turns them off.
     rubber_stamp_seconds
         A decision taken sooner than this after the score was first opened is flagged.
-    login_failures, login_window_s
-        At most this many failed logins per username and client within the window; then 429.
+    login_failures, login_address_failures, login_global_failures, login_window_s
+        At most this many failed sign-ins per account (user name), per client address and
+        in all within ``login_window_s`` seconds; then 429 with ``Retry-After``.
+    login_tracked_keys
+        Most accounts (and, apart, addresses) whose failures are remembered; the least
+        recently failed is forgotten first. Keep it above ``login_global_failures``: then
+        failures under fresh names cannot push a locked account out within one window.
+    login_threads
+        Sign-ins verified at once, on threads of their own (argon2 takes a core and 64 MiB
+        for a while, by design): about one per core. More logins wait their turn without
+        holding the endpoints' threads (``threads``).
+    trusted_proxies
+        Addresses or networks (CIDR) of reverse proxies whose ``X-Forwarded-For`` header
+        names the client; from anyone else the header is ignored. Default: none.
     threads
         Worker threads per server process for the endpoints. The work is mostly Python
         (CPU, one interpreter lock per process), so a few per core suffice; more only
@@ -95,7 +119,12 @@ class Settings:
     retention_interval_s: int = 3600
     rubber_stamp_seconds: float = 30.0
     login_failures: int = 5
+    login_address_failures: int = 20
+    login_global_failures: int = 1000
     login_window_s: int = 300
+    login_tracked_keys: int = 10_000
+    login_threads: int = 2
+    trusted_proxies: tuple[str, ...] = ()
     threads: int = 8
     cookie_secure: bool = True
 
@@ -119,6 +148,12 @@ class Settings:
             retention_interval_s=_env_int("WAARBORG_RETENTION_INTERVAL", 3600),
             rubber_stamp_seconds=_env_float("WAARBORG_RUBBER_STAMP_SECONDS", 30.0),
             login_failures=_env_int("WAARBORG_LOGIN_FAILURES", 5),
+            login_address_failures=_env_int("WAARBORG_LOGIN_ADDRESS_FAILURES", 20),
+            login_global_failures=_env_int("WAARBORG_LOGIN_GLOBAL_FAILURES", 1000),
+            login_window_s=_env_int("WAARBORG_LOGIN_WINDOW", 300),
+            login_tracked_keys=_env_int("WAARBORG_LOGIN_TRACKED_KEYS", 10_000),
+            login_threads=_env_int("WAARBORG_LOGIN_THREADS", 2),
+            trusted_proxies=_env_list("WAARBORG_TRUSTED_PROXIES"),
             threads=_env_int("WAARBORG_THREADS", 8),
             cookie_secure=_env_int("WAARBORG_COOKIE_SECURE", 1) != 0,
         )

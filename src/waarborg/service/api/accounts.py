@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from waarborg.service import accounts
 from waarborg.service.accounts import Requester
@@ -40,17 +41,24 @@ def _token_out(request: Request, token: str, user: User) -> TokenOut:
 
 
 @router.post("/token", response_model=TokenOut)
-def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+async def login(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
     """Log in with form fields ``username`` and ``password``; get a bearer token.
 
-    After 5 failed attempts for one user name from one client within 5 minutes, further
-    attempts get 429 with a ``Retry-After`` header until the window has passed. With
-    ``must_change_password`` true, the token is good only for ``POST /api/me/password``
-    and ``POST /api/logout`` (anything else: 403).
+    Failed attempts are limited per account (5), per client address (20) and in all
+    (1000) within 5 minutes (settings); past a limit the answer is 429 with a
+    ``Retry-After`` header until the window has passed. With ``must_change_password``
+    true, the token is good only for ``POST /api/me/password`` and ``POST /api/logout``
+    (anything else: 403).
     """
-    token = log_in(request, form.username, form.password)
-    with as_user(request, token, before_password_change=True) as (_, user):
-        return _token_out(request, token, user)
+    token = await log_in(request, form.username, form.password)
+
+    def answer() -> TokenOut:
+        with as_user(request, token, before_password_change=True) as (_, user):
+            return _token_out(request, token, user)
+
+    return await run_in_threadpool(answer)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -14,15 +17,15 @@ from sqlalchemy.orm import Session
 
 from waarborg.service import auditlog
 from waarborg.service.auditlog import Actor
-from waarborg.service.auth import LoginLimiter, actor, authenticate, issue_token, read_token
+from waarborg.service.auth import actor, issue_token, read_token
 from waarborg.service.errors import (
     PasswordChangeRequiredError,
     ServiceError,
-    TooManyAttemptsError,
     UnauthorisedError,
 )
 from waarborg.service.schemas import NAME_PATTERN
 from waarborg.service.settings import Settings
+from waarborg.service.signin import Network, SignInLimiter, client_address, sign_in
 from waarborg.service.store import Database
 from waarborg.service.store.models import User
 
@@ -36,12 +39,20 @@ CaseId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id.")]
 
 @dataclass
 class ServiceState:
-    """What the app holds for every request: settings, database, token secret, login limits."""
+    """What the app holds for every request: settings, database, token secret, sign-in limits.
+
+    ``name_key`` keys the hash of typed user names (:func:`waarborg.service.signin.name_key`);
+    ``trusted_proxies`` are the networks whose ``X-Forwarded-For`` is believed;
+    ``signin_threads`` run the sign-ins.
+    """
 
     settings: Settings
     db: Database
     secret: str
-    limiter: LoginLimiter
+    limiter: SignInLimiter
+    name_key: bytes
+    trusted_proxies: tuple[Network, ...]
+    signin_threads: ThreadPoolExecutor
 
 
 def state(request: Request) -> ServiceState:
@@ -108,33 +119,30 @@ def as_user(
         yield session, user
 
 
-def log_in(request: Request, name: str, password: str) -> str:
-    """Check a user name and password; a signed token for the user, the login logged.
+async def log_in(request: Request, name: str, password: str) -> str:
+    """Check a user name and password; a signed token for the user, the sign-in logged.
 
     The one login for the API (bearer token) and the web pages (the same token in a
-    session cookie). After ``login_failures`` failed attempts for one user name from one
-    client within the window, further attempts get 429 until the window has passed.
+    session cookie): :func:`waarborg.service.signin.sign_in`, limited per account, per
+    client address (:func:`waarborg.service.signin.client_address`) and overall. It runs
+    on the sign-in threads (``login_threads``), not the endpoints' threads, so a flood of
+    logins (argon2: CPU and memory by design) cannot take every thread from other requests.
     """
     app = state(request)
     if len(name) > 200 or not re.fullmatch(NAME_PATTERN, name):
         raise UnauthorisedError("wrong user name or password")
-    key = f"{name}|{request.client.host if request.client else '?'}"
-    wait = app.limiter.retry_after(key)
-    if wait is not None:
-        raise TooManyAttemptsError(f"too many failed logins: try again in {wait} s", wait)
-    with transaction(request) as session:
-        try:
-            user = authenticate(session, name, password)
-        except UnauthorisedError as exc:
-            app.limiter.failed(key)
-            exc.audit = {"action": "login.failed", "detail": {"user": name}}
-            raise
-        app.limiter.succeeded(key)
-        return new_token(request, session, user)
+    address = client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        app.trusted_proxies,
+    )
+    work = partial(sign_in, app.db, app.limiter, app.name_key, name, password, address)
+    user = await asyncio.get_running_loop().run_in_executor(app.signin_threads, work)
+    return issue_token(user, app.secret, app.settings.token_minutes)
 
 
 def new_token(request: Request, session: Session, user: User) -> str:
-    """A fresh token for ``user`` (after login or a password change), logged."""
+    """A fresh token for ``user`` after a password change, logged."""
     app = state(request)
     auditlog.append(session, actor(user), "token.issue")
     return issue_token(user, app.secret, app.settings.token_minutes)

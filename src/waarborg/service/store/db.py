@@ -7,8 +7,9 @@ and the audit log's appends are serialised. PostgreSQL serialises appends with a
 on the log's chain head (see :mod:`waarborg.service.auditlog`).
 
 :meth:`Database.snapshot` is the other kind of transaction: read-only, for long reads
-(verifying the log). On SQLite it begins with a plain ``BEGIN`` (a WAL snapshot that
-takes no write lock); on PostgreSQL it is ``REPEATABLE READ, READ ONLY``.
+(verifying the log) and for short reads that must not queue behind the writers (the
+sign-in's look-up of a password hash). On SQLite it begins with a plain ``BEGIN`` (a WAL
+snapshot that takes no write lock); on PostgreSQL it is ``REPEATABLE READ, READ ONLY``.
 """
 
 from __future__ import annotations

@@ -18,6 +18,32 @@ TEXT: dict[str, dict[Lang, str]] = {
     "login": {"nl": "Inloggen", "en": "Log in"},
     "username": {"nl": "Gebruikersnaam", "en": "User name"},
     "password": {"nl": "Wachtwoord", "en": "Password"},
+    "login_wrong": {
+        "nl": "Onjuiste gebruikersnaam of wachtwoord.",
+        "en": "Wrong user name or password.",
+    },
+    "login_wait": {
+        "nl": "Te veel mislukte pogingen om in te loggen: probeer het over {seconds} s opnieuw.",
+        "en": "Too many failed logins: try again in {seconds} s.",
+    },
+    "password_too_short": {
+        "nl": "Een wachtwoord heeft minstens {n} tekens.",
+        "en": "A password needs at least {n} characters.",
+    },
+    "password_too_long": {
+        "nl": "Een wachtwoord heeft hoogstens {n} tekens.",
+        "en": "A password has at most {n} characters.",
+    },
+    "password_contains_name": {
+        "nl": "Een wachtwoord mag de gebruikersnaam niet bevatten.",
+        "en": "A password must not contain the user name.",
+    },
+    "password_guessable": {
+        "nl": "Dit wachtwoord komt veel voor of is makkelijk te raden. Kies een langere zin "
+        "van woorden die niets met elkaar te maken hebben.",
+        "en": "This password is common or easily guessed. Choose a longer phrase of "
+        "unrelated words.",
+    },
     "logged_in_as": {"nl": "Ingelogd als", "en": "Logged in as"},
     "language": {"nl": "Taal", "en": "Language"},
     "login_intro": {

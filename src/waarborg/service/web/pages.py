@@ -156,7 +156,7 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
@@ -168,8 +168,10 @@ def login(
     if not expected or not secrets.compare_digest(csrf, expected):
         raise ForbiddenError("the login form has expired: reload the page and try again")
     try:
-        token = log_in(request, username, password)
+        token = await log_in(request, username, password)
     except (UnauthorisedError, TooManyAttemptsError) as exc:
+        t = texts(language(request))
+        waiting = isinstance(exc, TooManyAttemptsError)
         nonce = secrets.token_urlsafe(24)
         page = render(
             request,
@@ -177,9 +179,11 @@ def login(
             exc.status,
             next=_local(next),
             login_csrf=nonce,
-            error=exc.message,
+            error=t["login_wait"].format(seconds=exc.retry_after) if waiting else t["login_wrong"],
             username=username,
         )
+        if waiting:
+            page.headers["Retry-After"] = str(exc.retry_after)
         page.set_cookie(
             LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=_secure(request)
         )
