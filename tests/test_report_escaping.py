@@ -26,6 +26,9 @@ PAYLOAD = (
     "<meta http-equiv=refresh content=0;url=//evil.example/x>"
     '<script>alert(1)</script>"><img src=x>{{7*7}}'
 )
+# an attack as a group name is long: matplotlib squeezes the axes, and says so
+pytestmark = pytest.mark.filterwarnings("ignore:constrained_layout not applied:UserWarning")
+
 RAW = ("<meta http-equiv", "<script>alert", "<img src=x")
 
 
