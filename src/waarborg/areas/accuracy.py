@@ -136,35 +136,40 @@ class Bootstrap:
 
 
 def top_k_capture(rank: np.ndarray, target: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Expected ``target`` total in the ``k`` cells ranked highest, per period.
+    """Expected ``target`` total in the ``k`` cells ranked highest, per period (row).
 
     ``rank`` holds whole non-negative counts. Cells tied at the threshold share the
-    remaining places in expectation (as random tie-breaking would on average). One
-    pass: a histogram of ``rank`` per period gives every period's threshold.
+    remaining places in expectation (as random tie-breaking would on average).
 
     Examples
     --------
     >>> top_k_capture(np.array([[3, 1, 1, 0]]), np.array([[1, 2, 4, 8]]), np.array([2]))
     array([4.])
     """
-    n_periods, n_cells = rank.shape
-    k = np.clip(np.asarray(k, np.int64), 0, n_cells)
-    width = int(rank.max()) + 1 if rank.size else 1
-    rows = np.arange(n_periods)[:, None] * width
-    hist = np.bincount((rows + rank).ravel(), minlength=n_periods * width).reshape(n_periods, width)
-    at_least = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # cells with rank >= v
-    threshold = (at_least >= np.maximum(k, 1)[:, None]).sum(axis=1) - 1
-    idx = np.arange(n_periods)
-    n_at = hist[idx, threshold]
-    n_above = at_least[idx, threshold] - n_at
-    above = rank > threshold[:, None]
-    at = rank == threshold[:, None]
-    target = np.asarray(target, np.float64)
-    sum_above = np.einsum("pc,pc->p", above, target)
-    sum_at = np.einsum("pc,pc->p", at, target)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(n_at > 0, (k - n_above) / n_at, 0.0)
-    return np.where(k > 0, sum_above + share * sum_at, 0.0)
+    out = np.zeros(rank.shape[0])
+    for p in range(rank.shape[0]):
+        nz = np.flatnonzero(target[p])
+        out[p] = _capture(rank[p], int(k[p]), nz, target[p][nz].astype(float))
+    return out
+
+
+def _capture(rank: np.ndarray, k: int, nz: np.ndarray, values: np.ndarray) -> float:
+    """One period: expected ``values`` (at cells ``nz``) in the ``k`` top-ranked cells.
+
+    The threshold comes from a histogram of the ranks (whole counts), the sums from the
+    few cells with incidents only.
+    """
+    if k <= 0:
+        return 0.0
+    if k >= rank.size:
+        return float(values.sum())
+    hist = np.bincount(rank)
+    at_least = np.cumsum(hist[::-1])[::-1]  # cells ranked >= v
+    t = int((at_least >= k).sum()) - 1
+    n_at = int(hist[t])
+    n_above = int(at_least[t]) - n_at
+    r = rank[nz]
+    return float(values[r > t].sum() + (k - n_above) / n_at * values[r == t].sum())
 
 
 def auc_by_period(score: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,6 +237,7 @@ class Accuracy:
     auc_se: np.ndarray
     baseline_captured: dict[str, np.ndarray]
     boot: Bootstrap
+    calibration: np.ndarray | None = None
 
     def hit_rate(self) -> Estimate:
         """Pooled hit rate."""
@@ -288,52 +294,80 @@ def measure(
     counts: np.ndarray,
     history: int,
     boot: Bootstrap,
+    expected: np.ndarray | None = None,
 ) -> Accuracy:
-    """Per-period counts for the model and the baselines.
+    """Per-period counts for the model, the baselines and the calibration.
 
     ``counts`` holds incidents for ``history`` periods before the scored ones, then one
-    row per scored period.
+    row per scored period. The periods are computed one at a time (arrays of one
+    period stay in cache), in two threads over halves of the periods.
     """
-    current = counts[history:]
-    n_periods, n_cells = current.shape
-    incidents = current.sum(axis=1).astype(float)
-    captured = np.einsum("pc,pc->p", selected, current, dtype=np.float64)
-    k = selected.sum(axis=1).astype(float)
-    best = top_k_capture(current, current, k)
-    auc, auc_se = auc_by_period(score, current > 0)
-    prev = np.arange(n_periods) + history - 1
-    last = np.full(n_periods, np.nan)
-    longrun = np.full(n_periods, np.nan)
-    ok = prev >= 0
-    if ok.any():
-        rows = np.flatnonzero(ok)
-        last[rows] = top_k_capture(counts[prev[rows]], current[rows], k[rows])
-        cumulative = np.cumsum(counts, axis=0)
-        longrun[rows] = top_k_capture(cumulative[prev[rows]], current[rows], k[rows])
+    n_periods, n_cells = selected.shape
+    out = {
+        name: np.full(n_periods, np.nan)
+        for name in ("incidents", "captured", "k", "best", "auc", "auc_se", "last", "long_run")
+    }
+    edges = None if expected is None else _decile_edges(expected)
+    size = 0 if edges is None else edges.size + 1
+    tallies = [np.zeros((3, size)) for _ in range(2)]
+
+    def run(half: int) -> None:
+        lo, hi = half * n_periods // 2, (half + 1) * n_periods // 2
+        cumulative = counts[: history + lo].sum(axis=0)
+        for p in range(lo, hi):
+            row = history + p
+            current = counts[row]
+            nz = np.flatnonzero(current)
+            values = current[nz].astype(np.float64)
+            chosen = selected[p]
+            k = int(np.count_nonzero(chosen))
+            out["incidents"][p] = values.sum()
+            out["captured"][p] = values[chosen[nz]].sum()
+            out["k"][p] = k
+            out["best"][p] = np.sort(values)[::-1][:k].sum()
+            positive = np.zeros(n_cells, bool)
+            positive[nz] = True
+            out["auc"][p], out["auc_se"][p] = _delong(score[p], positive)
+            if row >= 1:
+                out["last"][p] = _capture(counts[row - 1], k, nz, values)
+                out["long_run"][p] = _capture(cumulative, k, nz, values)
+            if edges is not None and expected is not None:
+                decile = np.searchsorted(edges, expected[p], side="right")
+                tallies[half][0] += np.bincount(decile, minlength=size)
+                tallies[half][1] += np.bincount(decile[nz], values, minlength=size)
+                tallies[half][2] += np.bincount(decile, expected[p], minlength=size)
+            cumulative += current
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(run, range(2)))
+    incidents, k = out["incidents"], out["k"]
     return Accuracy(
         incidents=incidents,
-        captured=captured,
+        captured=out["captured"],
         k=k,
         n_cells=n_cells,
-        best=best,
-        auc=auc,
-        auc_se=auc_se,
+        best=out["best"],
+        auc=out["auc"],
+        auc_se=out["auc_se"],
         baseline_captured={
-            "last_period": last,
-            "long_run": longrun,
+            "last_period": out["last"],
+            "long_run": out["long_run"],
             "random": k / n_cells * incidents,
         },
         boot=boot,
+        calibration=None if edges is None else tallies[0] + tallies[1],
     )
 
 
+def _decile_edges(expected: np.ndarray) -> np.ndarray:
+    """Edges of the deciles of the expected counts, from a systematic sample."""
+    flat = expected.ravel()
+    step = max(1, flat.size // SAMPLE)
+    return np.unique(np.quantile(flat[::step], np.linspace(0, 1, N_DECILES + 1)[1:-1]))
+
+
 def accuracy(
-    acc: Accuracy,
-    selected: np.ndarray,
-    current: np.ndarray,
-    expected: np.ndarray | None,
-    starts: list[str],
-    confidence: float,
+    acc: Accuracy, selected: np.ndarray, starts: list[str], confidence: float
 ) -> dict[str, Any]:
     """The ``accuracy`` and ``baselines`` parts of the result."""
     boot = acc.boot
@@ -380,8 +414,8 @@ def accuracy(
         "jaccard": boot.mean(jaccard).entry(confidence),
     }
     out: dict[str, Any] = {"pooled": pooled, "per_period": per_period}
-    if expected is not None:
-        out["calibration"] = calibration(expected, current, confidence)
+    if acc.calibration is not None:
+        out["calibration"] = calibration(acc.calibration, confidence)
     return out
 
 
@@ -403,20 +437,15 @@ def baselines(acc: Accuracy, confidence: float) -> dict[str, Any]:
     return out
 
 
-def calibration(expected: np.ndarray, observed: np.ndarray, confidence: float) -> dict[str, Any]:
-    """Observed vs expected incidents per decile of the expected count, and overall."""
-    flat_e = expected.ravel()
-    flat_o = observed.ravel()
-    step = max(1, flat_e.size // SAMPLE)
-    edges = np.unique(np.quantile(flat_e[::step], np.linspace(0, 1, N_DECILES + 1)[1:-1]))
-    decile = np.searchsorted(edges, flat_e, side="right")
-    size = edges.size + 1
-    n = np.bincount(decile, minlength=size)
-    obs = np.bincount(decile, weights=flat_o, minlength=size)
-    exp = np.bincount(decile, weights=flat_e, minlength=size)
+def calibration(tallies: np.ndarray, confidence: float) -> dict[str, Any]:
+    """Observed vs expected incidents per decile of the expected count, and overall.
+
+    ``tallies`` is ``(3, deciles)``: cell-periods, observed and expected per decile.
+    """
+    n, obs, exp = tallies
     low, high = poisson_ratio_interval(obs, exp, confidence)
     rows = []
-    for i in range(size):
+    for i in range(n.size):
         if n[i] == 0:
             continue
         oe = obs[i] / exp[i] if exp[i] > 0 else np.nan
@@ -431,13 +460,13 @@ def calibration(expected: np.ndarray, observed: np.ndarray, confidence: float) -
                 "oe": entry(oe, low[i], high[i], n[i]),
             }
         )
-    total_o, total_e = float(flat_o.sum()), float(flat_e.sum())
+    total_o, total_e = float(obs.sum()), float(exp.sum())
     o_low, o_high = poisson_ratio_interval(total_o, total_e, confidence)
     overall = entry(
         total_o / total_e if total_e > 0 else np.nan,
         o_low,
         o_high,
-        flat_e.size,
+        n.sum(),
         observed=total_o,
         expected=total_e,
     )

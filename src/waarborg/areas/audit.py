@@ -123,7 +123,7 @@ def audit_areas(
     inc = read_incidents(incidents, s)
     current = inc.scored
     boot = acc_mod.Bootstrap(s.n_periods, n_resamples, block, seed)
-    acc = acc_mod.measure(s.score, s.selected, inc.counts, inc.history, boot)
+    acc = acc_mod.measure(s.score, s.selected, inc.counts, inc.history, boot, s.expected)
     starts = s.starts()
     flags = _incident_flags(inc)
     data: dict[str, Any] = {
@@ -153,7 +153,7 @@ def audit_areas(
         if goal is None
         else {"statement": goal.statement, "statement_nl": goal.statement_nl},
     }
-    data["accuracy"] = acc_mod.accuracy(acc, s.selected, current, s.expected, starts, confidence)
+    data["accuracy"] = acc_mod.accuracy(acc, s.selected, starts, confidence)
     data["baselines"] = acc_mod.baselines(acc, confidence)
     data["criteria"] = judge_criteria(goal, acc)
     if goal is None:
@@ -244,9 +244,12 @@ def _map(
     }
 
 
-def _provenance(fingerprint: str, counts: np.ndarray, inst: Any) -> dict[str, Any]:
-    digest = hashlib.sha256(fingerprint.encode())
-    digest.update(np.ascontiguousarray(counts).tobytes())
+def _provenance(fingerprint: Any, counts: np.ndarray, inst: Any) -> dict[str, Any]:
+    digest = hashlib.sha256(str(fingerprint).encode())
+    nonzero = np.flatnonzero(counts)  # incident counts are sparse: hash where and how many
+    digest.update(np.int64(counts.shape).tobytes())
+    digest.update(nonzero.astype(np.int64).tobytes())
+    digest.update(counts.ravel()[nonzero].astype(np.int64).tobytes())
     return {
         "waarborg_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

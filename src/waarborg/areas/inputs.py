@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ __all__ = [
 
 ACTION_BASES = ("area_selection", "concrete_suspicion", "other")
 SOURCES = ("reported", "discovered")
+_CATEGORIES = ("cell_id", "type", "source")
+"""Text columns read from Parquet as dictionaries: few distinct values, many rows."""
 _SQUARE = re.compile(r"^E(\d{4})N(\d{4})$")
 _INSPIRE = re.compile(r"^CRS28992RES(\d+)MN(\d+)E(\d+)$", re.IGNORECASE)
 
@@ -59,7 +62,7 @@ class Scored:
     score: np.ndarray
     selected: np.ndarray
     expected: np.ndarray | None
-    fingerprint: str
+    fingerprint: Any
 
     @property
     def n_periods(self) -> int:
@@ -197,7 +200,7 @@ def _read(data: TableLike, columns: list[str] | None = None) -> tuple[pa.Table, 
         try:
             schema = pq.read_schema(path)
             wanted = [c for c in columns or schema.names if c in schema.names]
-            dictionary = [c for c in ("cell_id",) if c in wanted]
+            dictionary = [c for c in _CATEGORIES if c in wanted]
             table = pq.read_table(path, columns=wanted, read_dictionary=dictionary)
         except (pa.ArrowInvalid, OSError) as exc:
             raise DataError(f"cannot read the file: {exc}", str(path)) from None
@@ -236,22 +239,23 @@ def read_scored(data: TableLike, period_days: int = 14) -> Scored:
         cells = cells.combine_chunks() if cells.num_chunks != 1 else cells.chunk(0)
         if not pa.types.is_string(cells.type.value_type):
             cells = pc.dictionary_encode(_strings(pa.chunked_array([cells])))
-    codes = cells.indices.to_numpy().astype(np.int64)
+    codes = cells.indices.to_numpy()
     cell_ids = np.asarray(cells.dictionary.to_pylist(), dtype=object)
     order = np.argsort(cell_ids, kind="stable")  # cells in sorted order: row order is free
     if (order != np.arange(order.size)).any():
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
         codes, cell_ids = rank[codes], cell_ids[order]
-    days = _days(_column(table, "period", source), source, "period")
-    period = _period_codes(days, period_days, source)
+    first, period = _period_codes(_column(table, "period", source), period_days, source)
     n_periods, n_cells = int(period.max()) + 1, cell_ids.size
-    flat = period * n_cells + codes
-    ordered = flat.size == n_periods * n_cells and np.array_equal(
-        flat, np.arange(flat.size, dtype=flat.dtype)
+    ordered = codes.size == n_periods * n_cells and bool(
+        (codes.reshape(n_periods, n_cells) == np.arange(n_cells)).all()
+        and (period.reshape(n_periods, n_cells) == np.arange(n_periods)[:, None]).all()
     )
+    flat = None
     if not ordered:
-        _complete(flat, (n_periods, n_cells), cell_ids, codes, days, period_days, source)
+        flat = period.astype(np.int64) * n_cells + codes
+        _complete(flat, (n_periods, n_cells), cell_ids, codes, first, period_days, source)
     selected_col = _column(table, "selected", source)
     if not pa.types.is_boolean(selected_col.type):
         try:
@@ -271,19 +275,12 @@ def read_scored(data: TableLike, period_days: int = 14) -> Scored:
             raise DataError("negative expected count", source, row, "expected_incidents")
     dense = {}
     for name, values in arrays.items():
-        if ordered:  # rows already period by period, cells in dictionary order
+        if flat is None:  # rows already period by period, cells in sorted order
             dense[name] = values.reshape(n_periods, n_cells)
             continue
         out = np.empty(n_periods * n_cells, values.dtype)
         out[flat] = values
         dense[name] = out.reshape(n_periods, n_cells)
-    first = int(days.min()) if days.size else 0
-    digest = hashlib.blake2b(digest_size=32)
-    digest.update("\n".join(cell_ids.tolist()).encode())
-    digest.update(np.int64([first, period_days]).tobytes())
-    for name in sorted(dense):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(dense[name]).data)
     return Scored(
         source=source,
         cell_ids=cell_ids,
@@ -292,27 +289,67 @@ def read_scored(data: TableLike, period_days: int = 14) -> Scored:
         score=dense["score"],
         selected=dense["selected"],
         expected=dense.get("expected"),
-        fingerprint=digest.hexdigest(),
+        fingerprint=_Fingerprint(cell_ids, first, period_days, dense),
     )
 
 
-def _period_codes(days: np.ndarray, period_days: int, source: str) -> np.ndarray:
-    """Index of each row's period on the grid of ``period_days`` from the first start."""
-    if days.size == 0:
+class _Fingerprint:
+    """The scored data's BLAKE2b digest, computed in a background thread.
+
+    hashlib releases the GIL on large buffers, so hashing 5 million cell-periods
+    overlaps with the audit's own work; :meth:`__str__` waits for it.
+    """
+
+    def __init__(
+        self, cell_ids: np.ndarray, first: int, period_days: int, dense: dict[str, np.ndarray]
+    ) -> None:
+        self._digest = hashlib.blake2b(digest_size=32)
+        self._digest.update("\n".join(cell_ids.tolist()).encode())
+        self._digest.update(np.int64([first, period_days]).tobytes())
+        self._arrays = [(name, dense[name]) for name in sorted(dense)]
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for name, array in self._arrays:
+            self._digest.update(name.encode())
+            self._digest.update(np.ascontiguousarray(array).data)
+
+    def __str__(self) -> str:
+        self._thread.join()
+        return self._digest.hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def _period_codes(column: pa.ChunkedArray, period_days: int, source: str) -> tuple[int, np.ndarray]:
+    """The first period's start (days since 1970) and each row's period index.
+
+    The dates are dictionary-encoded first, so the grid is checked on the distinct
+    starts only and each row's index is a lookup.
+    """
+    if len(column) == 0:
         raise DataError("the scored table has no rows", source)
-    starts = np.asarray(pc.unique(pa.array(days)).to_numpy())
-    first = starts.min()
-    bad = starts[(starts - first) % period_days != 0]
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    starts = _days(pa.chunked_array([encoded.dictionary]), source, "period")
+    first = int(starts.min())
+    bad = np.flatnonzero((starts - first) % period_days != 0)
+    indices = encoded.indices.to_numpy()
     if bad.size:
-        row = int(np.flatnonzero(days == bad[0])[0])
+        row = int(np.flatnonzero(indices == bad[0])[0])
         raise DataError(
-            f"period {np.datetime64(int(bad[0]), 'D')} is not on the {period_days}-day grid "
-            f"that starts {np.datetime64(int(first), 'D')} (use --period-days)",
+            f"period {np.datetime64(int(starts[bad[0]]), 'D')} is not on the {period_days}-day "
+            f"grid that starts {np.datetime64(first, 'D')} (use --period-days)",
             source,
             row + 1,
             "period",
         )
-    return (days - first) // period_days
+    lookup = ((starts - first) // period_days).astype(np.int32)
+    return first, lookup[indices]
 
 
 def _complete(
@@ -320,7 +357,7 @@ def _complete(
     shape: tuple[int, int],
     cell_ids: np.ndarray,
     codes: np.ndarray,
-    days: np.ndarray,
+    first: int,
     period_days: int,
     source: str,
 ) -> None:
@@ -331,7 +368,7 @@ def _complete(
         row = int(np.flatnonzero(flat == twice)[1])
         raise DataError(
             f"cell {cell_ids[codes[row]]!r} is scored twice for period "
-            f"{np.datetime64(int(days[row]), 'D')}",
+            f"{np.datetime64(first + twice // shape[1] * period_days, 'D')}",
             source,
             row + 1,
             "cell_id",
@@ -339,7 +376,7 @@ def _complete(
     missing = np.flatnonzero(seen == 0)
     if missing.size:
         p, c = divmod(int(missing[0]), shape[1])
-        start = np.datetime64(int(days.min()) + p * period_days, "D")
+        start = np.datetime64(first + p * period_days, "D")
         raise DataError(
             f"every cell must be scored in every period: cell {cell_ids[c]!r} is not scored "
             f"in period {start} ({missing.size} cell-periods missing)",
@@ -351,10 +388,24 @@ def _complete(
 # --------------------------------------------------------------------------- incidents
 
 
+def _factor(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values (as str) and each row's index into them (-1 for null)."""
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(_strings(column))
+    else:
+        column = pa.chunked_array(column.chunks or [pa.array([], column.type)])
+        column = column.unify_dictionaries().combine_chunks()
+    values = np.asarray(_strings(pa.chunked_array([column.dictionary])).to_pylist(), object)
+    return values, column.indices.fill_null(-1).to_numpy().astype(np.int64)
+
+
 def _cell_codes(column: pa.ChunkedArray, cell_ids: np.ndarray) -> np.ndarray:
-    """Index of each value in ``cell_ids`` (-1 where absent)."""
-    found = pc.index_in(_strings(column), value_set=pa.array(cell_ids.tolist(), pa.string()))
-    return found.fill_null(-1).to_numpy().astype(np.int64)
+    """Index of each value in ``cell_ids`` (-1 where absent), looked up once per value."""
+    values, codes = _factor(column)
+    known = pa.array(cell_ids.tolist(), pa.string())
+    found = pc.index_in(pa.array(values.tolist(), pa.string()), value_set=known)
+    lookup = np.append(found.fill_null(-1).to_numpy().astype(np.int64), -1)
+    return lookup[codes]
 
 
 def read_incidents(data: TableLike, scored: Scored) -> Incidents:
@@ -373,17 +424,17 @@ def read_incidents(data: TableLike, scored: Scored) -> Incidents:
     discovered = np.zeros(table.num_rows, bool)
     if "source" in table.column_names:
         _no_nulls(table, ("source",), source)
-        kinds = _strings(table.column("source"))
-        bad = pc.invert(pc.is_in(kinds, value_set=pa.array(SOURCES))).to_numpy(zero_copy_only=False)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
+        kinds, kind = _factor(table.column("source"))
+        bad = np.flatnonzero(~np.isin(kinds, SOURCES))
+        if bad.size:
+            row = int(np.flatnonzero(kind == bad[0])[0])
             raise DataError(
-                f"source {kinds[row].as_py()!r} is neither 'reported' nor 'discovered'",
+                f"source {kinds[bad[0]]!r} is neither 'reported' nor 'discovered'",
                 source,
                 row + 1,
                 "source",
             )
-        discovered = pc.equal(kinds, "discovered").to_numpy(zero_copy_only=False)
+        discovered = (kinds == "discovered")[kind]
     off = days - scored.first_day
     period = np.floor_divide(off, scored.period_days)
     history = int(max(0, -period.min())) if period.size else 0
@@ -397,8 +448,9 @@ def read_incidents(data: TableLike, scored: Scored) -> Incidents:
     ).reshape(total, scored.n_cells)
     by_type: dict[str, int] = {}
     if "type" in table.column_names:
-        types = _strings(table.column("type")).fill_null("").filter(pa.array(keep))
-        by_type = {str(v["values"]): int(v["counts"]) for v in pc.value_counts(types).to_pylist()}
+        names, kind = _factor(table.column("type"))
+        tally = np.bincount(kind[keep] + 1, minlength=names.size + 1)
+        by_type = {str(n): int(c) for n, c in zip(["", *names], tally, strict=True) if c}
     return Incidents(
         source=source,
         counts=counts,
