@@ -145,7 +145,7 @@ def _num(x: float) -> float | None:
 def _verdict_text(
     group: str, ref: str, metric: str, value: float, low: float, high: float, level: float
 ) -> dict[str, str]:
-    ci = f"{low:.2f}–{high:.2f}" if np.isfinite(low) else "—"
+    ci = f"{low:.2f}–{high:.2f}" if np.isfinite(low) else "—"  # ratios are positive
     ci_nl = ci.replace(".", ",")
     pct = f"{level * 100:.1f}".rstrip("0").rstrip(".")
     if metric == "exposure":

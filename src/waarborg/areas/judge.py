@@ -87,7 +87,11 @@ def _judge(c: SuccessCriterion, acc: Accuracy) -> dict[str, Any]:
         name_nl += f" ten opzichte van {base_nl}"
     level = f"{c.confidence * 100:g}"
     shown = "—" if not np.isfinite(value) else f"{value:.3f}"
-    ci = "—" if not np.isfinite(low) else f"{low:.3f}–{high:.3f}"
+    ci = ci_nl = "—"
+    if np.isfinite(low):
+        sep, sep_nl = (" to ", " tot ") if low < 0 else ("–", "–")
+        ci = f"{low:.3f}{sep}{high:.3f}"
+        ci_nl = f"{low:.3f}".replace(".", ",") + sep_nl + f"{high:.3f}".replace(".", ",")
     why_en = why_nl = ""
     if est is None:
         why_en, why_nl = " (no baseline named)", " (geen vergelijkingsbasis genoemd)"
@@ -97,7 +101,7 @@ def _judge(c: SuccessCriterion, acc: Accuracy) -> dict[str, Any]:
     )
     nl = (
         f"{c.description_nl}: {_STATUS[status][1]} — {name_nl} {shown.replace('.', ',')} "
-        f"({level.replace('.', ',')}%-BI {ci.replace('.', ',')}), criterium {c.op} "
+        f"({level.replace('.', ',')}%-BI {ci_nl}), criterium {c.op} "
         f"{f'{c.value:g}'.replace('.', ',')}{why_nl}."
     )
     return {
