@@ -7,6 +7,7 @@ exit code 2; nothing is half-written.
 """
 
 from waarborg.cli import (  # noqa: F401  (registers the commands)
+    areas,
     audit,
     conditions,
     demo,

@@ -32,6 +32,25 @@ MAX_FAST_SHARE = 0.2
 """Above this share of decisions under the rubber-stamp threshold, condition 3 is not met."""
 
 
+class CriterionEvidence(BaseModel):
+    """A success criterion of the instrument as an audit judged it (met / not met / unknown).
+
+    A criterion against a baseline (``hit_rate_gain_over_baseline``) speaks to
+    necessity — does the instrument add anything to a simpler, less intrusive means —
+    every other criterion to effectiveness.
+    """
+
+    metric: str
+    status: Status
+    text_en: str
+    text_nl: str
+
+    @property
+    def necessity(self) -> bool:
+        """Whether the criterion compares with a simpler alternative."""
+        return self.metric == "hit_rate_gain_over_baseline"
+
+
 class AuditEvidence(BaseModel):
     """A recorded audit: when, what kind, what it found, and the recorded justification."""
 
@@ -42,6 +61,7 @@ class AuditEvidence(BaseModel):
     significant_en: list[str] = Field(default_factory=list)
     significant_nl: list[str] = Field(default_factory=list)
     justification: str | None = None
+    criteria: list[CriterionEvidence] = Field(default_factory=list)
 
     @classmethod
     def of(
@@ -61,6 +81,15 @@ class AuditEvidence(BaseModel):
             significant_en=[v["text_en"] for v in significant],
             significant_nl=[v["text_nl"] for v in significant],
             justification=justification or None,
+            criteria=[
+                CriterionEvidence(
+                    metric=c["metric"],
+                    status=c["status"],
+                    text_en=c["text_en"],
+                    text_nl=c["text_nl"],
+                )
+                for c in result.get("criteria") or []
+            ],
         )
 
 
@@ -218,6 +247,43 @@ def _describe_audit(audit: AuditEvidence, c: Condition) -> None:
             f"justification: {audit.justification}",
             f"rechtvaardiging: {audit.justification}",
         )
+    for criterion in audit.criteria:
+        en, nl = (
+            ("necessity", "noodzaak") if criterion.necessity else ("effectiveness", "effectiviteit")
+        )
+        _add(_evidence(c), f"{en}: {criterion.text_en}", f"{nl}: {criterion.text_nl}")
+
+
+def _weigh_criteria(audit: AuditEvidence, c: Condition) -> None:
+    """The selection's justification rests on the instrument doing what it is for.
+
+    A success criterion judged not met makes the condition not met; one still unknown
+    (its interval straddles the threshold) leaves a condition that would be met unknown.
+    Audits without criteria (person instruments need none) change nothing.
+    """
+    for criterion in audit.criteria:
+        what_en, what_nl = (
+            ("necessity", "noodzaak") if criterion.necessity else ("effectiveness", "effectiviteit")
+        )
+        if criterion.status == "not_met":
+            c.status = "not_met"
+            _add(
+                _missing(c),
+                f"{what_en} shown by the instrument's own success criterion ({criterion.metric}), "
+                "which the audit judged not met",
+                f"{what_nl} aangetoond met het eigen succescriterium van het instrument "
+                f"({criterion.metric}), dat volgens de audit niet gehaald is",
+            )
+        elif criterion.status == "unknown":
+            if c.status == "met":
+                c.status = "unknown"
+            _add(
+                _missing(c),
+                f"{what_en}: the audit could not tell whether success criterion "
+                f"{criterion.metric} is met (its interval straddles the threshold)",
+                f"{what_nl}: de audit kon niet vaststellen of succescriterium "
+                f"{criterion.metric} gehaald is (het interval omvat de drempel)",
+            )
 
 
 def _pre_deployment(evidence: Evidence, today: date, c: Condition) -> None:
@@ -245,6 +311,7 @@ def _pre_deployment(evidence: Evidence, today: date, c: Condition) -> None:
             "a justification for the remaining significant disparities",
             "een rechtvaardiging voor de overgebleven significante verschillen",
         )
+    _weigh_criteria(audit, c)
 
 
 def _periodic(evidence: Evidence, today: date, c: Condition) -> None:
@@ -281,6 +348,7 @@ def _periodic(evidence: Evidence, today: date, c: Condition) -> None:
         )
     else:
         c.status = "met"
+    _weigh_criteria(latest, c)
 
 
 def _human(evidence: Evidence, today: date, c: Condition) -> None:
