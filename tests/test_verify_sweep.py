@@ -35,6 +35,7 @@ def test_the_sweep_covers_every_kind_of_parameter() -> None:
     assert {f.instrument for f in SINGLES} == set(list_instruments())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", SINGLES, ids=[f.id for f in SINGLES])
 def test_every_single_parameter_fault_is_named(fault: Fault) -> None:
     verdict = judge((fault,))
@@ -44,6 +45,7 @@ def test_every_single_parameter_fault_is_named(fault: Fault) -> None:
 PAIRS = pair_faults()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", PAIRS, ids=[f"{a.id}+{b.id}" for a, b in PAIRS])
 def test_pairs_of_faults_are_both_named(pair: tuple[Fault, Fault]) -> None:
     verdict = judge(pair)

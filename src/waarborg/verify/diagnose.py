@@ -18,7 +18,7 @@ always over all cases. What no accepted step explains is reported as unexplained
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,7 +59,7 @@ def diagnose(base: Hypothesis, setting: Setting, scored: pa.Table) -> dict[str, 
         choice = _best(Context(current, scored, setting), remaining)
         if choice is None:
             break
-        if not choice.complete:
+        if not choice.complete and _bands_only(setting):
             choice = _look_ahead(current, setting, remaining, choice)
         best, equivalent = choice.best, choice.equivalent
         new_scored = best.hypothesis.score()
@@ -113,10 +113,10 @@ def _best(ctx: Context, remaining: np.ndarray) -> Choice | None:
     def done() -> bool:
         return any(not still.any() for _, _, still in tried)
 
-    for candidate in _all(ctx):
+    for candidate in _all(ctx, done):
         _try(sample, candidate, tried)
     singles = list(tried)
-    if singles and not done():
+    if singles and not done() and _bands_only(ctx.setting):
         for pair in _pairs(ctx.h, singles):
             _try(sample, pair, tried)
     tried = [t for t in tried if t[0] > 1e-9]
@@ -175,6 +175,15 @@ def _look_ahead(
     return chosen
 
 
+def _bands_only(setting: Setting) -> bool:
+    """Whether no probability was exported: then faults mix in the bands and need pairs.
+
+    With probabilities, each formula's parameters are recovered directly and one step at
+    a time is enough; with bands only, two faults can hide each other.
+    """
+    return not setting.observed.probabilities
+
+
 def _try(
     sample: _Sample, candidate: Candidate, tried: list[tuple[float, Candidate, np.ndarray]]
 ) -> None:
@@ -215,10 +224,11 @@ def _combined(h: Hypothesis, a: Candidate, b: Candidate) -> Candidate | None:
     return Candidate(fault, detail, replace(h, spec=spec), evidence, a.changes + b.changes, edits)
 
 
-def _all(ctx: Context) -> Iterator[Candidate]:
-    """The parameter candidates, then the faults in how the inputs are read."""
+def _all(ctx: Context, done: Callable[[], bool]) -> Iterator[Candidate]:
+    """The parameter candidates, then (unless one explains everything) the input faults."""
     yield from candidates(ctx)
-    yield from input_candidates(ctx)
+    if not done():
+        yield from input_candidates(ctx)
 
 
 def _name(c: Candidate) -> str:

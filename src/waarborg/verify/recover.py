@@ -52,6 +52,9 @@ MAX_TERMS = 4
 MIN_HALF_WIDTH = 1e-8
 """Smallest half-width of an interval, relative to the value (exact outputs)."""
 Z = float(sps.norm.isf(0.025))
+MAX_ROWS = 4000
+"""Cases per formula and column the fits use (a fixed random subset of larger data):
+every candidate is confirmed by scoring all cases (or the diagnosis's sample)."""
 EXPLAINED = 1e-7
 """Largest linear-predictor residual that counts as explained (exact outputs)."""
 
@@ -155,7 +158,7 @@ def blocks(h: Hypothesis, scored: pa.Table, setting: Setting) -> list[Block]:
             difference = inverse_link(kind, observed) - inverse_link(kind, current)
             for v_index, variant in enumerate(h.spec.model.all_variants):
                 mine = codes == v_index
-                rows = np.flatnonzero(mine & usable)
+                rows = _at_most(np.flatnonzero(mine & usable), MAX_ROWS)
                 out.append(
                     Block(
                         variant,
@@ -168,6 +171,13 @@ def blocks(h: Hypothesis, scored: pa.Table, setting: Setting) -> list[Block]:
                     )
                 )
     return out
+
+
+def _at_most(rows: np.ndarray, most: int) -> np.ndarray:
+    """``rows``, or an evenly spread, fixed subset of ``most`` of them."""
+    if rows.size <= most:
+        return rows
+    return rows[np.random.default_rng(0).choice(rows.size, most, replace=False)]
 
 
 # --------------------------------------------------------------------------- the design
@@ -338,15 +348,11 @@ def _ols(x: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _aliases(x: np.ndarray, j: int) -> list[int]:
     """Other columns identical to column ``j`` up to a factor (not separately identifiable)."""
-    a = x[:, j]
-    na = math.sqrt(float(a @ a))
-    out = []
-    for k in range(x.shape[1]):
-        b = x[:, k]
-        nb = math.sqrt(float(b @ b))
-        if k != j and nb > 0 and abs(float(a @ b)) >= (1 - 1e-12) * na * nb:
-            out.append(k)
-    return out
+    norms = np.sqrt(np.einsum("ij,ij->j", x, x))
+    cosine = np.abs(x.T @ x[:, j]) / np.maximum(norms * norms[j], 1e-300)
+    same = (cosine >= 1 - 1e-12) & (norms > 0)
+    same[j] = False
+    return [int(k) for k in np.flatnonzero(same)]
 
 
 def _recovered(

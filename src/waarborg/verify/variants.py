@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waarborg.verify.compare import Outputs, scored_outputs
 from waarborg.verify.hypothesis import Candidate, Detail, Hypothesis, Setting
@@ -50,8 +51,8 @@ def _distance(mine: Outputs, observed: Outputs) -> np.ndarray:
     return total
 
 
-def _fields(h: Hypothesis) -> dict[str, list[str]]:
-    """Case columns that could choose a variant, as text per case (few distinct values)."""
+def _fields(h: Hypothesis) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Case columns that could choose a variant: per case a code, and the values as text."""
     out = {}
     for name in h.cases.column_names:
         column = h.cases.column(name)
@@ -63,9 +64,14 @@ def _fields(h: Hypothesis) -> dict[str, list[str]]:
             or pa.types.is_integer(kind)
         ):
             continue
-        values = [MISSING if v is None else str(v) for v in column.to_pylist()]
-        if len(set(values)) <= MAX_LEVELS:
-            out[name] = values
+        plain = column.cast(kind) if pa.types.is_dictionary(column.type) else column
+        encoded = pc.dictionary_encode(plain).combine_chunks()
+        if len(encoded.dictionary) > MAX_LEVELS:
+            continue
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        values = [str(v) for v in encoded.dictionary.to_pylist()]
+        codes = np.where(codes < 0, len(values), codes)
+        out[name] = (codes, [*values, MISSING])
     return out
 
 
@@ -83,21 +89,22 @@ def variant_rule(h: Hypothesis, setting: Setting) -> Candidate | None:
     fields = _fields(h)
     best: tuple[int, str, dict[str, str]] | None = None
     for name in sorted(fields, key=lambda n: n != field):  # the spec's own field first
-        values = np.array(fields[name], dtype=object)
-        mapping, right = {}, 0
-        for value in dict.fromkeys(values.tolist()):
-            counts = np.bincount(used[known & (values == value)], minlength=len(names))
-            if counts.sum():
-                mapping[value] = names[int(np.argmax(counts))]
-                right += int(counts.max())
+        codes, values = fields[name]
+        table = np.zeros((len(values), len(names)), dtype=np.int64)
+        np.add.at(table, (codes[known], used[known]), 1)
+        mapping = {
+            values[i]: names[int(np.argmax(row))] for i, row in enumerate(table) if row.sum()
+        }
+        right = int(table.max(axis=1).sum())
         if best is None or right > best[0]:
             best = (right, name, mapping)
     assert best is not None
     right, chosen, mapping = best
     if chosen == field and all(k == v for k, v in mapping.items()):
         return None
-    own = fields.get(field, [])
-    mapped = [mapping.get(v, own[i] if own else v) for i, v in enumerate(fields[chosen])]
+    codes, values = fields[chosen]
+    own_codes, own_values = fields.get(field, (codes, values))
+    mapped = [mapping.get(values[c], own_values[o]) for c, o in zip(codes, own_codes, strict=True)]
     index = h.cases.column_names.index(field)
     cases = h.cases.set_column(index, field, pa.array(mapped, pa.string()))
     share = right / int(known.sum())
