@@ -30,6 +30,9 @@ from waarborg.verify.hypothesis import Hypothesis, Setting
 from waarborg.verify.result import VerifyResult
 
 WORST = 10
+MIN_GRID_VALUES = 20
+"""At least this many observed probabilities are needed to call them rounded."""
+MAX_GRID_DECIMALS = 6
 LISTED_IDS = 100
 HISTOGRAM_EDGES = (0.001, 0.01, 0.05, 0.1)
 """Upper edges (absolute probability difference) of the histogram's bins after the tolerance."""
@@ -99,27 +102,42 @@ def verify(
         case_table, obs_table, id, (case_source, obs_source)
     )
     obs = observed_outputs(inst, obs_table.take(obs_rows), compared, obs_source)
-    setting = Setting(compared, obs, tolerance)
+    rounding = detect_rounding(obs.probabilities, tolerance)
+    setting = Setting(compared, obs, max(tolerance, rounding.get("suggested_tolerance", 0.0)))
     base = _matched(inst, case_table, rows, events)
     reference = base.score()
     ref = scored_outputs(reference, compared)
     wrong = disagreeing(compared, ref, obs, tolerance)
     ids = base.cases.column(id).to_pylist()
+    outcomes = {
+        o: _outcome(inst, o, names, (ref, obs), wrong[o], ids, tolerance)
+        for o, names in compared.items()
+    }
+    found = (
+        diagnose(base, setting, reference)
+        if any(w.any() for w in wrong.values())
+        else {"faults": [], "disagreeing_outputs": 0, "unexplained_outputs": 0}
+    )
     data = {
         "instrument": {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
         "tolerance": tolerance,
+        "headline": {"band_changed": _band_changed(outcomes)},
+        "rounding": rounding,
         "cases": {
             "matched": int(rows.size),
             "only_in_cases": {"n": len(only_cases), "ids": only_cases[:LISTED_IDS]},
             "only_in_observed": {"n": len(only_observed), "ids": only_observed[:LISTED_IDS]},
         },
-        "outcomes": {
-            o: _outcome(inst, o, names, (ref, obs), wrong[o], ids, tolerance)
-            for o, names in compared.items()
+        "outcomes": outcomes,
+        "diagnosis": jsonable(found["faults"]),
+        "unexplained": {
+            "disagreeing_outputs": found["disagreeing_outputs"],
+            "unexplained_outputs": found["unexplained_outputs"],
+            "share": found["unexplained_outputs"] / found["disagreeing_outputs"]
+            if found["disagreeing_outputs"]
+            else 0.0,
+            "diagnosis_tolerance": setting.tolerance,
         },
-        "diagnosis": jsonable(diagnose(base, setting, reference))
-        if any(w.any() for w in wrong.values())
-        else [],
         "provenance": {
             "waarborg_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -128,6 +146,48 @@ def verify(
         },
     }
     return VerifyResult(data)
+
+
+def _band_changed(outcomes: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Per outcome with bands, the share of cases in another band, largest first."""
+    shares = {
+        name: float(o["band_disagreement"]["value"])
+        for name, o in outcomes.items()
+        if "band_disagreement" in o and o["band_disagreement"]["n"]
+    }
+    return dict(sorted(shares.items(), key=lambda item: -item[1]))
+
+
+def detect_rounding(probabilities: Mapping[str, np.ndarray], tolerance: float) -> dict[str, Any]:
+    """Whether the observed probabilities lie on a grid of ``10**-d`` (rounded exports).
+
+    Returns ``{}`` when they do not (or no probabilities were exported); else the
+    ``decimals``, the ``step``, the ``suggested_tolerance`` (half a step, and a hair
+    more for the binary representation of decimals), whether the given tolerance
+    covers it, and a ``message``.
+
+    Examples
+    --------
+    >>> detect_rounding({"p": np.array([0.12, 0.5, 0.07] * 10)}, 1e-6)["message"]
+    'observed probabilities are rounded to 0.01: use --tolerance 0.005'
+    """
+    values = np.concatenate([v[np.isfinite(v)] for v in probabilities.values()] or [np.zeros(0)])
+    if values.size < MIN_GRID_VALUES:
+        return {}
+    for decimals in range(1, MAX_GRID_DECIMALS + 1):
+        scaled = values * 10.0**decimals
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
+            step = 10.0**-decimals
+            suggested = step / 2
+            return {
+                "decimals": decimals,
+                "step": step,
+                "suggested_tolerance": suggested * (1 + 1e-9),
+                "tolerance_covers_it": tolerance >= suggested,
+                "message": f"observed probabilities are rounded to {step:g}: use --tolerance "
+                f"{suggested:g}",
+            }
+    return {}
 
 
 def _matched(

@@ -8,13 +8,21 @@ the engine scores.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 
-from waarborg.instruments.engine import Instrument, probability_column, score
+from waarborg.instruments.encode import Encoded, Frame, encode
+from waarborg.instruments.engine import (
+    Instrument,
+    probability_column,
+    score,
+    with_event_predictors,
+)
 from waarborg.instruments.spec import Band, InstrumentSpec, LinearFormula, Predictor
 from waarborg.verify.compare import Outputs
 
@@ -31,6 +39,16 @@ class Hypothesis:
         """The outputs this hypothesis gives for the (matched) cases."""
         return score(Instrument(self.spec), self.cases, events=self.events)
 
+    @cached_property
+    def encoded(self) -> dict[str, Encoded]:
+        """Each predictor as the model sees it (after the data rules, if any)."""
+        cases = self.cases
+        if self.events is not None:
+            frame = Frame(cases, "<cases>")
+            cases, _ = with_event_predictors(Instrument(self.spec), frame, self.events)
+        frame = Frame(cases, "<cases>")
+        return {p.name: encode(p, frame) for p in self.spec.predictors}
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -44,19 +62,37 @@ class Setting:
 
 
 class Detail(NamedTuple):
-    """A fault described in English and in Dutch."""
+    """A fault described in English and in Dutch (numbers with a decimal comma).
+
+    Examples
+    --------
+    >>> Detail("is 0.55", "is 0.55").dutch
+    'is 0,55'
+    """
 
     en: str
     nl: str
 
+    @property
+    def dutch(self) -> str:
+        """The Dutch text with every decimal point between digits as a decimal comma."""
+        return re.sub(r"(?<=\d)\.(?=\d)", ",", self.nl)
+
 
 class Candidate(NamedTuple):
-    """A candidate fault: its kind, its description, the hypothesis and its evidence."""
+    """A candidate fault: its kind, its description, the hypothesis and its evidence.
+
+    ``changes`` counts the parameters it changes: of two candidates that explain the
+    same, the one with fewer changes is taken.
+    """
 
     fault: str
     detail: Detail
     hypothesis: Hypothesis
     evidence: dict[str, Any]
+    changes: int = 1
+    edits: dict[tuple[Any, ...], Any] | None = None
+    """The spec values it sets, by path (so two candidates can be combined)."""
 
 
 def band_quantity_column(scored: pa.Table, band: Band, outcome: str) -> str:

@@ -33,10 +33,12 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "causes": {"en": "Likely causes", "nl": "Waarschijnlijke oorzaken"},
     "causes_intro": {
-        "en": "Each cause was tested by re-scoring the cases with the fault built in; the "
-        "share is of the disagreeing cases it reproduces.",
-        "nl": "Elke oorzaak is getoetst door de zaken opnieuw te scoren met de fout erin; "
-        "het aandeel is dat van de afwijkende zaken die ze verklaart.",
+        "en": "Each cause was recovered from the outputs and tested by re-scoring the cases "
+        "with it built in; the share is of the disagreeing outputs (case and outcome) it "
+        "explains, net of the agreeing outputs it would break.",
+        "nl": "Elke oorzaak is uit de uitkomsten afgeleid en getoetst door de zaken opnieuw "
+        "te scoren met de fout erin; het aandeel is dat van de afwijkende uitkomsten (zaak "
+        "en uitkomstmaat) die ze verklaart, min de kloppende die ze zou breken.",
     },
     "no_cause": {
         "en": "No simple fault explains the disagreements.",
@@ -69,6 +71,17 @@ TEXT: dict[str, dict[str, str]] = {
     "worst": {"en": "Largest differences", "nl": "Grootste afwijkingen"},
     "data": {"en": "data", "nl": "gegevens"},
     "ci": {"en": "95% CI", "nl": "95%-BI"},
+    "band_changed": {"en": "band changed", "nl": "andere categorie"},
+    "no_bands": {"en": "no bands compared", "nl": "geen categorieën vergeleken"},
+    "tolerance": {"en": "tolerance", "nl": "tolerantie"},
+    "rounded": {
+        "en": "The observed probabilities are rounded to {step}: use a tolerance of {tol}.",
+        "nl": "De waargenomen kansen zijn afgerond op {step}: gebruik een tolerantie van {tol}.",
+    },
+    "equivalent": {
+        "en": "gives the same outputs as",
+        "nl": "geeft dezelfde uitkomsten als",
+    },
 }
 
 
@@ -116,25 +129,40 @@ class VerifyResult:
         return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
 
     def summary(self) -> str:
-        """Plain-text summary: matching, disagreement per outcome, the diagnosis."""
+        """Plain-text summary: the band headline, the diagnosis, then the details."""
         d = self._data
         inst, cases = d["instrument"], d["cases"]
-        lines = [
-            f"waarborg verify: {inst['id']} {inst['version']} (spec {inst['spec_hash'][:12]})",
+        lines = [headline(d, "en")]
+        if d["diagnosis"]:
+            lines.append("diagnosis (most likely first):")
+            lines += [
+                f"  {100 * f['explains_share']:.1f}% of the disagreeing outputs: {f['detail']}"
+                for f in d["diagnosis"]
+            ]
+        elif any(o["disagreement"]["k"] for o in d["outcomes"].values()):
+            lines.append("diagnosis: no simple fault explains the disagreements")
+        unexplained = d.get("unexplained", {})
+        if d["diagnosis"] and unexplained.get("unexplained_outputs"):
+            lines.append(
+                f"  unexplained: {100 * unexplained['share']:.1f}% of the disagreeing outputs"
+            )
+        rounding = d.get("rounding")
+        if rounding and not rounding["tolerance_covers_it"]:
+            lines.append(
+                f"note: {rounding['message']} (the diagnosis above used "
+                f"{unexplained.get('diagnosis_tolerance', 0):.3g})"
+            )
+        elif rounding:
+            lines.append(f"note: observed probabilities are rounded to {rounding['step']:g}")
+        lines += [
+            f"waarborg verify: {inst['id']} {inst['version']} (spec {inst['spec_hash'][:12]}); "
+            f"tolerance {d['tolerance']:g}",
             f"cases matched: {cases['matched']:,}; only in the cases file: "
             f"{cases['only_in_cases']['n']:,}; only in the observed file: "
             f"{cases['only_in_observed']['n']:,}",
         ]
         for name, outcome in d["outcomes"].items():
             lines += _outcome_lines(name, outcome)
-        if d["diagnosis"]:
-            lines.append("diagnosis (most likely first):")
-            lines += [
-                f"  {100 * f['explains_share']:.1f}% of the disagreeing cases: {f['detail']}"
-                for f in d["diagnosis"]
-            ]
-        elif any(o["disagreement"]["k"] for o in d["outcomes"].values()):
-            lines.append("diagnosis: no simple fault explains the disagreements")
         lines.append("verdict: " + ("AGREES with the spec" if self.agrees else "DISAGREES"))
         return "\n".join(lines)
 
@@ -155,9 +183,33 @@ class VerifyResult:
         env.filters["short"] = lambda x: f"{x:g}".replace(".", "," if lang == "nl" else ".")
         env.filters["pct"] = lambda x: i18n.fmt_number(None if x is None else 100 * x, lang, 1)
         text = {key: entry[lang] for key, entry in TEXT.items()}
-        return env.get_template("verify.html.j2").render(
-            r=self._data, lang=lang, agrees=self.agrees, t=text
+        rounding = self._data.get("rounding") or {}
+        rounded = (
+            text["rounded"].format(
+                step=i18n.fmt_number(rounding["step"], lang, rounding["decimals"]),
+                tol=i18n.fmt_number(rounding["step"] / 2, lang, rounding["decimals"] + 1),
+            )
+            if rounding
+            else ""
         )
+        return env.get_template("verify.html.j2").render(
+            r=self._data,
+            lang=lang,
+            agrees=self.agrees,
+            t=text,
+            headline=headline(self._data, lang),
+            rounded=rounded,
+        )
+
+
+def headline(data: dict[str, Any], lang: str) -> str:
+    """``band changed: any 21.5%, violent 5.9%``: per outcome, the share in another band."""
+    shares = data.get("headline", {}).get("band_changed", {})
+    word = TEXT["band_changed"][lang]
+    if not shares:
+        return f"{word}: {TEXT['no_bands'][lang]}"
+    parts = [f"{name} {i18n.fmt_number(100 * share, lang, 1)}%" for name, share in shares.items()]
+    return f"{word}: " + ", ".join(parts)
 
 
 def _outcome_lines(name: str, outcome: dict[str, Any]) -> list[str]:
