@@ -172,10 +172,16 @@ class Service:
         self.ids[name] = self.ok("admin", "POST", "/api/processes", 201, json=body)["id"]
         return self.ids[name]
 
-    def case(self, user: str, process: int, inputs: dict[str, Any] | None = None) -> dict:
-        """Add a case as ``user``; its JSON."""
+    def case(
+        self, user: str, process: int, inputs: dict[str, Any] | None = None, *, open: bool = True
+    ) -> dict:
+        """Add a case as ``user`` and, unless ``open`` is false, open it as ``user``; its JSON.
+
+        Adding a case does not start the time to decide: opening it (seeing its score) does.
+        """
         body = {"subject_ref": f"subj-{uuid.uuid4().hex[:8]}", "inputs": inputs or GENERIC_INPUTS}
-        return self.ok(user, "POST", f"/api/processes/{process}/cases", 201, json=body)
+        case = self.ok(user, "POST", f"/api/processes/{process}/cases", 201, json=body)
+        return self.ok(user, "GET", f"/api/cases/{case['id']}") if open else case
 
 
 SECRETS = Path(tempfile.mkdtemp(prefix="waarborg-test-secrets-"))

@@ -25,7 +25,7 @@ def test_a_case_is_scored_when_added_and_its_json_has_score_and_no_decision(worl
 
 
 def test_a_decision_records_who_when_what_they_saw_and_why(world: Service) -> None:
-    case_id = world.case("ann", world.ids["A"], LOW_INPUTS)["id"]
+    case_id = world.case("ann", world.ids["A"], LOW_INPUTS, open=False)["id"]
     world.ok("bob", "GET", "/api/me")  # bob is of another team
     world.ok("sue", "GET", f"/api/cases/{case_id}")  # sue opens it: her clock starts now
     body = {

@@ -10,15 +10,24 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 import waarborg
 from tests.service.conftest import Service, make_revalidation_overdue, tampering
 from waarborg.cli import app
 from waarborg.demo import audit_table
+from waarborg.register.conditions import MIN_DECISIONS
 from waarborg.service import retention
-from waarborg.service.store.models import AuditEntry, Case, CaseView, Process, RecordedAudit, utcnow
+from waarborg.service.store.models import (
+    AuditEntry,
+    Case,
+    CaseView,
+    Decision,
+    Process,
+    RecordedAudit,
+    utcnow,
+)
 from waarborg.synth import synthesize
 
 JUSTIFICATION = "The disparity follows the true difference in irregularity; accepted by the board."
@@ -96,16 +105,33 @@ def test_condition_2_needs_a_recent_re_test(world: Service) -> None:
 
 def test_condition_3_needs_people_who_take_time(world: Service) -> None:
     assert status(world)[3]["status"] == "unknown"
-    decide(world, world.ids["case"])  # decided at once: a rubber stamp
-    fast = status(world)[3]
-    assert fast["status"] == "not_met" and any("rubber-stamping" in m for m in fast["missing_en"])
-    for _ in range(5):
+    decide(world, world.ids["case"])  # decided at once: a rubber stamp, but only one decision
+    few = status(world)[3]
+    assert few["status"] == "unknown"
+    assert any(f"at least {MIN_DECISIONS} decisions" in m for m in few["missing_en"])
+    for _ in range(MIN_DECISIONS - 1):
         decide(world, world.case("ann", world.ids["A"])["id"], seconds_ago=120)
     considered = status(world, "sue")[3]
-    assert considered["status"] == "met"  # 1 of 6 fast: within 20%
+    assert considered["status"] == "met"  # 1 of 30 fast: within 20%
     oversight = world.ok("sue", "GET", "/api/oversight", params={"process_id": world.ids["A"]})
-    assert oversight["fast"]["count"] == 1 and oversight["decided"] == 6
-    assert "6 decisions" in considered["evidence_en"][0]
+    assert oversight["fast"]["count"] == 1 and oversight["decided"] == MIN_DECISIONS
+    assert f"{MIN_DECISIONS} decisions" in considered["evidence_en"][0]
+    for _ in range(7):  # 8 of 37 decided within a second of opening: over 20%
+        decide(world, world.case("ann", world.ids["A"])["id"])
+    fast = status(world)[3]
+    assert fast["status"] == "not_met" and any("rubber-stamping" in m for m in fast["missing_en"])
+
+
+def test_adding_a_case_does_not_start_the_time_to_decide(world: Service) -> None:
+    case = world.case("ann", world.ids["A"], open=False)
+    assert case["opened_at"] is None
+    move_clock(world, Case, 1, id=case["id"])  # added a day ago, opened only now
+    opened = world.ok("ann", "GET", f"/api/cases/{case['id']}")
+    assert opened["opened_at"] is not None
+    decide(world, case["id"])
+    with world.db.transaction() as session:
+        decision = session.execute(select(Decision).where(Decision.case_id == case["id"]))
+        assert decision.scalar_one().seconds_to_decide < 3600
 
 
 def test_condition_4_needs_retention_and_an_intact_log(world: Service) -> None:

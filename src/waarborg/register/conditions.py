@@ -30,6 +30,8 @@ from waarborg.register.revalidation import RevalidationStatus
 Status = Literal["met", "not_met", "unknown"]
 MAX_FAST_SHARE = 0.2
 """Above this share of decisions under the rubber-stamp threshold, condition 3 is not met."""
+MIN_DECISIONS = 30
+"""Below this many decisions, the time to decide is too thin to judge condition 3 met."""
 
 
 class CriterionEvidence(BaseModel):
@@ -377,7 +379,17 @@ def _human(evidence: Evidence, today: date, c: Condition) -> None:
             "a person and a rationale behind every decision",
             "een persoon en een motivering achter elk besluit",
         )
-    if fast_share > MAX_FAST_SHARE:
+    if d.decisions < MIN_DECISIONS:
+        if c.status == "met":
+            c.status = "unknown"
+        _add(
+            _missing(c),
+            f"at least {MIN_DECISIONS} decisions to judge the time taken to decide "
+            f"(there are {d.decisions})",
+            f"minstens {MIN_DECISIONS} besluiten om de beslistijd te beoordelen "
+            f"(er zijn er {d.decisions})",
+        )
+    elif fast_share > MAX_FAST_SHARE:
         c.status = "not_met"
         _add(
             _missing(c),

@@ -141,10 +141,12 @@ def instrument(process: Process) -> Instrument:
 # --------------------------------------------------------------------------- cases
 
 
-def create_case(
-    session: Session, user: User, process_id: int, data: CaseIn
-) -> tuple[Case, CaseView]:
-    """Score a new case in a process the user works in; the creator has seen its score."""
+def create_case(session: Session, user: User, process_id: int, data: CaseIn) -> Case:
+    """Score a new case in a process the user works in.
+
+    Creating a case is not opening it: the time to decide starts when a person first
+    opens the case and sees its score (:func:`open_case`), also for its creator.
+    """
     process = get_process(session, process_id)
     require_role(user, TEAM_ROLES, "adding a case")
     if not works_in(user, process):
@@ -165,8 +167,6 @@ def create_case(
     )
     session.add(case)
     session.flush()
-    view = CaseView(case_id=case.id, user_id=user.id, first_opened_at=case.created_at)
-    session.add(view)
     detail = {"band": case.band}
     auditlog.append(
         session,
@@ -177,7 +177,7 @@ def create_case(
         detail=detail,
         records=[case],
     )
-    return case, view
+    return case
 
 
 def _check_subject_ref(ref: str) -> None:

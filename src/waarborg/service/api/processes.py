@@ -47,4 +47,4 @@ def create_case(request: Request, token: Token, process_id: ProcessId, body: Cas
     counts as your first opening of it.
     """
     with as_user(request, token) as (session, user):
-        return CaseOut.of(*casework.create_case(session, user, process_id, body))
+        return CaseOut.of(casework.create_case(session, user, process_id, body))
