@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -89,15 +90,27 @@ class Instrument:
         return score(self, data, events=events)
 
 
-def list_instruments() -> list[str]:
-    """The ids of the bundled instruments.
+def list_instruments(unit: Literal["case", "area"] | None = "case") -> list[str]:
+    """The ids of the bundled instruments that score ``unit`` (``None``: all of them).
+
+    By default the instruments that score cases (people), which is what every per-case
+    tool (scoring a case table, verification, casework, test vectors) works on; area
+    instruments (``unit: area``) score grid cells and have their own engine
+    (:mod:`waarborg.areas`).
 
     Examples
     --------
-    >>> "oxrec-style" in list_instruments()
-    True
+    >>> "oxrec-style" in list_instruments(), list_instruments("area")
+    (True, ['cas-style'])
     """
-    return catalog_ids()
+    ids = catalog_ids()
+    return ids if unit is None else [i for i in ids if _catalog_unit(i) == unit]
+
+
+@cache
+def _catalog_unit(instrument_id: str) -> str:
+    """What a bundled instrument scores (the catalog does not change while running)."""
+    return load_spec(instrument_id).unit
 
 
 def load_instrument(source: str | Path | Instrument) -> Instrument:
