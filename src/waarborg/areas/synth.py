@@ -18,7 +18,7 @@ years). Smooth random fields are Gaussian-filtered white noise, standardised.
   centre and in a few shopping streets; ``stations`` 1 in a few cells (:data:`STATIONS`).
 * **True crime, spatially heterogeneous.** Per type, a base rate per cell and period
   ``mu = exp(b_type + 0.35 log(1 + addresses) + 0.45 log(1 + shops) + 0.8 station +
-  0.5 u + DEPRIVATION z)``, with ``u`` a smooth field of its own (unobserved causes) and
+  UNOBSERVED u + DEPRIVATION z)``, with ``u`` a smooth field of its own (unobserved causes) and
   a small true excess in the segregated districts (:data:`DEPRIVATION`), times a
   seasonal factor ``1 + 0.15 cos(2π day/365.25)`` (more in winter).
 * **Near-repeat victimisation.** The rate in a period adds :data:`NEAR_REPEAT` times the
@@ -96,6 +96,8 @@ SEGREGATION = (-2.4, 2.2)
 """Intercept and slope of the non-Western share's logit on the district field."""
 WESTERN_SHARE = 0.09
 STATIONS = 6
+UNOBSERVED = 1.2
+"""Standard deviation of the unobserved smooth log-rate field (crime concentration)."""
 DEPRIVATION = 0.15
 """True log-rate excess per standard deviation of the segregation field."""
 NEAR_REPEAT = {
@@ -131,7 +133,8 @@ MECHANISMS: dict[str, str] = {
     ),
     "true_crime": (
         f"log-rate per type {BASE_LOG_RATE} + 0.35 log(1+addresses) + 0.45 log(1+shops) + "
-        f"0.8 station + 0.5 u + {DEPRIVATION} z; seasonal factor 1 + 0.15 cos(2π day/365.25)."
+        f"0.8 station + {UNOBSERVED} u + {DEPRIVATION} z; "
+        "seasonal factor 1 + 0.15 cos(2π day/365.25)."
     ),
     "near_repeat": (
         f"rate += {NEAR_REPEAT} × last period's true incidents in the cell + "
@@ -367,7 +370,7 @@ def _base_rate(layout: Layout, kind: str) -> np.ndarray:
         + 0.35 * np.log1p(layout.addresses)
         + 0.45 * np.log1p(layout.shops)
         + 0.8 * layout.stations
-        + 0.5 * layout.unobserved
+        + UNOBSERVED * layout.unobserved
         + DEPRIVATION * layout.district
     )
     return np.exp(log_rate)

@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
-from waarborg.errors import DataError
+from waarborg.errors import DataError, WaarborgError
 from waarborg.instruments.encode import Encoded, Frame, encode, encode_levels
 from waarborg.instruments.models import OutcomeScore, score_outcome
 from waarborg.instruments.rules import CASE_ID, RuleReport, apply_event_rules
@@ -120,6 +120,17 @@ def load_instrument(source: str | Path | Instrument) -> Instrument:
     return Instrument(load_spec(source))
 
 
+def case_instrument(source: str | Path | Instrument) -> Instrument:
+    """:func:`load_instrument`, refusing an area instrument (it scores cells, not cases)."""
+    inst = load_instrument(source)
+    if inst.spec.is_area:
+        raise WaarborgError(
+            f"instrument '{inst.id}' scores areas (grid cells per period), not cases: use "
+            "waarborg.areas.score_areas or `waarborg score ID INCIDENTS --cells CELLS`"
+        )
+    return inst
+
+
 def score(
     instrument: str | Path | Instrument, data: TableLike, *, events: TableLike | None = None
 ) -> pa.Table:
@@ -155,7 +166,7 @@ def score(
     >>> out.column("band_selection")[0].as_py()
     '1'
     """
-    inst = load_instrument(instrument)
+    inst = case_instrument(instrument)
     table, source = read_table(data)
     report = None
     if events is not None:

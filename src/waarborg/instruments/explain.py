@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from waarborg.instruments.engine import Instrument, load_instrument, probability_column, score
+from waarborg.instruments.engine import (
+    Instrument,
+    case_instrument,
+    probability_column,
+    score,
+)
 
 Language = Literal["en", "nl"]
 
@@ -81,7 +86,7 @@ def explain(
     >>> e.band, e.factors[0].contribution
     ('1', 0.0)
     """
-    inst = load_instrument(instrument)
+    inst = case_instrument(instrument)
     text = _TEXT[lang]
     row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]
     outcome = inst.outcomes[0]
