@@ -257,3 +257,32 @@ def test_register_entry_and_model_card_quote_goal_and_criteria() -> None:
         spec.goal.statement_nl.split(".")[0]
         in register_entry(case, load_owner(DEMO_OWNER)).to_json_dict()["goal"]
     )
+
+
+def test_demo_scores_a_small_city_and_summarises_it(tmp_path: Path) -> None:
+    from waarborg.demo import AREA_INSTRUMENT, DemoRun
+
+    run = DemoRun(tmp_path, city_size=10, city_periods=20)
+    lines = run._score_areas()
+    scored = pl.read_parquet(tmp_path / AREA_INSTRUMENT / "scored.parquet")
+    entry = run.summary[AREA_INSTRUMENT]
+    assert scored.height == 100 * (20 - 13) == entry["cells"] * entry["periods_scored"]
+    assert entry["instrument"]["spec_hash"] == load_instrument(AREA_INSTRUMENT).spec_hash
+    assert entry["selected_share"] == pytest.approx(scored["selected"].mean())
+    assert all((tmp_path / AREA_INSTRUMENT / f"{t}.parquet").exists() for t in TABLES)
+    assert run.city is not None and run.area_scores is not None
+    assert "cells" in lines[0]
+
+
+def test_area_spec_follows_the_json_schema_and_case_hashes_ignore_the_default_unit() -> None:
+    import jsonschema
+
+    from tests.reference import raw_spec
+    from waarborg.instruments.spec import parse_spec, spec_hash, spec_json_schema
+
+    raw = raw_spec("cas-style")
+    jsonschema.validate(json.loads(json.dumps(raw, default=str)), spec_json_schema())
+    case = raw_spec("generic-selection")
+    explicit = {**case, "unit": "case"}
+    assert spec_hash(parse_spec(explicit)) == spec_hash(parse_spec(case))
+    assert spec_hash(parse_spec({**case, "goal": raw["goal"]})) != spec_hash(parse_spec(case))

@@ -12,7 +12,6 @@ an attribute feature is a static column of the cells table. Every feature is a
 Examples
 --------
 >>> import numpy as np
-from scipy import sparse
 >>> window_sums(np.array([[1, 0], [2, 1], [4, 0]]), np.array([2]), (1, 2)).tolist()
 [[3, 1]]
 """
