@@ -565,3 +565,35 @@ def test_pa_tables_and_csv_give_the_same_scores(tmp_path: Path) -> None:
     from_files = score_areas(spec, path, tmp_path / "cells.parquet", backtest=True)
     from_arrow = score_areas(spec, incidents.to_arrow(), pa.table(cells.to_arrow()), backtest=True)
     assert from_files.equals(from_arrow)
+
+
+def test_given_area_ids_without_a_grid() -> None:
+    spec = area_spec()
+    spec["area"].pop("grid")
+    spec["area"]["cells"] = "given"
+    spec["area"]["features"] = [f for f in spec["area"]["features"] if "neighbours" not in f]
+    spec["predictors"] = [p for p in spec["predictors"] if p["name"] != "around_1_2"]
+    del spec["model"]["outcomes"]["incidents"]["weights"]["around_1_2"]
+    areas = pl.DataFrame({"cell_id": ["wijk-b", "wijk-a", "wijk-c"], "shops": [1, 2, 3]})
+    days = [date(2024, 1, 2), date(2024, 1, 9), date(2024, 1, 9), date(2024, 1, 30)]
+    incidents = pl.DataFrame(
+        {
+            "date": days,
+            "type": ["burglary", "burglary", "theft", "burglary"],
+            "source": ["reported"] * 4,
+            "cell_id": ["wijk-a", "wijk-a", "wijk-c", "wijk-b"],
+        }
+    )
+    out = score_areas(parse_spec(spec), incidents, areas, period="2024-01-29")
+    assert out["cell_id"].to_list() == ["wijk-b", "wijk-a", "wijk-c"]
+    # all_2_4 for 2024-01-29 (period 4) counts periods 0..2: wijk-a 2, wijk-c 1, wijk-b 0
+    np.testing.assert_allclose(out["contrib_all_2_4"].to_numpy(), 0.5 * np.log1p([0, 2, 1]))
+    assert out["contrib_burglary_1"].to_list() == [0.0, 0.0, 0.0]
+    with_xy = incidents.drop("cell_id").with_columns(x=pl.lit(1.0), y=pl.lit(1.0))
+    with pytest.raises(DataError, match="given by id"):
+        score_areas(parse_spec(spec), with_xy, areas, backtest=True)
+    neighbours = area_spec()
+    neighbours["area"].pop("grid")
+    neighbours["area"]["cells"] = "given"
+    with pytest.raises(WaarborgError, match="neighbours need a grid"):
+        parse_spec(neighbours)
