@@ -286,3 +286,21 @@ def test_area_spec_follows_the_json_schema_and_case_hashes_ignore_the_default_un
     explicit = {**case, "unit": "case"}
     assert spec_hash(parse_spec(explicit)) == spec_hash(parse_spec(case))
     assert spec_hash(parse_spec({**case, "goal": raw["goal"]})) != spec_hash(parse_spec(case))
+
+
+def test_register_goal_stays_within_the_standard_limit() -> None:
+    from waarborg.register.export import field_limit
+
+    spec = load_instrument("cas-style").spec
+    assert spec.goal is not None
+    many = tuple(
+        c.model_copy(update={"description_nl": f"{c.description_nl} ({'x' * 150}) {i}"})
+        for i in range(12)
+        for c in spec.goal.success_criteria[:1]
+    )
+    long_goal = spec.goal.model_copy(update={"success_criteria": many})
+    entry = register_entry(spec.model_copy(update={"goal": long_goal}), load_owner(DEMO_OWNER))
+    goal = entry.to_json_dict()["goal"]
+    assert field_limit("goal") == 2500 and len(goal) <= 2500
+    assert many[0].description_nl in goal and many[-1].description_nl not in goal
+    assert "criteria: zie de specificatie" in goal

@@ -157,13 +157,36 @@ def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
 
 
 def _goal(spec: InstrumentSpec, purpose: str) -> str:
+    """Purpose, the spec's goal and success criteria, and what the output means.
+
+    When everything does not fit in the standard's limit for the field, the last criteria
+    give way to a line saying how many more the specification holds.
+    """
+    shown = len(spec.goal.success_criteria) if spec.goal else 0
+    text = _goal_text(spec, purpose, shown)
+    while len(text) > field_limit("goal") and shown > 0:
+        shown -= 1
+        text = _goal_text(spec, purpose, shown)
+    return text
+
+
+def field_limit(name: str) -> int:
+    """The most characters the publication standard allows in the entry's field ``name``."""
+    schema = RegisterEntry.model_json_schema()["properties"][name]
+    options = schema.get("anyOf", [schema])
+    return min(int(o["maxLength"]) for o in options if "maxLength" in o)
+
+
+def _goal_text(spec: InstrumentSpec, purpose: str, shown: int) -> str:
     text = _p(f"Doel: {escape(purpose)}")
     if spec.goal is not None:
         text += _p(f"Wat het moet bereiken: {escape(spec.goal.statement_nl)}")
-        if spec.goal.success_criteria:
-            text += _p("Wanneer het werkt (meetbare criteria):") + _ul(
-                [_criterion(c) for c in spec.goal.success_criteria]
-            )
+        criteria = spec.goal.success_criteria
+        if criteria:
+            items = [_criterion(c) for c in criteria[:shown]]
+            if shown < len(criteria):
+                items.append(f"en nog {len(criteria) - shown} criteria: zie de specificatie")
+            text += _p("Wanneer het werkt (meetbare criteria):") + _ul(items)
     if spec.is_area:
         return text + _p(
             f"Voor welk gebied: {escape(spec.population_nl or spec.population)}",
