@@ -62,6 +62,7 @@ def test_city_tables_have_the_agreed_columns_and_are_reproducible() -> None:
         frames["incidents"]["x"].to_numpy(), frames["incidents"]["y"].to_numpy(), Grid()
     )
     assert set(placed) <= ids
+    assert placed == frames["incidents"]["cell_id"].to_list()
 
 
 def test_planted_segregation_and_area_reporting_rates() -> None:

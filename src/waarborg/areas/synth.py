@@ -48,8 +48,9 @@ years). Smooth random fields are Gaussian-filtered white noise, standardised.
 
 Tables: ``cells`` (cell_id, x, y lower-left corner, addresses, shops, stations),
 ``residents`` (long: cell_id, group, residents; cells with residents only), ``incidents``
-(incident_id, time, type, source, x, y), ``actions`` (cell_id, time, basis, person,
-group), ``truth`` (cell_id, period, true_rate, true_incidents, patrolled).
+(incident_id, time, type, source, cell_id, and x, y within the cell), ``actions``
+(cell_id, time, basis, person, group), ``truth`` (cell_id, period, true_rate,
+true_incidents, patrolled).
 
 Examples
 --------
@@ -439,8 +440,9 @@ def _incident_table(layout: Layout, history: History, rng: np.random.Generator) 
             "time": pa.array(moments[order], pa.timestamp("s")),
             "type": _labels(kinds[order], TYPES),
             "source": _labels(sources[order], ("reported", "discovered")),
-            "x": np.round(x[order], 1),
-            "y": np.round(y[order], 1),
+            "cell_id": pa.array(np.asarray(layout.ids, dtype=object)[cells[order]], pa.string()),
+            "x": np.floor(x[order] * 10) / 10,
+            "y": np.floor(y[order] * 10) / 10,
         }
     )
 
