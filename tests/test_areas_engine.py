@@ -597,3 +597,16 @@ def test_given_area_ids_without_a_grid() -> None:
     neighbours["area"]["cells"] = "given"
     with pytest.raises(WaarborgError, match="neighbours need a grid"):
         parse_spec(neighbours)
+
+
+def test_no_incidents_gives_an_empty_backtest_and_a_forecast_of_the_first_period() -> None:
+    cells = grid_cells()
+    none = random_incidents(cells, 1, 2, 1).clear()
+    spec = parse_spec(area_spec())
+    assert score_areas(spec, none, cells, backtest=True).height == 0
+    forecast = area_scores(spec, none, cells)
+    assert forecast.table["period"].unique().to_list() == [date(2024, 1, 29)]
+    assert forecast.report["incidents_read"] == 0 and forecast.report["periods_scored"] == 1
+    # with ties included every cell of equal score is selected
+    shops = forecast.table["contrib_shops"].to_numpy()
+    assert forecast.table["selected"].to_list() == (shops >= np.sort(shops)[-5]).tolist()

@@ -251,9 +251,10 @@ def _score(
             out[CONTRIBUTION + name][rows] = part
 
     per_block = max(1, _BLOCK_CELLS // max(n_cells, 1))
-    blocks = [b for b in np.array_split(np.arange(len(periods)), -(-len(periods) // per_block))]
+    count = max(1, -(-len(periods) // per_block))
+    blocks = [b for b in np.array_split(np.arange(len(periods)), count) if len(b)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(run, [b for b in blocks if len(b)]))
+        list(pool.map(run, blocks))
     days = (np.asarray(periods) * rules.period.days + (rules.period.start - EPOCH).days).astype(
         np.int32
     )
