@@ -266,8 +266,9 @@ def _score(
     return pl.DataFrame(columns | out)
 
 
-_BLOCK_CELLS = 1 << 20
-"""About this many cell-periods are scored at a time (a block of whole periods)."""
+_BLOCK_CELLS = 1 << 18
+"""About this many cell-periods are scored at a time (a block of whole periods): small
+enough that the working arrays are reused rather than mapped afresh."""
 
 
 @dataclass(frozen=True)
