@@ -305,3 +305,11 @@ def test_register_goal_stays_within_the_standard_limit() -> None:
     assert field_limit("goal") == 2500 and len(goal) <= 2500
     assert many[0].description_nl in goal and many[-1].description_nl not in goal
     assert "criteria: zie de specificatie" in goal
+
+
+def test_the_city_starts_where_the_cas_style_periods_start() -> None:
+    from waarborg.areas.synth import START
+
+    spec = load_instrument("cas-style").spec
+    assert spec.area is not None and spec.area.period.start == START
+    assert city().period.start == START and city().period.days == spec.area.period.days

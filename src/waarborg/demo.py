@@ -19,14 +19,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from waarborg import __version__
-from waarborg.areas.engine import AreaScores, area_scores
-from waarborg.areas.synth import City, synthesize_city
 from waarborg.audit import audit
 from waarborg.instruments.engine import (
     Instrument,
@@ -43,6 +41,10 @@ from waarborg.synth import synthesize, synthesize_events
 from waarborg.tables import atomic_path, fingerprint, write_table
 from waarborg.verify import verify
 from waarborg.verify.demo import DEMO_FAULTS, DEMO_INSTRUMENT, demo_faulty_implementation
+
+if TYPE_CHECKING:  # the area modules (and polars) load only when the area step runs
+    from waarborg.areas.engine import AreaScores
+    from waarborg.areas.synth import City
 
 DERIVED_FROM_EVENTS = "preselect-style"
 AREA_INSTRUMENT = "cas-style"
@@ -158,6 +160,9 @@ class DemoRun:
 
     def _score_areas(self) -> list[str]:
         """Synthesise a smaller city and score every period of it (a backtest)."""
+        from waarborg.areas.engine import area_scores
+        from waarborg.areas.synth import synthesize_city
+
         inst = load_instrument(AREA_INSTRUMENT)
         self.city = synthesize_city(self.city_size, self.city_periods, seed=self.seed)
         folder = self.folder / AREA_INSTRUMENT

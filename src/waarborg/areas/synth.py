@@ -64,7 +64,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +83,8 @@ from waarborg.tables import write_table
 INSTRUMENT = "cas-style"
 CELL = 125.0
 ORIGIN = (142500.0, 450500.0)
-START = load_spec(INSTRUMENT).area.period.start  # type: ignore[union-attr]
+START = date(2020, 12, 14)
+"""The first day of period 0: ``area.period.start`` of the cas-style spec."""
 TYPES = ("burglary", "street_robbery", "pickpocketing", "vehicle_crime")
 BASE_LOG_RATE = {
     "burglary": -6.3,

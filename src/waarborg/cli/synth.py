@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from waarborg.areas.synth import synthesize_city
 from waarborg.cli.app import InstrumentArg, app, out, reports_errors
 from waarborg.instruments.engine import list_instruments
 from waarborg.synth import synthesize, synthesize_events
@@ -44,6 +43,8 @@ def synth_command(
 ) -> None:
     """Generate a synthetic cohort (or city) for a bundled instrument, with planted mechanisms."""
     if instrument in list_instruments("area"):
+        from waarborg.areas.synth import synthesize_city
+
         folder = output or Path(instrument)
         city = synthesize_city(size=size, periods=periods, seed=seed)
         paths = city.write(folder)
