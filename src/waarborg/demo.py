@@ -6,7 +6,8 @@ documented mechanisms (:mod:`waarborg.synth`), scores it with the instrument's s
 audits the scores for validity and discrimination by migration background and sex
 (with the proxy analysis of every predictor), and writes cases, scores, the audit (JSON
 and HTML reports in English and Dutch), the algorithm-register entry, the model card and
-a summary to one folder. Each step is a
+a summary to one folder. For the area instrument (``cas-style``) it synthesises a smaller
+city (:mod:`waarborg.areas.synth`) and scores every period of it. Each step is a
 :class:`DemoStep` so that the command line can show progress and later stages (audit,
 verification, service) join the same list.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,7 +42,12 @@ from waarborg.tables import atomic_path, fingerprint, write_table
 from waarborg.verify import verify
 from waarborg.verify.demo import DEMO_FAULTS, DEMO_INSTRUMENT, demo_faulty_implementation
 
+if TYPE_CHECKING:  # the area modules (and polars) load only when the area step runs
+    from waarborg.areas.engine import AreaScores
+    from waarborg.areas.synth import City
+
 DERIVED_FROM_EVENTS = "preselect-style"
+AREA_INSTRUMENT = "cas-style"
 
 
 @dataclass
@@ -59,8 +65,14 @@ class DemoRun:
     folder: Path
     n: int = 100_000
     seed: int = 2026
+    city_size: int = 48
+    """Cells per side of the demo's synthetic city (the full-size one has 200)."""
+    city_periods: int = 130
     summary: dict[str, Any] = field(default_factory=dict)
     _scored: dict[str, tuple[pa.Table, pa.Table]] = field(default_factory=dict, repr=False)
+    city: City | None = field(default=None, repr=False)
+    """The synthetic city, once synthesised (for the area audit and simulation steps)."""
+    area_scores: AreaScores | None = field(default=None, repr=False)
 
     def steps(self) -> Iterator[DemoStep]:
         """The steps in order; run each and collect its lines."""
@@ -72,6 +84,7 @@ class DemoRun:
             yield DemoStep(
                 f"audit {instrument_id}", lambda i=instrument_id: self._audit_instrument(i)
             )
+        yield DemoStep(f"synthesise a city and score {AREA_INSTRUMENT}", self._score_areas)
         yield DemoStep("verify a faulty OxRec-style implementation", self._verify_faulty)
         yield DemoStep("write the summary", self._write_summary)
 
@@ -153,6 +166,38 @@ class DemoRun:
         lines += [f"  {v['text_en']}" for v in significant[:2]]
         lines += [f"  {v['text_en']}" for v in proxies[:1]]
         return [*lines, f"  report: {folder / 'audit-en.html'} (Nederlands: audit-nl.html)"]
+
+    def _score_areas(self) -> list[str]:
+        """Synthesise a smaller city and score every period of it (a backtest)."""
+        from waarborg.areas.engine import area_scores
+        from waarborg.areas.synth import synthesize_city
+
+        inst = load_instrument(AREA_INSTRUMENT)
+        self.city = synthesize_city(self.city_size, self.city_periods, seed=self.seed)
+        folder = self.folder / AREA_INSTRUMENT
+        self.city.write(folder)
+        self.area_scores = area_scores(inst, self.city.incidents, self.city.cells, backtest=True)
+        write_table(self.area_scores.to_arrow(), folder / "scored.parquet")
+        table = self.area_scores.table
+        report = self.area_scores.report
+        self.summary[AREA_INSTRUMENT] = {
+            "instrument": {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
+            "cells": report["cells"],
+            "periods_scored": report["periods_scored"],
+            "first_period": report["first_period"],
+            "last_period": report["last_period"],
+            "incidents": report,
+            "selected_share": float(table["selected"].mean() or 0.0),
+            "scored": str(folder / "scored.parquet"),
+        }
+        return [
+            f"{AREA_INSTRUMENT} · {report['cells']} cells × {report['periods_scored']} periods "
+            f"scored from {report['incidents_used']} reported incidents "
+            f"({sum(report['not_used_source'].values())} discovered ones not used); "
+            f"{100 * self.summary[AREA_INSTRUMENT]['selected_share']:.1f}% of cell-periods "
+            "selected",
+            f"  scores: {folder / 'scored.parquet'}",
+        ]
 
     def _verify_faulty(self) -> list[str]:
         """Verify a deliberately faulty implementation, as the inspection found one."""

@@ -1,17 +1,43 @@
-"""Area instruments: the area audit (accuracy, baselines, exposure, stops, success
-criteria) and the feedback-loop simulation."""
+"""Area instruments: grids, incident data rules, area features, scoring and selection.
 
-from waarborg.areas.audit import AreaAuditResult, audit_areas
-from waarborg.areas.feedback import FeedbackResult, simulate_feedback, urn_simulation
-from waarborg.areas.inputs import residents_on_grid
-from waarborg.areas.judge import judge_criteria
+An area instrument (``unit: area`` in its spec) scores every cell of a grid in every
+period from incident records, and selects the highest-scoring cells (see
+``docs/areas.md``). :func:`score_areas` is the entry point; :mod:`waarborg.areas.grid`
+names and draws cells; :mod:`waarborg.areas.synth` writes a synthetic city; the area
+audit (:func:`audit_areas`) and the feedback-loop simulation (:func:`simulate_feedback`)
+judge the selections.
 
-__all__ = [
-    "AreaAuditResult",
-    "FeedbackResult",
-    "audit_areas",
-    "judge_criteria",
-    "residents_on_grid",
-    "simulate_feedback",
-    "urn_simulation",
-]
+The names here are imported lazily, so that the instrument spec can import
+:mod:`waarborg.areas.criteria` and :mod:`waarborg.areas.spec` without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "score_areas": "waarborg.areas.engine",
+    "area_scores": "waarborg.areas.engine",
+    "AreaScores": "waarborg.areas.engine",
+    "synthesize_city": "waarborg.areas.synth",
+    # the area audit and the feedback-loop simulation
+    "AreaAuditResult": "waarborg.areas.audit",
+    "audit_areas": "waarborg.areas.audit",
+    "FeedbackResult": "waarborg.areas.feedback",
+    "simulate_feedback": "waarborg.areas.feedback",
+    "urn_simulation": "waarborg.areas.feedback",
+    "residents_on_grid": "waarborg.areas.inputs",
+    "judge_criteria": "waarborg.areas.judge",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'waarborg.areas' has no attribute '{name}'")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = sorted(_LAZY)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -19,7 +20,13 @@ from rich.table import Table
 
 from waarborg import __version__
 from waarborg.errors import WaarborgError
-from waarborg.instruments.engine import list_instruments, load_instrument, result_metadata, score
+from waarborg.instruments.engine import (
+    Instrument,
+    list_instruments,
+    load_instrument,
+    result_metadata,
+    score,
+)
 from waarborg.instruments.explain import Language, explain
 from waarborg.instruments.spec import spec_json_schema, spec_to_yaml
 from waarborg.tables import atomic_path, csv_dialect, write_table
@@ -86,15 +93,37 @@ def main(
 def score_command(
     instrument: InstrumentArg,
     data: Annotated[
-        Path, typer.Argument(help="Cases: a .csv, .parquet or spreadsheet (.xlsx) file.")
+        Path,
+        typer.Argument(
+            help="Cases (.csv, .parquet or a spreadsheet such as .xlsx), or incidents for "
+            "an area instrument."
+        ),
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write: .csv/.parquet")],
     events: Annotated[
         Path | None, typer.Option(help="Event records for an instrument with data rules.")
     ] = None,
+    cells: Annotated[
+        Path | None, typer.Option(help="Area instruments: the cells table (.csv/.parquet).")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Area instruments: the first day of the period to score (YYYY-MM-DD)."),
+    ] = None,
+    backtest: Annotated[
+        bool, typer.Option("--backtest", help="Area instruments: score every period.")
+    ] = False,
 ) -> None:
-    """Score every case in DATA and write bands, probabilities and contributions."""
-    result = score(instrument, data, events=events)
+    """Score every case (or every cell of an area) in DATA and write the scores."""
+    inst = load_instrument(instrument)
+    if inst.spec.is_area:
+        _score_areas(inst, data, output, cells, period, backtest, events)
+        return
+    if cells is not None or period is not None or backtest:
+        raise typer.BadParameter(
+            f"--cells, --period and --backtest are for area instruments; {inst.id} scores cases"
+        )
+    result = score(inst, data, events=events)
     write_table(result, output)
     meta = result_metadata(result)
     for line in _rule_lines(meta):
@@ -104,6 +133,58 @@ def score_command(
         f"(spec {str(meta['spec_hash'])[:12]}) → {output}",
         highlight=False,
     )
+
+
+def _score_areas(
+    inst: Instrument,
+    incidents: Path,
+    output: Path,
+    cells: Path | None,
+    period: str | None,
+    backtest: bool,
+    events: Path | None,
+) -> None:
+    """``waarborg score`` for an area instrument: incidents and cells to scored cell-periods."""
+    from waarborg.areas.engine import area_scores
+
+    if cells is None or events is not None:
+        raise typer.BadParameter(f"{inst.id} scores areas: give --cells (and no --events)")
+    day = _iso_day(period) if period is not None else None
+    result = area_scores(inst, incidents, cells, period=day, backtest=backtest)
+    write_table(result.to_arrow(), output)
+    for line in area_report_lines(result.report):
+        err.print(line, highlight=False)
+    out.print(
+        f"scored {result.report['cells']} cells × {result.report['periods_scored']} periods "
+        f"({result.report['first_period']} to {result.report['last_period']}) with {inst.id} "
+        f"{inst.version} (spec {inst.spec_hash[:12]}) → {output}",
+        highlight=False,
+    )
+
+
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{text}' is not a date (YYYY-MM-DD)", param_hint="--period"
+        ) from None
+
+
+def area_report_lines(report: dict[str, Any]) -> list[str]:
+    """What happened to the incident records: read, left out per reason and source, used."""
+    lines = [f"incidents: {report['incidents_read']} read"]
+    lines += [
+        f"  {n} left out ({report['invalid_policy']} policy): {reason.replace('_', ' ')}"
+        for reason, n in report["invalid"].items()
+        if n
+    ]
+    lines += [
+        f"  {n} not used: source {source} (the spec uses {', '.join(report['sources_used'])})"
+        for source, n in report["not_used_source"].items()
+        if n
+    ]
+    return [*lines, f"  {report['incidents_used']} used"]
 
 
 def _rule_lines(meta: dict[str, Any]) -> list[str]:
@@ -136,12 +217,17 @@ def explain_command(
 
 @instruments_app.command("list")
 def instruments_list() -> None:
-    """List the bundled instruments."""
-    table = Table("id", "version", "model", "title", "parameters")
-    for instrument_id in list_instruments():
+    """List the bundled instruments (cases and areas)."""
+    table = Table("id", "version", "unit", "model", "title", "parameters")
+    for instrument_id in list_instruments(unit=None):
         spec = load_instrument(instrument_id).spec
         table.add_row(
-            spec.id, spec.version, spec.model.kind, spec.title, spec.provenance.parameters
+            spec.id,
+            spec.version,
+            spec.unit,
+            spec.model.kind,
+            spec.title,
+            spec.provenance.parameters,
         )
     out.print(table)
 

@@ -22,16 +22,41 @@ def synth_command(
         int, typer.Option(help="Random seed: the same seed gives the same cohort.")
     ] = 0,
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Cases file: .csv/.parquet")
-    ] = Path("cases.parquet"),
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Cases file (.csv/.parquet); for an area instrument, a folder "
+            "(default: cases.parquet, or the instrument's id).",
+        ),
+    ] = None,
     events: Annotated[
         Path | None,
         typer.Option(help="Also write police event records (preselect-style) to this file."),
     ] = None,
+    size: Annotated[
+        int, typer.Option(min=3, help="Area instruments: cells per side of the city.")
+    ] = 200,
+    periods: Annotated[
+        int, typer.Option(min=1, help="Area instruments: number of two-week periods.")
+    ] = 130,
 ) -> None:
-    """Generate a synthetic cohort for a bundled instrument, with documented mechanisms."""
+    """Generate a synthetic cohort (or city) for a bundled instrument, with planted mechanisms."""
+    if instrument in list_instruments("area"):
+        from waarborg.areas.synth import synthesize_city
+
+        folder = output or Path(instrument)
+        city = synthesize_city(size=size, periods=periods, seed=seed)
+        paths = city.write(folder)
+        out.print(
+            f"wrote a synthetic city of {city.cells.num_rows} cells × {periods} periods "
+            f"({city.incidents.num_rows} incidents, {city.actions.num_rows} police actions) → "
+            f"{', '.join(str(p) for p in paths)}"
+        )
+        return
     if instrument not in list_instruments():
-        raise typer.BadParameter(f"choose one of {', '.join(list_instruments())}")
+        raise typer.BadParameter(f"choose one of {', '.join(list_instruments(unit=None))}")
+    output = output or Path("cases.parquet")
     cases = synthesize(instrument, n, seed=seed)
     write_table(cases, output)
     out.print(f"wrote {cases.num_rows} synthetic cases for {instrument} → {output}")

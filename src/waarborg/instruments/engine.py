@@ -21,13 +21,14 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 
-from waarborg.errors import DataError
+from waarborg.errors import DataError, WaarborgError
 from waarborg.instruments.encode import Encoded, Frame, encode, encode_levels
 from waarborg.instruments.models import OutcomeScore, score_outcome
 from waarborg.instruments.rules import CASE_ID, RuleReport, apply_event_rules
@@ -89,15 +90,27 @@ class Instrument:
         return score(self, data, events=events)
 
 
-def list_instruments() -> list[str]:
-    """The ids of the bundled instruments.
+def list_instruments(unit: Literal["case", "area"] | None = "case") -> list[str]:
+    """The ids of the bundled instruments that score ``unit`` (``None``: all of them).
+
+    By default the instruments that score cases (people), which is what every per-case
+    tool (scoring a case table, verification, casework, test vectors) works on; area
+    instruments (``unit: area``) score grid cells and have their own engine
+    (:mod:`waarborg.areas`).
 
     Examples
     --------
-    >>> "oxrec-style" in list_instruments()
-    True
+    >>> "oxrec-style" in list_instruments(), list_instruments("area")
+    (True, ['cas-style'])
     """
-    return catalog_ids()
+    ids = catalog_ids()
+    return ids if unit is None else [i for i in ids if _catalog_unit(i) == unit]
+
+
+@cache
+def _catalog_unit(instrument_id: str) -> str:
+    """What a bundled instrument scores (the catalog does not change while running)."""
+    return load_spec(instrument_id).unit
 
 
 def load_instrument(source: str | Path | Instrument) -> Instrument:
@@ -105,6 +118,17 @@ def load_instrument(source: str | Path | Instrument) -> Instrument:
     if isinstance(source, Instrument):
         return source
     return Instrument(load_spec(source))
+
+
+def case_instrument(source: str | Path | Instrument) -> Instrument:
+    """:func:`load_instrument`, refusing an area instrument (it scores cells, not cases)."""
+    inst = load_instrument(source)
+    if inst.spec.is_area:
+        raise WaarborgError(
+            f"instrument '{inst.id}' scores areas (grid cells per period), not cases: use "
+            "waarborg.areas.score_areas or `waarborg score ID INCIDENTS --cells CELLS`"
+        )
+    return inst
 
 
 def score(
@@ -142,7 +166,7 @@ def score(
     >>> out.column("band_selection")[0].as_py()
     '1'
     """
-    inst = load_instrument(instrument)
+    inst = case_instrument(instrument)
     table, source = read_table(data)
     report = None
     if events is not None:

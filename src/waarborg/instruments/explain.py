@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from waarborg.errors import DataError
-from waarborg.instruments.engine import Instrument, load_instrument, probability_column, score
+from waarborg.instruments.engine import (
+    Instrument,
+    case_instrument,
+    probability_column,
+    score,
+)
 
 Language = Literal["en", "nl"]
 
@@ -89,7 +94,7 @@ def explain(
     >>> e.band, e.factors[0].contribution
     ('1', 0.0)
     """
-    inst = load_instrument(instrument)
+    inst = case_instrument(instrument)
     text = _TEXT[lang]
     try:
         row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]

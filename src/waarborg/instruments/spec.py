@@ -26,6 +26,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from waarborg.areas.criteria import Goal
+from waarborg.areas.spec import AreaRules
 from waarborg.errors import SpecError, describe_validation
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
@@ -355,7 +357,7 @@ class Model(_Strict):
     of that field must have a variant: a case with any other value is an error.
     """
 
-    kind: Literal["logistic", "cox", "points", "tree", "domain_sum"]
+    kind: Literal["logistic", "cox", "points", "tree", "domain_sum", "poisson"]
     outcomes: dict[str, LinearFormula | TreeFormula] | None = None
     variant_field: str | None = None
     variants: dict[str, Variant] | None = None
@@ -456,7 +458,14 @@ class Revalidation(_Strict):
 
 
 class InstrumentSpec(_Strict):
-    """A complete, versioned instrument specification."""
+    """A complete, versioned instrument specification.
+
+    ``unit`` says what is scored: a ``case`` (a person, the default) or an ``area`` (a
+    grid cell in a period, see :mod:`waarborg.areas`). An area spec needs an ``area:``
+    section, a ``goal`` with at least one success criterion, a ``poisson`` or
+    ``logistic`` model whose predictors are the area features, and no bands (the
+    selection rule decides). ``goal`` is optional for case instruments.
+    """
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
@@ -473,15 +482,27 @@ class InstrumentSpec(_Strict):
     predictors: list[Predictor] = Field(min_length=1)
     outcomes: list[Outcome] = Field(min_length=1)
     model: Model
-    bands: dict[str, Band]
+    bands: dict[str, Band] = Field(default_factory=dict)
     monotone: dict[str, Literal["increasing", "decreasing"]] = Field(default_factory=dict)
     data_rules: EventRules | None = None
     revalidation: Revalidation | None = None
+    unit: Literal["case", "area"] = "case"
+    goal: Goal | None = None
+    area: AreaRules | None = None
 
     @model_validator(mode="after")
     def _references(self) -> InstrumentSpec:
+        if self.unit == "area":
+            _check_area(self)
+        else:
+            _check_case_unit(self)
         _check_references(self)
         return self
+
+    @property
+    def is_area(self) -> bool:
+        """Whether the instrument scores areas (grid cells per period) rather than cases."""
+        return self.unit == "area"
 
     def predictor(self, name: str) -> Predictor:
         """The predictor called ``name``."""
@@ -494,9 +515,9 @@ def _check_references(spec: InstrumentSpec) -> None:
     outcomes = {o.name for o in spec.outcomes}
     if len(names) != len(spec.predictors):
         raise ValueError("predictor names must be unique")
-    if set(spec.bands) != outcomes:
+    if not spec.is_area and set(spec.bands) != outcomes:
         raise ValueError(f"bands must be given for exactly the outcomes {sorted(outcomes)}")
-    for outcome in spec.outcomes:
+    for outcome in spec.outcomes if not spec.is_area else []:
         _check_band_quantity(spec, outcome)
     for key in spec.monotone:
         if key not in names:
@@ -522,6 +543,47 @@ def _check_references(spec: InstrumentSpec) -> None:
         for target in spec.data_rules.derive:
             if target not in names:
                 raise ValueError(f"data_rules.derive: unknown predictor '{target}'")
+
+
+def _check_case_unit(spec: InstrumentSpec) -> None:
+    """A case instrument has no area section and no area-only model kind."""
+    if spec.area is not None:
+        raise ValueError("an 'area' section needs 'unit: area'")
+    if spec.model.kind == "poisson":
+        raise ValueError("model.kind: a poisson model is for 'unit: area' instruments")
+
+
+def _check_area(spec: InstrumentSpec) -> None:
+    """An area instrument: its section, goal, model and predictors fit together."""
+    area = spec.area
+    if area is None:
+        raise ValueError("'unit: area' needs an 'area' section (grid, period, features, ...)")
+    if spec.goal is None or not spec.goal.success_criteria:
+        raise ValueError(
+            "goal: an area instrument must state its goal and at least one measurable "
+            "success criterion (goal.success_criteria)"
+        )
+    if spec.model.kind not in ("poisson", "logistic"):
+        raise ValueError("model.kind: an area instrument takes a poisson or logistic model")
+    if spec.bands:
+        raise ValueError("bands: an area instrument selects by 'area.selection', not by bands")
+    if len(spec.outcomes) != 1 or spec.model.variants is not None:
+        raise ValueError("an area instrument predicts one outcome with one formula")
+    if spec.case_fields or spec.data_rules is not None:
+        raise ValueError("an area instrument takes no case_fields or data_rules")
+    features = [f.name for f in area.features]
+    predictors = [p.name for p in spec.predictors]
+    if sorted(features) != sorted(predictors):
+        raise ValueError(
+            f"predictors {predictors} must be exactly the area features {features} "
+            "(each feature is scored as the predictor of the same name)"
+        )
+    for p in spec.predictors:
+        if p.type not in ("numeric", "integer") or p.bins is not None or p.missing != "error":
+            raise ValueError(
+                f"predictors.{p.name}: an area feature is a number (numeric or integer, "
+                "no bins, missing: error)"
+            )
 
 
 def _check_band_quantity(spec: InstrumentSpec, outcome: Outcome) -> None:
@@ -665,10 +727,14 @@ def spec_hash(spec: InstrumentSpec) -> str:
     """SHA-256 of the spec's canonical JSON: the same content always gives the same hash.
 
     Keys whose value is null, an empty list or an empty mapping are left out of the
-    canonical form (they mean the same as a key left out), so a newer waarborg that adds
-    an optional field to the format keeps every existing hash.
+    canonical form (they mean the same as a key left out), and so is the default
+    ``unit: case``, so a newer waarborg that adds an optional field to the format keeps
+    every existing hash.
     """
-    canonical = json.dumps(_pruned(spec.model_dump(mode="json", by_alias=True)), sort_keys=True)
+    data = spec.model_dump(mode="json", by_alias=True)
+    if data.get("unit") == "case":  # the default unit, left out like an absent key
+        del data["unit"]
+    canonical = json.dumps(_pruned(data), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

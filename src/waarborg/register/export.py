@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from html import escape as _escape
 from typing import Any
 
+from waarborg.areas.criteria import SuccessCriterion
 from waarborg.instruments.spec import InstrumentSpec, spec_hash
 from waarborg.register.audits import cases, day
 from waarborg.register.owner import Owner
@@ -28,6 +29,15 @@ MODEL_NL = {
     "points": "een puntensysteem: elk kenmerk geeft punten, en de som bepaalt de categorie",
     "tree": "beslisregels: vaste regels, in een vaste volgorde, bepalen de categorie",
     "domain_sum": "een optelling van risicofactoren en beschermende factoren per levensgebied",
+    "poisson": "een Poisson-regressie: een gewogen som van de kenmerken geeft het verwachte "
+    "aantal incidenten",
+}
+METRIC_NL = {
+    "hit_rate": "trefkans",
+    "pai": "PAI",
+    "pei": "PEI",
+    "auc": "AUC",
+    "hit_rate_gain_over_baseline": "winst in trefkans",
 }
 TOP_VERDICTS = 3
 
@@ -132,6 +142,12 @@ def _ul(items: list[str]) -> str:
 
 
 def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
+    if spec.is_area:
+        return (
+            f"{owner.organization} gebruikt een voorspelling per gebied "
+            f"({spec.title_nl or spec.title}). Het instrument {_selection_nl(spec)}. Het "
+            "beoordeelt geen personen. Het doel en de meetbare criteria staan bij 'Doel'."
+        )
     return (
         f"{owner.organization} gebruikt een risico-instrument ({spec.title_nl or spec.title}). "
         "Doel: "
@@ -141,14 +157,85 @@ def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
 
 
 def _goal(spec: InstrumentSpec, purpose: str) -> str:
+    """Purpose, the spec's goal and success criteria, and what the output means.
+
+    When everything does not fit in the standard's limit for the field, the last criteria
+    give way to a line saying how many more the specification holds.
+    """
+    shown = len(spec.goal.success_criteria) if spec.goal else 0
+    text = _goal_text(spec, purpose, shown)
+    while len(text) > field_limit("goal") and shown > 0:
+        shown -= 1
+        text = _goal_text(spec, purpose, shown)
+    return text
+
+
+def field_limit(name: str) -> int:
+    """The most characters the publication standard allows in the entry's field ``name``."""
+    schema = RegisterEntry.model_json_schema()["properties"][name]
+    options = schema.get("anyOf", [schema])
+    return min(int(o["maxLength"]) for o in options if "maxLength" in o)
+
+
+def _goal_text(spec: InstrumentSpec, purpose: str, shown: int) -> str:
+    text = _p(f"Doel: {escape(purpose)}")
+    if spec.goal is not None:
+        text += _p(f"Wat het moet bereiken: {escape(spec.goal.statement_nl)}")
+        criteria = spec.goal.success_criteria
+        if criteria:
+            items = [_criterion(c) for c in criteria[:shown]]
+            if shown < len(criteria):
+                items.append(f"en nog {len(criteria) - shown} criteria: zie de specificatie")
+            text += _p("Wanneer het werkt (meetbare criteria):") + _ul(items)
+    if spec.is_area:
+        return text + _p(
+            f"Voor welk gebied: {escape(spec.population_nl or spec.population)}",
+            f"Het instrument {_selection_nl(spec)}.",
+            "Een gekozen vak is geen verdenking van wie daar woont of komt.",
+        )
     labels = "; ".join(f"{name}: {', '.join(band.labels)}" for name, band in spec.bands.items())
-    return _p(f"Doel: {escape(purpose)}") + _p(
+    return text + _p(
         f"Voor wie: {escape(spec.population_nl or spec.population)}",
         "Het instrument schat het risico voor een persoon en geeft een categorie "
         f"({escape(labels)}).",
         "Een medewerker gebruikt die categorie bij zijn besluit;",
         "de categorie is zelf geen besluit.",
     )
+
+
+def _criterion(criterion: SuccessCriterion) -> str:
+    """One success criterion: its Dutch text and the measure behind it."""
+    measure = f"{METRIC_NL[criterion.metric]} {criterion.op} {_nl_short(criterion.value)}"
+    if criterion.baseline:
+        measure += f", vergeleken met {BASELINE_NL[criterion.baseline]}"
+    return escape(f"{criterion.description_nl} ({measure})")
+
+
+INCIDENT_NL = {
+    "burglary": "woninginbraak",
+    "street_robbery": "straatroof",
+    "pickpocketing": "zakkenrollerij",
+    "vehicle_crime": "voertuigcriminaliteit",
+}
+BASELINE_NL = {
+    "last_period": "de brandhaarden van de vorige periode",
+    "long_run": "de brandhaarden over lange tijd",
+    "random": "willekeurige vakken",
+}
+
+
+def _selection_nl(spec: InstrumentSpec) -> str:
+    """How an area instrument selects, in Dutch: 'kiest elke periode ...'."""
+    area = spec.area
+    assert area is not None
+    rule = area.selection
+    size = area.grid.cell_size if area.grid else None
+    cells = f"vakken van {_nl_short(size)} bij {_nl_short(size)} meter" if size else "gebieden"
+    if rule.top_share is not None:
+        which = f"de {_nl_short(100 * rule.top_share)}% {cells} met de hoogste verwachting"
+    else:
+        which = f"de {cells} met een verwachting van minstens {_nl_short(rule.threshold or 0)}"
+    return f"kiest elke periode van {area.period.days} dagen {which}"
 
 
 def _human(process: ProcessFacts | None) -> str:
@@ -190,6 +277,16 @@ def _risks(spec: InstrumentSpec, audit: Mapping[str, Any] | None) -> str:
         parts.append(_audit_summary(audit))
     if spec.data_rules is not None:
         parts.append(_p(_rules_sentence(spec)))
+    if spec.is_area:
+        parts.append(
+            _p(
+                "Bij een voorspelling per gebied: in gekozen vakken is meer politie, dus worden "
+                "daar meer mensen staande gehouden zonder concrete verdenking. Wijken met veel "
+                "bewoners met een migratieachtergrond kunnen vaker gekozen worden. Incidenten die "
+                "de politie zelf ontdekt, volgen waar de politie was; een model dat daarop leert, "
+                "kan zichzelf versterken."
+            )
+        )
     parts.append(
         _p(
             "Beheersing: de organisatie toetst het instrument vooraf en daarna periodiek op "
@@ -223,6 +320,11 @@ def _nl(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
+def _nl_short(value: float) -> str:
+    """A number with a decimal comma and no trailing zeros (3 %, 0,2, 125)."""
+    return f"{value:.6g}".replace(".", ",")
+
+
 def _rules_sentence(spec: InstrumentSpec) -> str:
     rules = spec.data_rules
     assert rules is not None
@@ -236,6 +338,8 @@ def _rules_sentence(spec: InstrumentSpec) -> str:
 
 
 def _source_data(spec: InstrumentSpec) -> str:
+    if spec.is_area:
+        return _area_source_data(spec)
     items = []
     for p in [*spec.case_fields, *spec.predictors]:
         title = getattr(p, "title", "") or p.name
@@ -244,6 +348,25 @@ def _source_data(spec: InstrumentSpec) -> str:
     text = _p("Het instrument gebruikt deze gegevens over de persoon:") + _ul(items)
     if spec.data_rules is not None:
         text += _p(escape(_rules_sentence(spec)))
+    return text
+
+
+def _area_source_data(spec: InstrumentSpec) -> str:
+    area = spec.area
+    assert area is not None
+    sources = {"reported": "gemeld door burgers", "discovered": "ontdekt door de politie"}
+    used = ", ".join(sources[s] for s in area.incidents.sources)
+    text = _p(
+        "Het instrument gebruikt geregistreerde incidenten per vak en per periode "
+        f"({escape(', '.join(INCIDENT_NL.get(t, t) for t in area.incidents.types))}; bron: "
+        f"{used}) en vaste kenmerken van "
+        "vakken. Het gebruikt geen gegevens over personen:"
+    ) + _ul([escape(p.title or p.name) for p in spec.predictors])
+    if area.incidents.uses_discovered:
+        text += _p(
+            "Let op: door de politie ontdekte incidenten hangen af van waar de politie was. "
+            "Zo kan het instrument zichzelf versterken."
+        )
     return text
 
 
@@ -265,12 +388,15 @@ def _methods(spec: InstrumentSpec) -> str:
                 f"'{escape(model.variant_field or '')}'."
             )
         )
+    if spec.is_area:
+        parts.append(_p(f"Selectie: het instrument {_selection_nl(spec)}."))
     cuts = [
         f"{escape(name)}: grenzen {', '.join(_nl(c) for c in band.cutoffs)} op de "
         f"{'kans' if band.quantity == 'probability' else 'score'}"
         for name, band in spec.bands.items()
     ]
-    parts.append(_p("Categorieën:") + _ul(cuts))
+    if cuts:
+        parts.append(_p("Categorieën:") + _ul(cuts))
     if spec.provenance.parameters == "illustrative":
         parts.append(_p("Let op: de getallen in deze specificatie zijn illustratief."))
     return "".join(parts)

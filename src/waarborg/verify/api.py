@@ -14,7 +14,7 @@ from waarborg import __version__
 from waarborg.audit.result import entry, jsonable
 from waarborg.audit.stats import wilson_interval
 from waarborg.errors import DataError
-from waarborg.instruments.engine import Instrument, load_instrument
+from waarborg.instruments.engine import Instrument, case_instrument
 from waarborg.instruments.rules import CASE_ID
 from waarborg.tables import TableLike, fingerprint, read_table
 from waarborg.verify.compare import (
@@ -88,7 +88,7 @@ def verify(
     """
     if not tolerance >= 0:
         raise ValueError(f"the tolerance must be 0 or more, got {tolerance}")
-    inst = load_instrument(instrument)
+    inst = case_instrument(instrument)
     case_table, case_source = read_table(cases)
     obs_table, obs_source = read_table(observed)
     obs_table = _mapped(obs_table, columns or {}, band_labels or {}, obs_source)
