@@ -273,6 +273,16 @@ def test_demo_scores_a_small_city_and_summarises_it(tmp_path: Path) -> None:
     assert all((tmp_path / AREA_INSTRUMENT / f"{t}.parquet").exists() for t in TABLES)
     assert run.city is not None and run.area_scores is not None
     assert "cells" in lines[0]
+    lines = run._audit_areas()
+    audit = json.loads((tmp_path / AREA_INSTRUMENT / "audit.json").read_text())
+    goal = load_instrument(AREA_INSTRUMENT).spec.goal
+    assert len(audit["criteria"]) == len(goal.success_criteria)
+    assert entry["audit"]["criteria"] == {c["metric"]: c["status"] for c in audit["criteria"]}
+    assert set(entry["audit"]["criteria"].values()) <= {"met", "not_met", "unknown"}
+    feedback = json.loads((tmp_path / AREA_INSTRUMENT / "feedback.json").read_text())
+    assert set(entry["feedback"]["divergence"]) == set(feedback["policies"])
+    assert (tmp_path / AREA_INSTRUMENT / "audit-nl.html").stat().st_size > 0
+    assert f"of {len(goal.success_criteria)} success criteria met" in lines[0]
 
 
 def test_area_spec_follows_the_json_schema_and_case_hashes_ignore_the_default_unit() -> None:

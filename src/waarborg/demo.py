@@ -7,7 +7,8 @@ audits the scores for validity and discrimination by migration background and se
 (with the proxy analysis of every predictor), and writes cases, scores, the audit (JSON
 and HTML reports in English and Dutch), the algorithm-register entry, the model card and
 a summary to one folder. For the area instrument (``cas-style``) it synthesises a smaller
-city (:mod:`waarborg.areas.synth`) and scores every period of it. Each step is a
+city (:mod:`waarborg.areas.synth`), scores every period of it, audits the selections
+(:func:`waarborg.areas.audit_areas`) and simulates the feedback loop. Each step is a
 :class:`DemoStep` so that the command line can show progress and later stages (audit,
 verification, service) join the same list.
 """
@@ -85,6 +86,7 @@ class DemoRun:
                 f"audit {instrument_id}", lambda i=instrument_id: self._audit_instrument(i)
             )
         yield DemoStep(f"synthesise a city and score {AREA_INSTRUMENT}", self._score_areas)
+        yield DemoStep(f"audit {AREA_INSTRUMENT} and simulate its feedback loop", self._audit_areas)
         yield DemoStep("verify a faulty OxRec-style implementation", self._verify_faulty)
         yield DemoStep("write the summary", self._write_summary)
 
@@ -198,6 +200,61 @@ class DemoRun:
             "selected",
             f"  scores: {folder / 'scored.parquet'}",
         ]
+
+    def _audit_areas(self) -> list[str]:
+        """Audit the city's selections and simulate its feedback loop under each policy.
+
+        The audit judges accuracy, the naive baselines, exposure by group, stops and the
+        spec's success criteria; the simulation compares the update policies.
+        """
+        from waarborg.areas import audit_areas, simulate_feedback
+        from waarborg.areas.report import render_feedback
+
+        assert self.city is not None and self.area_scores is not None, "score the city first"
+        inst = load_instrument(AREA_INSTRUMENT)
+        city, folder = self.city, self.folder / AREA_INSTRUMENT
+        result = audit_areas(
+            self.area_scores.to_arrow(),
+            city.incidents,
+            residents=city.residents,
+            actions=city.actions,
+            cells=city.cells,
+            goal=inst.spec.goal,
+            instrument=inst,
+            seed=self.seed,
+        )
+        feedback = simulate_feedback(n_cells=city.cells.num_rows, periods=100, seed=self.seed)
+        for name, text in (
+            ("audit.json", result.to_json()),
+            ("audit-en.html", result.to_html("en")),
+            ("audit-nl.html", result.to_html("nl")),
+            ("feedback.json", feedback.to_json()),
+            ("feedback-en.html", render_feedback(feedback.to_dict(), "en")),
+            ("feedback-nl.html", render_feedback(feedback.to_dict(), "nl")),
+        ):
+            with atomic_path(folder / name) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        criteria = result["criteria"]
+        policies = feedback["policies"]
+        self.summary[AREA_INSTRUMENT]["audit"] = {
+            "report": str(folder / "audit-en.html"),
+            "criteria": {c["metric"]: c["status"] for c in criteria},
+            "criteria_text": [c["text_en"] for c in criteria],
+            "verdicts": [v["text_en"] for v in result["verdicts"][:5]],
+        }
+        self.summary[AREA_INSTRUMENT]["feedback"] = {
+            "report": str(folder / "feedback-en.html"),
+            "true_share": feedback["true_share"],
+            "divergence": {k: p["divergence"][-1] for k, p in policies.items()},
+        }
+        met = sum(c["status"] == "met" for c in criteria)
+        lines = [f"{AREA_INSTRUMENT} audit · {met} of {len(criteria)} success criteria met"]
+        lines += [f"  {c['text_en']}" for c in criteria]
+        lines += [
+            "  feedback loop, divergence of patrol from crime shares after 100 periods: "
+            + ", ".join(f"{k} {p['divergence'][-1]:.3f}" for k, p in policies.items())
+        ]
+        return [*lines, f"  reports: {folder / 'audit-en.html'}, {folder / 'feedback-en.html'}"]
 
     def _verify_faulty(self) -> list[str]:
         """Verify a deliberately faulty implementation, as the inspection found one."""

@@ -96,11 +96,12 @@ def _judge(c: SuccessCriterion, acc: Accuracy) -> dict[str, Any]:
     if est is None:
         why_en, why_nl = " (no baseline named)", " (geen vergelijkingsbasis genoemd)"
     en = (
-        f"{c.description}: {_STATUS[status][0]} — {name_en} {shown} "
+        f"{c.description.rstrip('.')}: {_STATUS[status][0]} — {name_en} {shown} "
         f"({level}% CI {ci}), criterion {c.op} {c.value:g}{why_en}."
     )
     nl = (
-        f"{c.description_nl}: {_STATUS[status][1]} — {name_nl} {shown.replace('.', ',')} "
+        f"{c.description_nl.rstrip('.')}: {_STATUS[status][1]} — {name_nl} "
+        f"{shown.replace('.', ',')} "
         f"({level.replace('.', ',')}%-BI {ci_nl}), criterium {c.op} "
         f"{f'{c.value:g}'.replace('.', ',')}{why_nl}."
     )
