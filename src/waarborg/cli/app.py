@@ -77,8 +77,26 @@ def score_command(
     events: Annotated[
         Path | None, typer.Option(help="Event records for an instrument with data rules.")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local, or spark: score on a Spark session (SPARK_REMOTE / SPARK_MASTER) "
+            "with mapInArrow; DATA may be a Parquet folder or Delta table, OUTPUT a folder.",
+        ),
+    ] = "local",
 ) -> None:
     """Score every case in DATA and write bands, probabilities and contributions."""
+    if engine not in ("local", "spark"):
+        raise typer.BadParameter("use local or spark", param_hint="--engine")
+    if engine == "spark":
+        if events is not None:
+            raise typer.BadParameter("data rules run locally only", param_hint="--events")
+        from waarborg.instruments.on_spark import score_spark
+
+        score_spark(instrument, data, output)
+        out.print(f"scored {data} with Spark → {output}", highlight=False)
+        return
     result = score(instrument, data, events=events)
     write_table(result, output)
     meta = result_metadata(result)

@@ -9,6 +9,7 @@ session's catalog (``--table``), or data frames handed over as Arrow.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from waarborg.audit.engines.sql import SPARK, Relation
 from waarborg.errors import DataError
 from waarborg.tables import read_table
 
-__all__ = ["spark_frame", "spark_relation", "spark_session"]
+__all__ = ["plain", "spark_frame", "spark_relation", "spark_session"]
 
 
 def spark_session() -> Any:
@@ -38,14 +39,20 @@ def spark_session() -> Any:
     builder = SparkSession.builder.appName("waarborg")
     if os.environ.get("SPARK_REMOTE"):
         return builder.remote(os.environ["SPARK_REMOTE"]).getOrCreate()
-    builder = builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
+    master = os.environ.get("SPARK_MASTER", "local[2]")
+    if master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers import this waarborg
+    builder = builder.master(master)
     for key, value in {
         "spark.ui.enabled": "false",
-        "spark.sql.shuffle.partitions": "4",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "2",
         "spark.sql.session.timeZone": "UTC",
     }.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def spark_frame(spark: Any, items: Sequence[Any], table: str | None = None) -> tuple[Any, str]:
@@ -64,7 +71,7 @@ def spark_frame(spark: Any, items: Sequence[Any], table: str | None = None) -> t
             names.append(str(item))
         else:
             data, source = read_table(item)
-            frames.append(spark.createDataFrame(_plain(data)))
+            frames.append(spark.createDataFrame(plain(data)))
             names.append(source)
     if not frames:
         raise DataError("no data given")
@@ -79,7 +86,7 @@ def _is_spark_path(item: Any) -> bool:
     return Path(text).is_dir() or text.lower().endswith(".parquet") or bool(set("*?[") & set(text))
 
 
-def _plain(table: pa.Table) -> pa.Table:
+def plain(table: pa.Table) -> pa.Table:
     """Dictionary columns decoded (Spark has no dictionary type)."""
     columns = [
         c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns

@@ -139,8 +139,8 @@ class _Query:
 class _SqlPasses:
     """:class:`waarborg.audit.binning.ScorePasses` answered by queries."""
 
-    def __init__(self, query: _Query) -> None:
-        self.x = query
+    def __init__(self, query: _Query, known_range: tuple[float, float]) -> None:
+        self.x, self.known_range = query, known_range
 
     def _run(self, sql: str) -> pa.Table:
         return self.x.rel.fetch(sql)
@@ -202,8 +202,8 @@ def build_sql_cube(relation: Relation, roles: Roles, n_bins: int) -> Cube:
     for column in roles.columns():
         _check_type(pa.array([], schema.field(column).type), relation.source, column, roles)
     query = _Query(relation, roles)
-    _validate(query, schema)
-    binning = make_binning(_SqlPasses(query), n_bins) if roles.score else None
+    score_range = _validate(query, schema)
+    binning = make_binning(_SqlPasses(query, score_range), n_bins) if roles.score else None
     return _count(query, binning, n_bins)
 
 
@@ -229,10 +229,16 @@ def _checks(query: _Query, schema: pa.Schema) -> list[tuple[str, str, str]]:
     return out
 
 
-def _validate(query: _Query, schema: pa.Schema) -> None:
-    """One query counting the offending rows of every check; the first that fails raises."""
+def _validate(query: _Query, schema: pa.Schema) -> tuple[float, float]:
+    """One query counting the offending rows of every check; the first that fails raises.
+
+    Returns the smallest and largest score of the cases (count > 0), found on the way.
+    """
     checks = _checks(query, schema)
     parts = []
+    if query.score is not None:
+        score = f"CASE WHEN {query.weight} > 0 THEN {query.score} END"
+        parts += [f"MIN({score}) AS lo", f"MAX({score}) AS hi"]
     for i, (column, check, bad) in enumerate(checks):
         parts.append(f"SUM(CASE WHEN {bad} THEN 1 ELSE 0 END) AS n{i}")
         if check != "missing":
@@ -245,6 +251,9 @@ def _validate(query: _Query, schema: pa.Schema) -> None:
         if rows:
             reason = _reason(check, row.get(f"x{i}"))
             raise DataError(in_rows(reason, rows), query.rel.source, column=column)
+    if row.get("lo") is None:
+        return 0.0, 0.0
+    return float(row["lo"]), float(row["hi"])
 
 
 def _reason(check: str, example: float | None) -> str:
