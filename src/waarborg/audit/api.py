@@ -376,7 +376,10 @@ def _sums(cube: Cube) -> tuple[str, ...]:
 
 
 def _cube_flags(cube: Cube, cells: Any) -> list[dict[str, Any]]:
-    flags = []
+    from waarborg.audit.disclosure import disclosure_flag
+
+    controlled = disclosure_flag(cube.meta)
+    flags = [controlled] if controlled else []
     if cells.selected is None:
         flags.append(
             skipped(

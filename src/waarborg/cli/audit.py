@@ -266,3 +266,38 @@ def cube_build_command(
         f"wrote a cube of {cube.n:,} cases in {cube.table.num_rows:,} cells → {output}",
         highlight=False,
     )
+
+
+@cube_app.command("export")
+@reports_errors
+def cube_export_command(
+    cube: Annotated[Path, typer.Argument(help="A cube file (waarborg cube build).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Exported cube (.parquet).")],
+    disclosure: Annotated[
+        Path | None,
+        typer.Option(
+            "--disclosure",
+            help="Output rules (YAML): min_frequency (10), rounding.base (10), "
+            "rounding.method (nearest/random), seed.",
+        ),
+    ] = None,
+) -> None:
+    """Apply output control (suppression, rounding) before a cube leaves a secure environment."""
+    from waarborg.audit.cube import read_cube
+    from waarborg.audit.disclosure import export_cube, load_rules
+
+    exported = export_cube(read_cube(cube), load_rules(disclosure))
+    exported.write(output)
+    done = exported.meta["disclosure"]
+    out.print(
+        f"exported {done['published']:,} of {done['cells']:,} cells "
+        f"({done['suppressed']:,} suppressed, counts rounded to "
+        f"{done['rules']['rounding']['base']}) → {output}",
+        highlight=False,
+    )
+    if done["unprotected_cells"]:
+        err.print(
+            f"warning: {done['unprotected_cells']} suppressed cell(s) are alone in a line of "
+            "the cube: do not publish the margins of those lines",
+            highlight=False,
+        )
