@@ -246,3 +246,32 @@ def test_postgres_reports_missing_values_as_local_does(
 def test_postgres_names_a_missing_table(postgres_server: str) -> None:  # noqa: F811
     with pytest.raises(DataError, match="PostgreSQL"):
         build_cube(postgres_server, **ROLES, table="no_such_schema.cases")
+
+
+def test_cli_says_which_engine(cases: pd.DataFrame, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from waarborg.cli import app
+
+    pq.write_to_dataset(pa.Table.from_pandas(cases), tmp_path / "ds", partition_cols=["region"])
+    args = ["cube", "build", str(tmp_path / "ds"), "-o", str(tmp_path / "c.parquet")]
+    args += ["--score", "p", "--outcome", "y", "--group", "sex", "--group", "region"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "engine: duckdb (a Parquet dataset (folder or glob))" in result.output
+    args = ["audit", str(tmp_path / "c.parquet"), "--engine", "nonsense"]
+    assert CliRunner().invoke(app, args).exit_code == 2
+
+
+def test_cli_audits_a_postgres_table(pg_table: tuple[str, str], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from waarborg.cli import app
+
+    url, table = pg_table
+    args = ["audit", "--source", url, "--table", table, "--outcome", "y", "--group", "sex"]
+    args += ["--band", "band", "--select", "hoog", "--json", str(tmp_path / "r.json")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "engine: postgres (a PostgreSQL source)" in result.output
+    assert '"engine": "postgres"' in (tmp_path / "r.json").read_text()
