@@ -179,6 +179,10 @@ def audit(
         "tests": parts["tests"],
         "flags": _cube_flags(cube, cells) + flags + parts["flags"],
     }
+    if cube.meta.get("disclosure"):
+        from waarborg.audit.disclosure import rounding_slack, widen_rates
+
+        widen_rates(result, cells, attrs, rounding_slack(cube.meta), confidence)
     if inst is not None:
         step("proxy analysis")
         proxies = _proxies(data, inst, groups, select_list, reference, confidence, seed)
@@ -376,10 +380,11 @@ def _sums(cube: Cube) -> tuple[str, ...]:
 
 
 def _cube_flags(cube: Cube, cells: Any) -> list[dict[str, Any]]:
-    from waarborg.audit.disclosure import disclosure_flag
+    flags = []
+    if cube.meta.get("disclosure"):
+        from waarborg.audit.disclosure import disclosure_flag
 
-    controlled = disclosure_flag(cube.meta)
-    flags = [controlled] if controlled else []
+        flags.append(disclosure_flag(cube.meta))
     if cells.selected is None:
         flags.append(
             skipped(

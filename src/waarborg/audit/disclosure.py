@@ -35,6 +35,7 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from waarborg.audit.cells import Cells
 from waarborg.audit.cube import Cube
 from waarborg.errors import DataError, describe_validation
 
@@ -157,7 +158,6 @@ def export_cube(cube: Cube, rules: Rules) -> Cube:
         for column in cube.sum_columns:
             kept[column] = kept[column] * factor
     kept[count] = published
-    kept = kept[published > 0]
     table = pa.Table.from_pandas(kept[cube.table.column_names], preserve_index=False)
     table = table.cast(cube.table.schema)
     done = {
@@ -184,16 +184,82 @@ def disclosure_flag(meta: dict[str, Any]) -> dict[str, Any] | None:
         "text_en": f"The cube left a secure environment under output control: counts "
         f"{how} to {rounding['base']}, {done['suppressed']} of {done['cells']} cells "
         f"suppressed (fewer than {done['rules']['min_frequency']} cases, and cells that "
-        "would reveal them). Rates and intervals are computed from the published counts "
-        "and do not include the rounding error or the suppressed cases.",
+        "would reveal them). The intervals of rates (per group and overall) are widened "
+        "for the rounding; differences, ratios, AUC and calibration are not, and no "
+        "interval includes the suppressed cases.",
         "text_nl": f"De kubus verliet een beveiligde omgeving onder outputcontrole: aantallen "
         f"{how_nl} op {rounding['base']}, {done['suppressed']} van {done['cells']} cellen "
         f"onderdrukt (minder dan {done['rules']['min_frequency']} zaken, en cellen die ze "
-        "zouden onthullen). Percentages en intervallen zijn berekend uit de gepubliceerde "
-        "aantallen en omvatten de afrondingsfout en de onderdrukte zaken niet.",
+        "zouden onthullen). De intervallen van percentages (per groep en totaal) zijn "
+        "verbreed voor de afronding; verschillen, verhoudingen, AUC en kalibratie niet, en "
+        "geen interval omvat de onderdrukte zaken.",
     }
 
 
 def with_rules(cube: Cube, path: str | Path | None) -> Cube:
     """:func:`export_cube` with the rules in ``path`` (defaults without one)."""
     return export_cube(cube, load_rules(path))
+
+
+def rounding_slack(meta: dict[str, Any]) -> float:
+    """Most a published count differs from the true one, per cell (0: not rounded).
+
+    Rounding to the nearest multiple of ``b`` moves a count by at most ``b / 2``; unbiased
+    random rounding by less than ``b``.
+    """
+    done = meta.get("disclosure")
+    if not done:
+        return 0.0
+    rounding = done["rules"]["rounding"]
+    base = float(rounding["base"])
+    return base / 2 if rounding["method"] == "nearest" else base - 1
+
+
+def widen_rates(
+    result: dict[str, Any], cells: Cells, attrs: list[Any], slack: float, confidence: float
+) -> None:
+    """Widen the interval of every rate for counts known only to ``± slack`` per cell.
+
+    A rate ``k / n`` sums ``m_k`` cells into ``k`` and ``m_r`` other cells into ``n - k``;
+    the true counts lie within ``± slack·m`` of the published ones, so the interval
+    becomes the union of the Wilson intervals over that box: the lowest lower bound at
+    (fewest ``k``, most others), the highest upper bound at (most ``k``, fewest others).
+    The point estimate stays the published one.
+    """
+    from waarborg.audit.fairness import Attribute, _stats
+
+    ones = np.ones(cells.count.size)
+    counted = Cells(ones, cells.groups, cells.outcome, cells.selected)
+    everyone = Attribute("all", np.zeros(cells.count.size, np.int64), ["all"])
+    targets = [(result["overall"], everyone, None)]
+    targets += [(result["groups"][a.name], a, a.labels) for a in attrs]
+    for where, attribute, labels in targets:
+        published = _stats(cells, attribute, None).rates(cells)
+        pieces = _stats(counted, attribute, None).rates(counted)
+        for metric, (k, n) in published.items():
+            mk, mn = pieces[metric]
+            low, high = _box(k, n - k, slack * mk, slack * (mn - mk), confidence)
+            for i in range(k.size):
+                leaf = where[metric] if labels is None else where[labels[i]].get(metric)
+                if leaf is not None and leaf["value"] is not None:
+                    leaf["ci"] = [_finite(low[i]), _finite(high[i])]
+                    leaf["ci_rounding"] = True
+    if "base_rate" in result["validity"] and "base_rate" in result["overall"]:
+        result["validity"]["base_rate"]["ci"] = list(result["overall"]["base_rate"]["ci"])
+
+
+def _box(
+    k: np.ndarray, rest: np.ndarray, dk: np.ndarray, dr: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    from waarborg.audit.stats import wilson_interval
+
+    k_low = np.maximum(k - dk, 0)
+    k_high = k + dk
+    rest_low = np.maximum(rest - dr, 0)
+    low, _ = wilson_interval(k_low, k_low + rest + dr, confidence)
+    _, high = wilson_interval(k_high, k_high + rest_low, confidence)
+    return low, high
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
