@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.test_audit_cli import SCHEMA
 from tests.test_audit_metrics import make_cases
 from waarborg.audit import audit, build_cube, read_cube
 from waarborg.audit.disclosure import Rules, export_cube, load_rules, suppress
@@ -48,6 +50,7 @@ def test_export_rounds_records_rules_and_keeps_means(cube, tmp_path: Path) -> No
     path = out.write(tmp_path / "out.parquet")
     assert read_cube(path).meta["disclosure"] == done
     result = audit(path, select="hoog")
+    jsonschema.validate(result.to_dict(), SCHEMA)  # the disclosure flag and ci_rounding
     flag = [f for f in result["flags"] if f["kind"] == "disclosure"]
     assert flag and "rounded to 5" in flag[0]["text_en"] and "afgerond op 5" in flag[0]["text_nl"]
 
