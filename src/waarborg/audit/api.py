@@ -12,7 +12,8 @@ import pyarrow.compute as pc
 from waarborg import __version__
 from waarborg.audit import fairness, judgement, validity
 from waarborg.audit.binning import N_BINS
-from waarborg.audit.cube import Cube, build_cube_from, decoded, is_cube, load_inputs
+from waarborg.audit.cube import Cube, decoded, is_cube
+from waarborg.audit.engines import build_with
 from waarborg.audit.inputs import Roles, split_names
 from waarborg.audit.result import AuditResult, entry, skipped
 from waarborg.errors import DataError
@@ -42,6 +43,9 @@ def audit(
     confidence: float = 0.95,
     seed: int = 0,
     progress: Progress | None = None,
+    engine: str = "auto",
+    table: str | None = None,
+    query: str | None = None,
 ) -> AuditResult:
     """Audit a risk instrument's scores, bands or selections: validity and fairness.
 
@@ -91,6 +95,13 @@ def audit(
         Seed of the bootstrap.
     progress
         Called with the name of each stage as it starts.
+    engine
+        Which engine builds the cube: ``local`` (in-process; alias ``polars``),
+        ``duckdb``, ``postgres``, ``spark`` or ``auto`` (see
+        :mod:`waarborg.audit.engines`); the one used is ``inputs.engine``.
+    table, query
+        For ``postgres`` (data: a ``postgresql://`` URL): the table or query to audit;
+        for ``spark``: a table of the session's catalog.
 
     Returns
     -------
@@ -115,17 +126,17 @@ def audit(
     inst = _instrument(instrument)
 
     step("reading")
-    cubes, rows = load_inputs(data, roles)
-    sources = [r.source for r in rows] + [s for c in cubes for s in c.meta.get("sources", [])]
-    source = ", ".join(sources) or "<table>"
-    if count is not None and cubes:
+    items = list(data) if isinstance(data, list | tuple) else [data]
+    if count is not None and any(is_cube(i) for i in items):
         raise DataError(
             "a cube carries its own counts: the count option is for aggregated row data",
-            source,
+            ", ".join(str(i) for i in items if is_cube(i)),
             column=count,
         )
     step("building the cube")
-    cube = build_cube_from(cubes, rows, roles, n_bins=n_bins)
+    cube, choice = build_with(items, roles, n_bins, engine=engine, table=table, query=query)
+    sources = list(cube.meta.get("sources", []))
+    source = ", ".join(sources) or "<table>"
     cube = _with_roles(cube, roles, source)
     step("computing metrics")
     names = list(groups or cube.roles.groups)
@@ -155,6 +166,8 @@ def audit(
             "n_bins": n_bins,
             "confidence": confidence,
             "seed": seed,
+            "engine": choice.engine,
+            "engine_why": choice.why,
         },
         "provenance": _provenance(cube, cells, inst),
         "reference": parts["reference"],
@@ -167,6 +180,10 @@ def audit(
         "tests": parts["tests"],
         "flags": _cube_flags(cube, cells) + flags + parts["flags"],
     }
+    if cube.meta.get("disclosure"):
+        from waarborg.audit.disclosure import rounding_slack, widen_rates
+
+        widen_rates(result, cells, attrs, rounding_slack(cube.meta), confidence)
     if inst is not None:
         step("proxy analysis")
         proxies = _proxies(data, inst, groups, select_list, reference, confidence, seed)
@@ -365,6 +382,10 @@ def _sums(cube: Cube) -> tuple[str, ...]:
 
 def _cube_flags(cube: Cube, cells: Any) -> list[dict[str, Any]]:
     flags = []
+    if cube.meta.get("disclosure"):
+        from waarborg.audit.disclosure import disclosure_flag
+
+        flags.append(disclosure_flag(cube.meta))
     if cells.selected is None:
         flags.append(
             skipped(

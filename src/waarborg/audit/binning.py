@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -72,16 +73,44 @@ def _grid(values: np.ndarray, lo: float, scale: float) -> np.ndarray:
     return np.minimum(cells, _FINE - 1, out=cells)
 
 
+class ScorePasses(Protocol):
+    """What the binning needs to know of the scores (cases with a count of 0 left out).
+
+    The in-process engine answers with passes over the score column; the SQL engines
+    with a query each (:mod:`waarborg.audit.engines`), so every engine cuts the same bins.
+    """
+
+    def range(self) -> tuple[float, float]:
+        """Smallest and largest score ((0, 0) without cases)."""
+        ...
+
+    def distinct(self, limit: int) -> np.ndarray | None:
+        """The sorted distinct scores, or None if there are more than ``limit``."""
+        ...
+
+    def histogram(self, lo: float, scale: float) -> np.ndarray:
+        """Cases per fine-grid cell (``_FINE`` cells; :func:`grid_cell`)."""
+        ...
+
+    def split(self, lo: float, scale: float, heavy: np.ndarray) -> np.ndarray:
+        """Cases per sub-cell (:func:`sub_cell`) of the given grid cells, ``_SUB`` each."""
+        ...
+
+
 def bin_scores(rows: Sequence[Rows], roles: Roles, n_bins: int) -> Binning:
+    """Fix the score bins of row inputs: :func:`make_binning` over passes of the column."""
+    return make_binning(_RowPasses(rows, roles), n_bins)
+
+
+def make_binning(passes: ScorePasses, n_bins: int) -> Binning:
     """Fix the score bins: every distinct value if at most ``n_bins``, else quantiles.
 
-    Passes over the score column only: range and a sample; if the sample has few
-    distinct values, one pass to find any the sample missed; for a continuous score,
-    one pass for the fine-grid histogram that the quantile bins are cut from.
+    Asks ``passes`` for the range, then the distinct values; for a continuous score,
+    the fine-grid histogram that the quantile bins are cut from (and the split of its
+    crowded cells).
     """
-    lo, hi, sample = _score_range(rows, roles)
-    distinct: np.ndarray | None = np.unique(sample)
-    distinct = _complete(rows, roles, distinct, n_bins) if distinct.size <= n_bins else None
+    lo, hi = passes.range()
+    distinct = passes.distinct(n_bins)
     if distinct is not None:
         scale = _FINE / (hi - lo) if hi > lo else 0.0
         where = _grid(distinct, lo, scale)
@@ -90,7 +119,45 @@ def bin_scores(rows: Sequence[Rows], roles: Roles, n_bins: int) -> Binning:
             lookup = np.zeros(_FINE, np.int64)
             lookup[where] = np.arange(distinct.size)
         return Binning(distinct, "exact", lo, hi, lookup)
-    return _quantile_bins(rows, roles, lo, hi, n_bins)
+    return _quantile_bins(passes, lo, hi, n_bins)
+
+
+class _RowPasses:
+    """:class:`ScorePasses` over row inputs read in batches (validated)."""
+
+    def __init__(self, rows: Sequence[Rows], roles: Roles) -> None:
+        self.rows, self.roles = rows, roles
+        self.sample: np.ndarray | None = None
+
+    def values(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        return _score_values(self.rows, self.roles)
+
+    def range(self) -> tuple[float, float]:
+        lo, hi, self.sample = _score_range(self.rows, self.roles)
+        return lo, hi
+
+    def distinct(self, limit: int) -> np.ndarray | None:
+        seen = np.unique(self.sample if self.sample is not None else np.zeros(0))
+        return _complete(self.rows, self.roles, seen, limit) if seen.size <= limit else None
+
+    def histogram(self, lo: float, scale: float) -> np.ndarray:
+        hist = np.zeros(_FINE)
+        for values, weights in self.values():
+            hist += np.bincount(_grid(values, lo, scale), weights=weights, minlength=_FINE)
+        return hist
+
+    def split(self, lo: float, scale: float, heavy: np.ndarray) -> np.ndarray:
+        which_of = np.full(_FINE, -1, np.int64)
+        which_of[heavy] = np.arange(heavy.size)
+        sub = np.zeros(heavy.size * _SUB)
+        for values, weights in self.values():
+            cells = _grid(values, lo, scale)
+            which = which_of[cells]
+            inside = which >= 0
+            index = which[inside] * _SUB + _split(values[inside], cells[inside], lo, scale)
+            w = None if weights is None else weights[inside]
+            sub += np.bincount(index, weights=w, minlength=sub.size)
+        return sub
 
 
 def _score_values(
@@ -141,9 +208,7 @@ def _split(values: np.ndarray, cells: np.ndarray, lo: float, scale: float) -> np
     return np.clip(inner, 0, _SUB - 1).astype(np.int64)
 
 
-def _quantile_bins(
-    rows: Sequence[Rows], roles: Roles, lo: float, hi: float, n_bins: int
-) -> Binning:
+def _quantile_bins(passes: ScorePasses, lo: float, hi: float, n_bins: int) -> Binning:
     """Equal-count bins cut on the fine grid (inverted-CDF quantiles of the grid).
 
     Grid cells with more than 1/16 of a bin's cases (a skewed score crowds into few
@@ -151,9 +216,7 @@ def _quantile_bins(
     to equal size; a single repeated value is never split.
     """
     scale = _FINE / (hi - lo) if hi > lo else 0.0
-    hist = np.zeros(_FINE)
-    for values, weights in _score_values(rows, roles):
-        hist += np.bincount(_grid(values, lo, scale), weights=weights, minlength=_FINE)
+    hist = passes.histogram(lo, scale)
     heavy_cells = np.flatnonzero(hist > hist.sum() / n_bins / 16)
     heavy = np.full(_FINE, -1, np.int64)
     heavy[heavy_cells] = np.arange(heavy_cells.size)
@@ -161,7 +224,9 @@ def _quantile_bins(
     first = np.cumsum(width) - width  # first micro-cell of each grid cell
     micro = hist
     if heavy_cells.size:
-        micro = _split_mass(rows, roles, hist, heavy, heavy_cells, width, first, lo, scale)
+        micro = np.repeat(hist, width)  # heavy cells' entries are overwritten next
+        spots = (first[heavy_cells][:, None] + np.arange(_SUB)).ravel()
+        micro[spots] = passes.split(lo, scale, heavy_cells)
     cum = np.cumsum(micro)
     targets = cum[-1] * np.arange(1, n_bins) / n_bins
     starts = np.unique(np.concatenate([[0], np.searchsorted(cum, targets) + 1]))
@@ -173,28 +238,3 @@ def _quantile_bins(
         return Binning(edges, "quantile", lo, hi, bins)
     sub = bins[first[heavy_cells][:, None] + np.arange(_SUB)].ravel()
     return Binning(edges, "quantile", lo, hi, bins[first], heavy, sub)
-
-
-def _split_mass(
-    rows: Sequence[Rows],
-    roles: Roles,
-    hist: np.ndarray,
-    heavy: np.ndarray,
-    heavy_cells: np.ndarray,
-    width: np.ndarray,
-    first: np.ndarray,
-    lo: float,
-    scale: float,
-) -> np.ndarray:
-    """Cases per micro-cell: grid cells as they are, heavy cells split into sub-cells."""
-    sub = np.zeros(heavy_cells.size * _SUB)
-    for values, weights in _score_values(rows, roles):
-        cells = _grid(values, lo, scale)
-        which = heavy[cells]
-        inside = which >= 0
-        index = which[inside] * _SUB + _split(values[inside], cells[inside], lo, scale)
-        w = None if weights is None else weights[inside]
-        sub += np.bincount(index, weights=w, minlength=sub.size)
-    micro = np.repeat(hist, width)  # heavy cells' entries are overwritten next
-    micro[(first[heavy_cells][:, None] + np.arange(_SUB)).ravel()] = sub
-    return micro

@@ -77,6 +77,7 @@ __all__ = [
     "Cube",
     "build_cube",
     "build_cube_from",
+    "cube_of",
     "decoded",
     "is_cube",
     "load_inputs",
@@ -248,6 +249,9 @@ def build_cube(
     select: str | Sequence[str] | None = None,
     band_order: str | Sequence[str] | None = None,
     n_bins: int = N_BINS,
+    engine: str = "auto",
+    table: str | None = None,
+    query: str | None = None,
 ) -> Cube:
     """Count cases by group attributes, outcome, score bin, band and selected flag.
 
@@ -266,6 +270,12 @@ def build_cube(
         Bands from lowest to highest risk (same forms); stored as the cube's default.
     n_bins
         Most score bins (see the module docstring).
+    engine
+        ``local`` (in-process; alias ``polars``), ``duckdb``, ``postgres``, ``spark`` or
+        ``auto`` (see :mod:`waarborg.audit.engines`); recorded as ``meta["engine"]``.
+    table, query
+        For ``postgres`` (data: a ``postgresql://`` URL): the table or the query whose
+        rows are counted; for ``spark``, a table of the session's catalog.
 
     Returns
     -------
@@ -279,12 +289,14 @@ def build_cube(
     >>> cube.n, cube.meta["binning"]
     (10, 'exact')
     """
+    from waarborg.audit.engines import build_with
+
     roles = Roles(tuple(group), outcome, score, band, selected, count)
-    cubes, rows = load_inputs(data, roles)
-    cube = build_cube_from(cubes, rows, roles, n_bins=n_bins)
+    cube, choice = build_with(data, roles, n_bins, engine=engine, table=table, query=query)
     defaults = {"select": split_names(select), "band_order": split_names(band_order)}
     cube.cells(**defaults)  # check them now, not at audit time
-    return replace(cube, meta=cube.meta | {k: v for k, v in defaults.items() if v})
+    meta = cube.meta | {k: v for k, v in defaults.items() if v}
+    return replace(cube, meta=meta | {"engine": choice.engine, "engine_why": choice.why})
 
 
 def build_cube_from(
@@ -407,18 +419,39 @@ def _assemble(
     total, cells = key.count(count.astype(np.float64))
     cell_codes = key.decode(cells)
     table = {n: v.take(pa.array(c)) for n, v, c in zip(names, values, cell_codes, strict=True)}
+    sums = None
+    if binning is not None and binning.method != "exact":
+        sums = tuple(
+            key.bincount(np.concatenate([p.sums[i] for p in parts]))[cells] for i in (0, 1)
+        )
+    bins = cell_codes[-1] if binning is not None else None
+    return cube_of(table, total, sums, bins, roles, binning, n_bins, sources)
+
+
+def cube_of(
+    table: dict[str, pa.Array],
+    count: np.ndarray,
+    sums: tuple[np.ndarray, np.ndarray] | None,
+    bins: np.ndarray | None,
+    roles: Roles,
+    binning: Binning | None,
+    n_bins: int,
+    sources: list[str],
+) -> Cube:
+    """The cube from its cells, however counted (here or by an engine).
+
+    ``table`` holds the key columns, ``count`` the cases per cell; ``bins`` the score-bin
+    code of each cell; ``sums`` the score sums of a quantile-binned score (an exact
+    score's sums follow from its values and counts, as here).
+    """
     out = _cube_names(roles)
-    table[out["count"]] = pa.array(total, pa.int64())
+    table[out["count"]] = pa.array(count, pa.int64())
     meta: dict[str, Any] = {"score_sum": out["score_sum"], "score_sq": out["score_sq"]}
     meta |= {"n_bins": n_bins, "sources": sources}
-    if binning is not None:
-        if binning.method == "exact":
-            value = binning.keys[cell_codes[-1]]
-            sums = (value * total, value * value * total)
-        else:
-            sums = tuple(
-                key.bincount(np.concatenate([p.sums[i] for p in parts]))[cells] for i in (0, 1)
-            )
+    if binning is not None and bins is not None:
+        if binning.method == "exact" or sums is None:
+            value = binning.keys[bins]
+            sums = (value * count, value * value * count)
         table[out["score_sum"]], table[out["score_sq"]] = (pa.array(x) for x in sums)
         meta |= {"binning": binning.method, "score_range": [binning.lo, binning.hi]}
     return Cube(pa.table(table), replace(roles, count=out["count"]), meta)

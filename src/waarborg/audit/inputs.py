@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -106,6 +107,33 @@ def check_columns(names: Sequence[str], roles: Roles, source: str) -> None:
         seen.add(column)
 
 
+MISSING = "missing value: fill it with an explicit category (e.g. 'unknown') or drop the row"
+BINARY = "must be 0/1 or false/true"
+FINITE = "the score must be a finite number"
+WHOLE = "a count must be a whole number >= 0"
+
+
+def in_rows(reason: str, rows: int) -> str:
+    """A reason with the number of offending rows: every engine words an error so.
+
+    Examples
+    --------
+    >>> in_rows("must be 0/1", 3)
+    'must be 0/1 (3 rows)'
+    """
+    return f"{reason} ({rows:,} {'row' if rows == 1 else 'rows'})"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first bad value of a batch: its column, the check it fails and where."""
+
+    column: str
+    check: str  # "missing", "binary", "finite" or "count"
+    reason: str
+    mask: np.ndarray
+
+
 def validate_batch(
     batch: pa.RecordBatch | pa.Table, source: str, roles: Roles, offset: int = 0
 ) -> None:
@@ -114,76 +142,94 @@ def validate_batch(
     Checks the role columns present in ``batch``: no nulls; outcome and selected are
     binary; the score is a finite number; counts are whole, non-negative numbers.
     Errors name the file, the row (1-based, header not counted; ``offset`` is the
-    number of rows before this batch) and the column.
+    number of rows before this batch), the column and the number of offending rows in
+    the batch (:func:`checked_batches` counts them over the whole input).
+    """
+    problem = find_problem(batch, source, roles)
+    if problem is not None:
+        raise _fail(problem, source, offset, int(problem.mask.sum()))
+
+
+def find_problem(batch: pa.RecordBatch | pa.Table, source: str, roles: Roles) -> Problem | None:
+    """The first problem of ``batch`` (columns in role order), or None.
+
+    Raises a DataError at once for a column of the wrong type (no row is at fault).
     """
     names = batch.schema.names
     for column in (c for c in roles.columns() if c in names):
         col = batch.column(column)
-        if col.null_count:
-            raise _fail(
-                "missing value: fill it with an explicit category (e.g. 'unknown') or drop the row",
-                source,
-                column,
-                as_mask(col.is_null()),
-                offset,
-            )
-        if column in (roles.outcome, roles.selected):
-            _check_binary(col, source, column, offset)
-        elif column == roles.score:
-            _check_number(col, source, column, "the score", offset)
-        elif column == roles.count:
-            _check_count(col, source, column, offset)
+        _check_type(col, source, column, roles)
+        for check in ("missing", *_value_checks(column, roles)):
+            mask = bad_rows(check, col)
+            if mask is not None and mask.any():
+                return Problem(column, check, _reason(check, col, mask), mask)
+    return None
 
 
-def _fail(
-    message: str, source: str, column: str, bad: np.ndarray | None = None, offset: int = 0
-) -> DataError:
-    """A DataError at the first row where ``bad`` is true (no row when ``bad`` is None)."""
-    row = offset + int(np.flatnonzero(bad)[0]) + 1 if bad is not None and bad.any() else None
-    return DataError(message, source, row=row, column=column)
+def _value_checks(column: str, roles: Roles) -> tuple[str, ...]:
+    if column in (roles.outcome, roles.selected):
+        return ("binary",)
+    if column == roles.score:
+        return ("finite",)
+    if column == roles.count:
+        return ("count",)
+    return ()
 
 
-def _first(col: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> Any:
-    return col[int(np.flatnonzero(mask)[0])].as_py()
+def bad_rows(check: str, col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Mask of the rows that fail ``check`` (None: none can).
 
-
-def _check_binary(col: pa.Array, source: str, column: str, offset: int) -> None:
-    kind = col.type
-    if pa.types.is_boolean(kind):
-        return
-    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
-        first = col[0].as_py() if len(col) else None
-        raise _fail(
-            f"must be 0/1 or false/true, found {kind} values such as {first!r}",
-            source,
-            column,
-            np.ones(1, bool) if len(col) else None,
-            offset,
-        )
-    bad = pc.and_(pc.not_equal(col, 0), pc.not_equal(col, 1))
-    if pc.any(bad).as_py():
-        mask = as_mask(bad)
-        message = f"must be 0/1 or false/true, found {_first(col, mask)!r}"
-        raise _fail(message, source, column, mask, offset)
-
-
-def _check_number(col: pa.Array, source: str, column: str, what: str, offset: int) -> None:
-    kind = col.type
-    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
-        raise _fail(f"{what} must be numeric, found {kind}", source, column)
-    if pa.types.is_floating(kind):
+    Examples
+    --------
+    >>> bad_rows("binary", pa.array([0, 2, 1])).tolist()
+    [False, True, False]
+    """
+    if check == "missing":
+        return as_mask(col.is_null()) if col.null_count else None
+    if pa.types.is_boolean(col.type):
+        return None
+    if check == "binary":
+        bad = pc.and_(pc.not_equal(col, 0), pc.not_equal(col, 1))
+    elif check == "finite":
+        if not pa.types.is_floating(col.type):
+            return None
         bad = pc.invert(pc.is_finite(col))
-        if pc.any(bad).as_py():
-            raise _fail(f"{what} must be a finite number", source, column, as_mask(bad), offset)
+    else:
+        bad = pc.or_(pc.less(col, 0), pc.not_equal(col, pc.round(col)))
+        if pa.types.is_floating(col.type):
+            bad = pc.or_(bad, pc.invert(pc.is_finite(col)))
+    return as_mask(bad) if pc.any(bad).as_py() else None
 
 
-def _check_count(col: pa.Array, source: str, column: str, offset: int) -> None:
-    _check_number(col, source, column, "a count", offset)
-    bad = pc.or_(pc.less(col, 0), pc.not_equal(col, pc.round(col)))
-    if pc.any(bad).as_py():
-        mask = as_mask(bad)
-        message = f"a count must be a whole number >= 0, found {_first(col, mask)!r}"
-        raise _fail(message, source, column, mask, offset)
+def _reason(check: str, col: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> str:
+    if check == "missing":
+        return MISSING
+    first = col[int(np.flatnonzero(mask)[0])].as_py()
+    if check == "binary":
+        return f"{BINARY}, found {first!r}"
+    if check == "finite":
+        return FINITE if first is None or math.isnan(first) else f"{FINITE}, found {first!r}"
+    return f"{WHOLE}, found {first!r}"
+
+
+def _check_type(col: pa.Array | pa.ChunkedArray, source: str, column: str, roles: Roles) -> None:
+    """Outcome and selected must be boolean or numeric; score and count numeric."""
+    kind = col.type
+    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+    if column in (roles.outcome, roles.selected) and not (numeric or pa.types.is_boolean(kind)):
+        first = col[0].as_py() if len(col) else None
+        row = 1 if len(col) else None
+        message = f"{BINARY}, found {kind} values such as {first!r}"
+        raise DataError(message, source, row=row, column=column)
+    if column in (roles.score, roles.count) and not numeric:
+        what = "the score" if column == roles.score else "a count"
+        raise DataError(f"{what} must be numeric, found {kind}", source, column=column)
+
+
+def _fail(problem: Problem, source: str, offset: int, rows: int) -> DataError:
+    """A DataError at the problem's first row, with the number of offending rows."""
+    row = offset + int(np.flatnonzero(problem.mask)[0]) + 1
+    return DataError(in_rows(problem.reason, rows), source, row=row, column=problem.column)
 
 
 def as_mask(bad: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -274,10 +320,29 @@ def _row_group_runs(file: pq.ParquetFile) -> Iterator[list[int]]:
 
 
 def checked_batches(rows: Rows, columns: list[str], roles: Roles) -> Iterator[pa.RecordBatch]:
-    """The batches of ``rows``, each validated before use."""
-    for offset, batch in rows.batches(columns):
-        validate_batch(batch, rows.source, roles, offset)
+    """The batches of ``rows``, each validated before use.
+
+    At the first bad value the rest of the input is read for that column only, so the
+    error can say how many rows fail the same check in all.
+    """
+    batches = rows.batches(columns)
+    for offset, batch in batches:
+        problem = find_problem(batch, rows.source, roles)
+        if problem is not None:
+            total = int(problem.mask.sum())
+            total += _count_after(rows, problem, offset + batch.num_rows)
+            raise _fail(problem, rows.source, offset, total)
         yield batch
+
+
+def _count_after(rows: Rows, problem: Problem, start: int) -> int:
+    """Rows from ``start`` on that fail the problem's check."""
+    total = 0
+    for offset, batch in rows.batches([problem.column]):
+        if offset >= start:
+            mask = bad_rows(problem.check, batch.column(problem.column))
+            total += 0 if mask is None else int(mask.sum())
+    return total
 
 
 def count_weights(batch: pa.RecordBatch, roles: Roles) -> np.ndarray | None:

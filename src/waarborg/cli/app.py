@@ -113,16 +113,36 @@ def score_command(
     backtest: Annotated[
         bool, typer.Option("--backtest", help="Area instruments: score every period.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local, or spark: score on a Spark session (SPARK_REMOTE / SPARK_MASTER) "
+            "with mapInArrow; DATA may be a Parquet folder or Delta table, OUTPUT a folder.",
+        ),
+    ] = "local",
 ) -> None:
     """Score every case (or every cell of an area) in DATA and write the scores."""
+    if engine not in ("local", "spark"):
+        raise typer.BadParameter("use local or spark", param_hint="--engine")
     inst = load_instrument(instrument)
     if inst.spec.is_area:
+        if engine != "local":
+            raise typer.BadParameter("area instruments score locally", param_hint="--engine")
         _score_areas(inst, data, output, cells, period, backtest, events)
         return
     if cells is not None or period is not None or backtest:
         raise typer.BadParameter(
             f"--cells, --period and --backtest are for area instruments; {inst.id} scores cases"
         )
+    if engine == "spark":
+        if events is not None:
+            raise typer.BadParameter("data rules run locally only", param_hint="--events")
+        from waarborg.instruments.on_spark import score_spark
+
+        score_spark(instrument, data, output)
+        out.print(f"scored {data} with Spark → {output}", highlight=False)
+        return
     result = score(inst, data, events=events)
     write_table(result, output)
     meta = result_metadata(result)

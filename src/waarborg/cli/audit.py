@@ -25,11 +25,34 @@ cube_app = typer.Typer(help="Count cubes: the sufficient statistics of an audit.
 app.add_typer(cube_app, name="cube")
 
 DataArg = Annotated[
-    list[Path],
+    list[Path] | None,
     typer.Argument(
-        help="Cases (.csv/.parquet), aggregated counts (with --count) or cubes; "
-        "several files are read as one data set."
+        help="Cases (.csv/.parquet, a Parquet folder or glob), aggregated counts (with "
+        "--count) or cubes; several files are read as one data set.",
+        show_default=False,
     ),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Who counts the cube: local (in-process; alias polars), duckdb, postgres, spark, "
+        "or auto (postgres for --source postgresql://, duckdb for Parquet folders, globs and "
+        "files larger than memory, else local).",
+    ),
+]
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source", help="A database: postgresql://USER@HOST/DB (with --table or --query)."
+    ),
+]
+TableOpt = Annotated[
+    str | None,
+    typer.Option("--table", help="Table to read: in --source (postgres) or the Spark catalog."),
+]
+QueryOpt = Annotated[
+    str | None, typer.Option("--query", help="SQL query whose rows are read, in --source.")
 ]
 ScoreOpt = Annotated[
     str | None,
@@ -80,6 +103,19 @@ def _progress(quiet: bool, total: int) -> Iterator[Callable[[str], None]]:
         bar.update(task, completed=total)
 
 
+def _inputs(data: list[Path] | None, source: str | None, table: str | None) -> Any:
+    """The positional files, or the --source database (or only a Spark --table)."""
+    items: list[Any] = [*(data or []), *([source] if source else [])]
+    if not items and not table:
+        raise typer.BadParameter("give data files, or --source (or --table for Spark)")
+    return items if len(items) != 1 else items[0]
+
+
+def _said(engine: str, why: str, quiet: bool) -> None:
+    if not quiet:
+        err.print(f"engine: {engine} ({why})", highlight=False)
+
+
 def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run ``function``; a ValueError about the options becomes a usage error (exit 2)."""
     try:
@@ -91,7 +127,7 @@ def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 @app.command("audit")
 @reports_errors
 def audit_command(
-    data: DataArg,
+    data: DataArg = None,
     score: ScoreOpt = None,
     outcome: OutcomeOpt = None,
     band: BandOpt = None,
@@ -128,15 +164,20 @@ def audit_command(
         ),
     ] = None,
     database_url: DatabaseOpt = None,
+    engine: EngineOpt = "auto",
+    source: SourceOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Audit validity (AUC, calibration) and fairness (rates per group, disparities)."""
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
+    items = _inputs(data, source, table)
     with _progress(quiet, 4) as stage:
         result = _call(
             audit,
-            data if len(data) > 1 else data[0],
+            items,
             score=score,
             outcome=outcome,
             band=band,
@@ -152,6 +193,9 @@ def audit_command(
             n_bins=bins,
             seed=seed,
             progress=stage,
+            engine=engine,
+            table=table,
+            query=query,
         )
         stage("writing")
         conditions = _conditions(conditions_of, database_url) if conditions_of else None
@@ -161,6 +205,7 @@ def audit_command(
             if path is not None and content is not None:
                 with atomic_path(path) as tmp:
                     tmp.write_text(content, encoding="utf-8")
+    _said(result["inputs"]["engine"], result["inputs"]["engine_why"], quiet)
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
     for path in (json_out, report):
         if path is not None:
@@ -177,8 +222,8 @@ def _conditions(process: str, database_url: str | None) -> dict[str, Any]:
 @cube_app.command("build")
 @reports_errors
 def cube_build_command(
-    data: DataArg,
     output: Annotated[Path, typer.Option("-o", "--output", help="Cube file (.parquet).")],
+    data: DataArg = None,
     score: ScoreOpt = None,
     outcome: OutcomeOpt = None,
     band: BandOpt = None,
@@ -188,14 +233,19 @@ def cube_build_command(
     count: CountOpt = None,
     band_order: BandOrderOpt = None,
     bins: BinsOpt = 1000,
+    engine: EngineOpt = "auto",
+    source: SourceOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Count cases by group, outcome, score bin, band and selection into a cube file."""
+    items = _inputs(data, source, table)
     with _progress(quiet, 2) as stage:
         stage("building the cube")
         cube = _call(
             build_cube,
-            data if len(data) > 1 else data[0],
+            items,
             group=group or (),
             outcome=outcome,
             score=score,
@@ -205,10 +255,49 @@ def cube_build_command(
             select=select,
             band_order=band_order,
             n_bins=bins,
+            engine=engine,
+            table=table,
+            query=query,
         )
         stage("writing")
         cube.write(output)
+    _said(cube.meta["engine"], cube.meta["engine_why"], quiet)
     out.print(
         f"wrote a cube of {cube.n:,} cases in {cube.table.num_rows:,} cells → {output}",
         highlight=False,
     )
+
+
+@cube_app.command("export")
+@reports_errors
+def cube_export_command(
+    cube: Annotated[Path, typer.Argument(help="A cube file (waarborg cube build).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Exported cube (.parquet).")],
+    disclosure: Annotated[
+        Path | None,
+        typer.Option(
+            "--disclosure",
+            help="Output rules (YAML): min_frequency (10), rounding.base (10), "
+            "rounding.method (nearest/random), seed.",
+        ),
+    ] = None,
+) -> None:
+    """Apply output control (suppression, rounding) before a cube leaves a secure environment."""
+    from waarborg.audit.cube import read_cube
+    from waarborg.audit.disclosure import export_cube, load_rules
+
+    exported = export_cube(read_cube(cube), load_rules(disclosure))
+    exported.write(output)
+    done = exported.meta["disclosure"]
+    out.print(
+        f"exported {done['published']:,} of {done['cells']:,} cells "
+        f"({done['suppressed']:,} suppressed, counts rounded to "
+        f"{done['rules']['rounding']['base']}) → {output}",
+        highlight=False,
+    )
+    if done["unprotected_cells"]:
+        err.print(
+            f"warning: {done['unprotected_cells']} suppressed cell(s) are alone in a line of "
+            "the cube: do not publish the margins of those lines",
+            highlight=False,
+        )
