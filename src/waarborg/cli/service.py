@@ -429,7 +429,13 @@ def auditlog_verify(
 
 
 def _print_verification(result: Verification) -> None:
-    if result.reason is None:
+    if result.reason is None and result.record_problems:
+        err.print(
+            f"[bold red]the chain is intact, but {len(result.record_problems)} of "
+            f"{result.records_checked} records do not match the log:[/]",
+            highlight=False,
+        )
+    elif result.reason is None:
         witnessed = (
             "no witness (in-memory database)"
             if result.witnessed_seq is None

@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from waarborg.service import records as bound
@@ -199,10 +199,10 @@ def _write_pending(session: Session) -> None:
 
 def _chain(session: Session, rows: list[tuple[Any, ...]]) -> tuple[int, list[str]]:
     """Lock the head, write ``rows`` as chained entries, move the head; (first seq, hashes)."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one()
-    seq, prev, hashes = head.seq, head.hash, []
+    seq, prev = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID).with_for_update()
+    ).one()
+    hashes = []
     for actor, action, process_id, case_id, detail, records in rows:
         seq += 1
         entry = AuditEntry(
@@ -220,9 +220,8 @@ def _chain(session: Session, rows: list[tuple[Any, ...]]) -> tuple[int, list[str
         entry.hash = prev = entry_hash(entry)
         hashes.append(entry.hash)
         session.add(entry)
-    session.flush()  # the entries before the head: the head may only point at an entry
-    head.seq, head.hash = seq, prev
-    session.flush()
+    session.flush()  # the entries first: the head may only point at an entry (a trigger checks)
+    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev))
     return seq - len(hashes) + 1, hashes
 
 

@@ -152,5 +152,7 @@ class Database:
             yield session
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the witness file)."""
         self.engine.dispose()
+        if self._witness is not None:
+            self._witness.close()
