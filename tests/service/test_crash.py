@@ -110,7 +110,7 @@ def _prepare(url: str) -> dict[str, list[int]]:
                     user,
                     process.id,
                     CaseIn(subject_ref=f"s{w}-{i}", inputs=GENERIC_INPUTS),
-                )[0].id
+                ).id
                 for i in range(CASES_PER_WORKER)
             ]
     db.dispose()

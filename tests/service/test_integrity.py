@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from tests.service.conftest import GENERIC_INPUTS, Service, tampering
+from tests.service.conftest import GENERIC_INPUTS, PASSWORD, Service, tampering
 from tests.service.test_auditlog import _copy, _entries
 from waarborg.cli import app as cli
 from waarborg.service import auditlog, retention
@@ -443,7 +443,7 @@ def test_the_app_role_may_append_but_not_alter_the_log_nor_change_the_schema(
     app = make_app(as_app)  # starts (the schema is up to date: no DDL needed)
     db = app.state.waarborg.db
     with db.transaction() as session:
-        auth.add_user(session, SYSTEM, name="ann", password="x" * 12, role="auditor")
+        auth.add_user(session, SYSTEM, name="ann", password=PASSWORD, role="auditor")
     refused = [
         "UPDATE auditlog SET actor = 'mallory'",
         "DELETE FROM auditlog",

@@ -306,7 +306,7 @@ def test_migration_0004_keeps_users_and_their_references(database_url: str) -> N
         session.execute(delete(User).where(User.id == highest))
     with db.transaction() as session:
         added = auth.add_user(
-            session, Actor("test", "admin"), name="c", password=PASSWORD, role="auditor"
+            session, Actor("test", "admin"), name="zed", password=PASSWORD, role="auditor"
         )
         assert added.id > highest  # the deleted id is never given again
     db.dispose()
