@@ -292,6 +292,29 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def write_private_once(path: Path, data: bytes) -> bool:
+    """Make ``path`` with ``data``, readable by its owner only (0600), unless it exists.
+
+    For keys and secrets that several processes may make at the same start: the data is
+    written to a temporary file beside ``path`` and linked into place, so exactly one
+    writer wins and nobody reads half a file. Returns whether this call made it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:  # mkstemp: mode 0600
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process made it first: theirs stands
+            return False
+        return True
+    finally:
+        os.unlink(temporary)
+
+
 def fingerprint(table: pa.Table) -> str:
     """SHA-256 of the table's content (Arrow IPC stream of its columns), for provenance.
 

@@ -18,11 +18,8 @@ could read the database, so it is not copied).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -31,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from waarborg.errors import WaarborgError
 from waarborg.service.store.models import Setting
+from waarborg.tables import write_private_once
 
 LEGACY_SETTING = "token_secret"
 """The ``settings`` row where versions before 0004 kept the secret."""
@@ -89,17 +87,7 @@ def read_or_create(path: Path) -> str:
 
 def _create(path: Path) -> None:
     """Write a new secret to ``path`` unless another process just did (never half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".waarborg-secret-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:  # mkstemp: mode 0600
-            file.write(secrets.token_urlsafe(MIN_LENGTH) + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(FileExistsError):  # another process made it first
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+    write_private_once(path, (secrets.token_urlsafe(MIN_LENGTH) + "\n").encode())
 
 
 def _checked(secret: str, source: str) -> str:

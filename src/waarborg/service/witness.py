@@ -57,6 +57,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy.engine import make_url
 
 from waarborg.errors import WaarborgError
+from waarborg.tables import write_private_once
 
 log = logging.getLogger("waarborg.witness")
 
@@ -154,25 +155,13 @@ def load_or_make_key(key_file: Path) -> Ed25519PrivateKey:
     and linked into place, so exactly one key wins and nobody reads a half-written one.
     """
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
         new = Ed25519PrivateKey.generate()
         pem = new.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        tmp = key_file.with_name(f".{key_file.name}.{os.getpid()}.{threading.get_ident()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, key_file)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        finally:
-            tmp.unlink()
+        write_private_once(key_file, pem)
     key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise WitnessError(f"{key_file}: not an Ed25519 private key")
