@@ -12,6 +12,7 @@ from waarborg.cli import (  # noqa: F401  (registers the commands)
     conditions,
     demo,
     register,
+    selectivity,
     service,
     synth,
     verify,
