@@ -6,6 +6,8 @@ spec, bad data) into one red line on stderr that names the file, row and column,
 exit code 2; nothing is half-written.
 """
 
+import typer
+
 from waarborg.cli import (  # noqa: F401  (registers the commands)
     areas,
     audit,
@@ -18,5 +20,12 @@ from waarborg.cli import (  # noqa: F401  (registers the commands)
     verify,
 )
 from waarborg.cli.app import app
+from waarborg.cli.help import readable_help
 
-__all__ = ["app"]
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Run the ``waarborg`` console script: the one application, with readable help."""
+    command = readable_help(typer.main.get_command(app))
+    command(prog_name="waarborg")
