@@ -39,8 +39,21 @@ app = typer.Typer(
 instruments_app = typer.Typer(help="List, show, validate bundled and own instrument specs.")
 app.add_typer(instruments_app, name="instruments")
 
-out = Console()
-err = Console(stderr=True)
+
+def _console(*, stderr: bool = False) -> Console:
+    """A console that wraps at the terminal's width, and not at all into a file or pipe.
+
+    Piped output (``waarborg audit … > summary.txt``) keeps its lines whole, so paths and
+    URLs are never split; tables take the width they need instead of being cut to 80.
+    """
+    console = Console(stderr=stderr)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, soft_wrap=True, width=10_000)
+
+
+out = _console()
+err = _console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 InstrumentArg = Annotated[str, typer.Argument(help="A bundled instrument id or a spec file.")]
