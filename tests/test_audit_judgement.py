@@ -112,3 +112,12 @@ def test_summary_says_how_many_verdicts_of_how_many_tests(too_extreme) -> None:
     assert f"Verdicts on {shown} comparisons" in res.summary()
     assert f"over all {size} tests" in res.summary()
     assert f"Bevindingen over {shown} vergelijkingen" in res.summary(lang="nl")
+
+
+def test_summary_shows_long_group_names_whole() -> None:
+    df = _cohort(4000, spread=1.0)
+    long_name = "recent_arrivals_from_outside_the_eu"
+    df["g"] = np.where(df["g"] == "a", long_name, "born_in_the_netherlands")
+    rows = [line for line in _run(df).summary().splitlines() if line.startswith(long_name)]
+    assert rows, "the long group name is shown whole"
+    assert rows[0][len(long_name)] == " "

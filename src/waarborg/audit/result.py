@@ -351,13 +351,13 @@ def _groups(d: Mapping[str, Any], max_groups: int) -> list[str]:
             if not present:
                 continue
             head = "".join(f"{h:>21}" for _, h in present)
-            lines.append(f"{'group':<18}{'n':>11}{'share':>7}{head}")
+            width = max(17, *(len(name) for name in groups)) + 1
+            lines.append(f"{'group':<{width}}{'n':>11}{'share':>7}{head}")
             for name, g in groups.items():
                 mark = " *" if g["too_small"] else (" (ref)" if name == ref else "")
                 cells = "".join(f"{_cell(g[k]) if k in g else '':>21}" for k, _ in present)
-                label = (name[:16] + "…") if len(name) > 17 else name
                 share = _fmt(g["share"]["value"], 3)
-                lines.append(f"{label:<18}{_int(g['n']):>11}{share:>7}{cells}{mark}")
+                lines.append(f"{name:<{width}}{_int(g['n']):>11}{share:>7}{cells}{mark}")
         if len(groups) < len(every):
             lines.append(f"… and {len(every) - len(groups)} smaller groups (see to_dict())")
     if any(g["too_small"] for gs in d["groups"].values() for g in gs.values()):
