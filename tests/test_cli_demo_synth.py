@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from waarborg import list_instruments, load_instrument, score
@@ -89,3 +90,28 @@ def test_synth_rejects_an_unknown_instrument(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "generic-selection" in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_demo_serve_serves_a_finished_demo_without_running_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import waarborg.cli.demo as demo_cli
+
+    served: list[str] = []
+    ran: list[Path] = []
+    monkeypatch.setattr(demo_cli, "_serve", lambda url, port: served.append(url))
+    monkeypatch.setattr(demo_cli, "DemoRun", lambda folder, **_: ran.append(folder) or 1 / 0)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "summary.json").write_text("{}")
+    (folder / "service.sqlite").write_bytes(b"")
+
+    result = runner.invoke(app, ["demo", "-o", str(folder), "--serve"])
+    assert result.exit_code == 0, result.output
+    assert served == [f"sqlite:///{(folder / 'service.sqlite').resolve()}"]
+    assert ran == [], "a finished demo is served as it is"
+    assert "--fresh" in result.stdout
+
+    result = runner.invoke(app, ["demo", "-o", str(folder), "--serve", "--fresh"])
+    assert ran == [folder], "--fresh runs the demo again"
+    assert isinstance(result.exception, ZeroDivisionError)

@@ -25,12 +25,20 @@ def demo_command(
         bool, typer.Option("--serve", help="Then start the web UI on the demo organisation.")
     ] = False,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the web UI.")] = 8000,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="With --serve: run the demo again even if it is there.")
+    ] = False,
 ) -> None:
     """Run waarborg end to end on synthetic cohorts and write everything to one folder.
 
     It also seeds a demo organisation (users of every role, two processes with scored
-    cases) into ``service.sqlite`` in that folder; ``--serve`` then starts the web UI.
+    cases) into ``service.sqlite`` in that folder; ``--serve`` then starts the web UI, on
+    the demo already in the folder if there is one (``--fresh`` runs it again first).
     """
+    if serve and not fresh and _finished(folder):
+        out.print(f"serving the demo already in {folder.resolve()} (--fresh runs it again)")
+        _serve(_service_url(folder), port)
+        return
     run = DemoRun(folder, n=n, seed=seed)
     steps = list(run.steps())
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
@@ -47,12 +55,21 @@ def demo_command(
         _serve(url, port)
 
 
+def _finished(folder: Path) -> bool:
+    """Whether ``folder`` holds a whole demo: its summary (the last step) and service."""
+    return (folder / "summary.json").is_file() and (folder / "service.sqlite").is_file()
+
+
+def _service_url(folder: Path) -> str:
+    return f"sqlite:///{(folder / 'service.sqlite').resolve()}"
+
+
 def _seed_service(folder: Path) -> str:
     """Seed the demo organisation into the folder's SQLite file; say how to log in."""
     from waarborg.service.seed import DEMO_PASSWORD, seed_demo
     from waarborg.service.store import Database
 
-    url = f"sqlite:///{(folder / 'service.sqlite').resolve()}"
+    url = _service_url(folder)
     db = Database(url)
     org = seed_demo(db)
     db.dispose()
