@@ -3,9 +3,10 @@
 One ASGI middleware (:class:`SecurityHeaders`) sets them, so no route can forget them.
 The policy forbids every script, allows styles only from this site's stylesheet (plus
 the notice's own ``<style>``, allowed by its hash so the notice stays a self-contained
-document), images only from this site or ``data:``, fonts only from this site, forms only to this site, and
-framing by anyone (clickjacking). Only ``/docs`` may run scripts, and only the Swagger
-UI files served from ``/static/vendor/swagger-ui-dist`` (:mod:`.docs`).
+document), images only from this site or ``data:``, fonts only from this site, forms
+only to this site, and framing by anyone (clickjacking). Only ``/docs`` may run
+scripts, and only the Swagger UI files served from ``/static/vendor/swagger-ui-dist``
+(:mod:`.docs`).
 
 Responses are not cached (``no-store``: pages and JSON hold personal data), except the
 static files, which hold none.
@@ -20,7 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waarborg.service.notices import STYLE_HASH
 
-_COMMON = "img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+_COMMON = (
+    "img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 
 #: The policy of every response but the API docs: no scripts, no inline styles.
 PAGE_POLICY = f"default-src 'none'; style-src 'self' '{STYLE_HASH}'; {_COMMON}"
