@@ -34,7 +34,10 @@ from waarborg.instruments.engine import Instrument, load_instrument, score
 from waarborg.instruments.spec import Predictor
 from waarborg.tables import TableLike, read_table
 
-__all__ = ["proxy_analysis"]
+__all__ = ["RATIO_MOVE", "proxy_analysis"]
+
+#: Neutralising a predictor earns a verdict when it moves a selection ratio by this factor.
+RATIO_MOVE = 1.05
 
 MAX_BINS = 20
 Progress = Callable[[str], None]
@@ -252,7 +255,7 @@ def _verdicts(neutralised: dict[str, Any], reference: dict[str, str]) -> list[di
                 if not ratio or ratio["before"]["value"] is None or ratio["after"]["value"] is None:
                     continue
                 b, a = ratio["before"]["value"], ratio["after"]["value"]
-                if abs(np.log(max(a, 1e-9) / max(b, 1e-9))) < np.log(1.05):
+                if abs(np.log(max(a, 1e-9) / max(b, 1e-9))) < np.log(RATIO_MOVE):
                     continue
                 verdicts.append(
                     {

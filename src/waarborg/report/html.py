@@ -24,6 +24,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from waarborg.audit.proxies import RATIO_MOVE
 from waarborg.report import i18n, plots
 
 __all__ = ["build_view", "render"]
@@ -640,16 +641,45 @@ def _disparity_row(
     }
 
 
+#: A predictor–attribute pair is shown in the proxy tables when the lower bound of its
+#: Cramér's V reaches this (a weak association in Cohen's terms), or when neutralising the
+#: predictor moves a group's selection ratio enough to get a verdict (audit.proxies).
+PROXY_ASSOCIATION = 0.1
+
+
 def _proxies(proxies: Any, lang: str) -> dict[str, Any] | None:
-    """The proxy section: association of predictors with attributes, and neutralisation."""
+    """The proxy section: the pairs that matter in the tables, the others folded away.
+
+    An association is shown when the two are associated (Cramér's V, lower bound at least
+    :data:`PROXY_ASSOCIATION`) or neutralising the predictor earned a verdict; a row of the
+    neutralisation table when its group's selection ratio moved enough for a verdict (or,
+    for a predictor the whole selection rests on, the selection rates). Columns without a
+    value in any row are left out.
+    """
     if not isinstance(proxies, Mapping) or not proxies:
         return None
+    verdicts = proxies.get("verdicts") or []
+    moved = {(v["predictor"], v["attribute"], v["group"]) for v in verdicts}
+    decisive = {v["predictor"] for v in verdicts if v["attribute"] is None}
+
+    def associated(pred: str, attr: str) -> bool:
+        v = ((proxies.get("association") or {}).get(pred) or {}).get(attr) or {}
+        low = (v.get("cramers_v") or {}).get("ci") or [None]
+        strong = low[0] is not None and low[0] >= PROXY_ASSOCIATION
+        return strong or pred in decisive or any(m[:2] == (pred, attr) for m in moved)
+
+    def changed(pred: str, attr: str, group: str, metric: str) -> bool:
+        if pred in decisive:
+            return metric == "selection_rate"
+        return (pred, attr, group) in moved and metric == "selection_rate_ratio"
+
     association = [
         {
             "predictor": str(pred),
             "attribute": str(attr),
             "cramers_v": _cell(m.get("cramers_v"), "cramers_v", lang),
-            "auc": _cell(m.get("auc"), "auc", lang),
+            "auc": _proxy_auc(m.get("auc"), lang),
+            "matters": associated(pred, attr),
         }
         for pred, per_attr in (proxies.get("association") or {}).items()
         for attr, m in per_attr.items()
@@ -662,13 +692,36 @@ def _proxies(proxies: Any, lang: str) -> dict[str, Any] | None:
             "metric": _cap(i18n.metric_label(metric, lang)),
             "before": _cell(ba.get("before"), metric, lang),
             "after": _cell(ba.get("after"), metric, lang),
+            "matters": changed(pred, attr, group, metric),
         }
         for pred, per_attr in (proxies.get("neutralised") or {}).items()
         for attr, per_group in per_attr.items()
         for group, per_metric in per_group.items()
         for metric, ba in per_metric.items()
     ]
-    return {"association": association, "neutralised": neutralised}
+    return {
+        "association": [r for r in association if r["matters"]],
+        "association_rest": [r for r in association if not r["matters"]],
+        "neutralised": [r for r in neutralised if r["matters"]],
+        "neutralised_rest": [r for r in neutralised if not r["matters"]],
+        "has_auc": any(not r["auc"]["missing"] for r in association),
+        "threshold": i18n.fmt_number(PROXY_ASSOCIATION, lang, 1),
+        "move": i18n.fmt_number((RATIO_MOVE - 1) * 100, lang, 0),
+    }
+
+
+def _proxy_auc(per_group: Any, lang: str) -> dict[str, Any]:
+    """The AUC of the group the predictor separates best (farthest from 0.5), labelled."""
+    leaves = {
+        g: leaf
+        for g, leaf in (per_group or {}).items()
+        if isinstance(leaf, Mapping) and leaf.get("value") is not None
+    }
+    if not leaves:
+        return _cell(None, "auc", lang)
+    group, leaf = max(leaves.items(), key=lambda item: abs(item[1]["value"] - 0.5))
+    cell = _cell(leaf, "auc", lang)
+    return cell | {"value": f"{group}: {cell['value']}"}
 
 
 # --------------------------------------------------------------------------- end matter

@@ -335,6 +335,22 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "Group metrics before and after neutralising a predictor",
         "nl": "Groepsmaten voor en na het neutraliseren van een voorspeller",
     },
+    "proxies_shown": {
+        "en": "Shown: the predictors associated with an attribute (Cramér's V at least "
+        "{threshold}, lower bound of the interval) or whose neutralisation moves a group's "
+        "selection ratio by {move}% or more.",
+        "nl": "Getoond: de voorspellers die samenhangen met een kenmerk (Cramérs V minstens "
+        "{threshold}, ondergrens van het interval) of waarvan neutraliseren de "
+        "selectieverhouding van een groep {move}% of meer verandert.",
+    },
+    "proxies_none": {
+        "en": "No predictor passes these thresholds.",
+        "nl": "Geen voorspeller haalt deze drempels.",
+    },
+    "proxies_rest": {
+        "en": "The other predictor–attribute pairs ({n}), below the thresholds",
+        "nl": "De overige paren van voorspeller en kenmerk ({n}), onder de drempels",
+    },
     "predictor": {"en": "Predictor", "nl": "Voorspeller"},
     "attribute": {"en": "Attribute", "nl": "Kenmerk"},
     "cramers_v": {"en": "Cram\u00e9r's V", "nl": "Cram\u00e9rs V"},
