@@ -236,8 +236,12 @@ def full_result(*, proxies: bool = True) -> dict[str, Any]:
         result["proxies"] = {
             "association": {
                 "postcode": {
-                    "origin": {"cramers_v": leaf(0.41, 12000, 0.02), "auc": leaf(0.77, 12000, 0.01)}
-                }
+                    "origin": {
+                        "cramers_v": leaf(0.41, 12000, 0.02),
+                        "auc": {"west": leaf(0.55, 9000, 0.01), SPECIAL: leaf(0.23, 5000, 0.01)},
+                    }
+                },
+                "shoe_size": {"origin": {"cramers_v": leaf(0.03, 12000, 0.01), "auc": {}}},
             },
             "neutralised": {
                 "postcode": {
@@ -452,6 +456,20 @@ def test_proxy_section_only_when_present(pages: dict[str, str]) -> None:
     assert "postcode" in pages["en"]
     without = render(full_result(proxies=False), "en")
     assert 'id="proxies"' not in without
+
+
+def test_proxy_tables_show_what_matters_and_fold_the_rest() -> None:
+    page = render(full_result(), "en")
+    section = page[page.index('id="proxies"') : page.index('id="inputs"')]
+    shown, folded = section.split("<details>")
+    assert "postcode" in shown and "shoe_size" not in shown, "V 0.41 shown, V 0.03 folded"
+    assert "shoe_size" in folded
+    # the AUC is per group: the group farthest from 0.5 is shown, with its name
+    assert f"{escape(SPECIAL)}: 0.23" in shown
+    without_auc = copy.deepcopy(full_result())
+    for per_attr in without_auc["proxies"]["association"].values():
+        per_attr["origin"]["auc"] = {}
+    assert "AUC (predictor" not in render(without_auc, "en"), "an empty column is left out"
 
 
 def test_minimal_result_renders_and_says_what_is_missing() -> None:
