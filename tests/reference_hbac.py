@@ -8,8 +8,9 @@ trimmed of input validation and with the same logic line for line (one fix: ``pr
 visits both children even when a batch falls wholly on one side, where the package drops
 those cases into label 0), to cross-check
 :mod:`waarborg.selectivity.hbac`. ``fit(X, y)`` takes the package's ``y`` (its score is
-``mean outside - mean inside``); ``BiasAwareHierarchicalKMeans`` is this class with
-``KMeans(n_clusters=2, n_init="auto", random_state=...)``.
+``mean outside - mean inside``); ``BiasAwareHierarchicalKMeans`` is the loop with
+``KMeans(n_clusters=2, n_init="auto", random_state=...)``, ``BiasAwareHierarchicalKModes``
+with ``KModes(n_clusters=2, random_state=...)``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import deque
 from typing import Any
 
 import numpy as np
+from kmodes.kmodes import KModes
 from sklearn.cluster import KMeans
 
 
@@ -46,6 +48,8 @@ class ClusterNode:
 
 
 class BiasAwareHierarchicalKMeans:
+    clustering_cls: Any = KMeans
+
     def __init__(
         self, bahc_max_iter: int, bahc_min_cluster_size: int, margin: float = 1e-5, **kmeans: Any
     ) -> None:
@@ -73,7 +77,7 @@ class BiasAwareHierarchicalKMeans:
             score = node.score
             cluster_indices = np.nonzero(labels == label)[0]
             X_cluster = X[cluster_indices]
-            clustering_model = KMeans(**self.clustering_params)
+            clustering_model = self.clustering_cls(**self.clustering_params)
             cluster_labels = clustering_model.fit_predict(X_cluster)
             n_children = len(np.unique(cluster_labels))
             valid_split = True
@@ -142,3 +146,11 @@ class BiasAwareHierarchicalKMeans:
                     if child_indices.size > 0:
                         queue.append((node.children[i], child_indices))
         return labels
+
+
+class BiasAwareHierarchicalKModes(BiasAwareHierarchicalKMeans):
+    clustering_cls = KModes
+
+    def __init__(self, bahc_max_iter: int, bahc_min_cluster_size: int, **kmodes: Any) -> None:
+        super().__init__(bahc_max_iter, bahc_min_cluster_size)
+        self.clustering_params = {"n_clusters": 2, **kmodes}

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from tests.reference_hbac import BiasAwareHierarchicalKMeans
+from tests.reference_hbac import BiasAwareHierarchicalKMeans, BiasAwareHierarchicalKModes
 from waarborg.audit.stats import two_proportion_pvalue
 from waarborg.cli import app
 from waarborg.errors import DataError
@@ -139,6 +139,40 @@ def test_same_tree_as_the_package_on_the_scenario(seed: int) -> None:
     ref = BiasAwareHierarchicalKMeans(15, 60, random_state=seed).fit(x, -y)
     assert _same_partition(ours.labels, ref.labels_)
     assert np.allclose(np.sort(ours.biases), np.sort(ref.scores_))
+
+
+def _banded(cases: pa.Table) -> pa.Table:
+    """The scenario with every feature as text: age, distance and income bands."""
+    age = np.digitize(_col(cases, "age"), [19, 21, 24]).astype(str)
+    km = np.digitize(_col(cases, "distance_to_parents_km"), [1, 5, 20, 60]).astype(str)
+    income = np.digitize(_col(cases, "income"), [10, 20, 30]).astype(str)
+    return (
+        cases.append_column("age_band", pa.array(age))
+        .append_column("km_band", pa.array(km))
+        .append_column("income_band", pa.array(income))
+    )
+
+
+BANDS = ["age_band", "km_band", "income_band", "education_type"]
+
+
+def test_kmodes_tree_as_the_package_on_text_features() -> None:
+    cases = _banded(hidden_bias_cases(2_000, seed=2))
+    columns = {k: _col(cases, k) for k in BANDS}
+    x = Encoder.fit(columns).codes(columns)
+    y = _col(cases, "selected").astype(float)
+    ours = grow_tree(x, y, min_size=40, max_splits=5, split="std", seed=1, clusterer="kmodes")
+    ref = BiasAwareHierarchicalKModes(5, 40, random_state=1).fit(x, -y)
+    assert len(set(ours.labels.tolist())) > 2
+    assert _same_partition(ours.labels, ref.labels_)
+
+
+def test_text_features_only_use_kmodes() -> None:
+    """All-text features go to k-modes (measured power on the scenario: docs/selectivity.md)."""
+    cases = _banded(hidden_bias_cases(2_000, seed=1))
+    found = search_clusters(cases, BANDS, seed=1, max_splits=4)
+    assert found.params["clusterer"] == "kmodes"
+    assert set(np.unique(found.labels)) == set(range(1, found.n_clusters + 1))
 
 
 # --------------------------------------------------------------------------- metrics, relating

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +30,29 @@ def _titles(instrument: str | None, lang: str) -> dict[str, str]:
         title = getattr(p, "title_nl", "") if lang == "nl" else p.title
         titles[p.name] = title or p.name
     return titles
+
+
+@contextmanager
+def _progress_after(delay: float, quiet: bool, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr that appears only once the search has run ``delay`` s."""
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    bar = Progress(*columns, console=err, transient=True)
+    start, shown = time.monotonic(), False
+
+    def update(done: int, _total: int) -> None:
+        nonlocal shown
+        if not shown and not quiet and time.monotonic() - start > delay:
+            bar.start()
+            bar.add_task("bias search", total=total)
+            shown = True
+        if shown:
+            bar.update(bar.task_ids[0], completed=done)
+
+    try:
+        yield update
+    finally:
+        if shown:
+            bar.stop()
 
 
 @selectivity_app.command("clusters")
@@ -72,16 +98,16 @@ def clusters_command(
     lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Search for clusters of cases selected (or misjudged) more often, without protected
-    attributes, and keep only those a held-out test confirms."""
+    """Find clusters of cases selected more often, without protected attributes (HBAC).
+
+    Only clusters that a test on held-out cases confirms are reported.
+    """
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
     if metric not in METRICS:
         raise typer.BadParameter(f"use one of {', '.join(METRICS)}", param_hint="--metric")
     table, name = read_table(source)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
-        task = bar.add_task("bias search", total=max_splits)
+    with _progress_after(1.0, quiet, max_splits) as progress:
         result = search_clusters(
             table,
             feature,
@@ -92,7 +118,7 @@ def clusters_command(
             max_splits=max_splits,
             key=key,
             titles=_titles(instrument, lang),
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=progress,
         )
     result.source = name
     if relate is not None:

@@ -284,7 +284,8 @@ def search_clusters(
     data : table-like
         The selection table (a file path, pyarrow/polars/pandas table).
     features : sequence of str
-        The columns to cluster on (numbers are rank-scaled, text one-hot encoded).
+        The columns to cluster on: numbers are rank-scaled and text one-hot encoded for
+        k-means; when all are text, k-modes clusters the categories themselves.
     metric : {"selection", "error", "false-hit"}, default "selection"
         See the module docstring.
     seed : int, default 0
@@ -333,7 +334,8 @@ def search_clusters(
     )
     search, test = np.sort(search), np.sort(test)
     encoder = Encoder.fit({k: v[search] for k, v in columns.items()}, rank=True)
-    x_all = encoder.transform(columns)
+    clusterer = "kmodes" if not encoder.numeric else "kmeans"
+    x_all = encoder.codes(columns) if clusterer == "kmodes" else encoder.transform(columns)
     size = min_size if min_size is not None else max(30, int(MIN_SIZE_SHARE * len(search)))
     tree = grow_tree(
         x_all[search],
@@ -343,6 +345,7 @@ def search_clusters(
         max_depth=max_depth,
         split=split,
         seed=seed,
+        clusterer=clusterer,
         progress=progress,
     )
     labels = tree.predict(x_all) + 1
@@ -354,6 +357,7 @@ def search_clusters(
         "max_splits": max_splits,
         "max_depth": max_depth,
         "split": split,
+        "clusterer": clusterer,
         "splits_kept": tree.splits,
         "n_tested": n_tested,
         "alpha": alpha,

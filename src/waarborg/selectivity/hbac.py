@@ -27,17 +27,21 @@ New cases are assigned by walking down the tree: at every split the nearer of th
 k-means centroids (the package's ``predict``). With ``split="std"`` and the same seed
 the labels are those of the package's ``BiasAwareHierarchicalKMeans`` fitted to ``-y``
 (the package scores ``mean outside - mean inside``); ``tests/reference_hbac.py`` holds
-its algorithm for that cross-check.
+its algorithm for that cross-check. ``clusterer="kmodes"`` splits with k-modes
+(``kmodes.KModes``, k = 2, Cao's initialisation) on integer-coded categories, as the
+package's ``BiasAwareHierarchicalKModes`` does for all-categorical data.
 """
 
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+from kmodes.kmodes import KModes
 from numpy.typing import NDArray
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
@@ -47,6 +51,7 @@ from waarborg.errors import DataError
 __all__ = ["BiasTree", "Encoder", "SplitRule", "grow_tree"]
 
 SplitRule = Literal["bias", "std"]
+Clusterer = Literal["kmeans", "kmodes"]
 FloatArray = NDArray[np.float64]
 
 
@@ -59,7 +64,7 @@ class _Node:
     depth: int
     bias: float
     std: float
-    model: KMeans | None = None
+    model: KMeans | KModes | None = None
     children: list[_Node] = field(default_factory=list)
 
 
@@ -115,6 +120,7 @@ def grow_tree(
     split: SplitRule = "bias",
     margin: float = 1e-5,
     seed: int = 0,
+    clusterer: Clusterer = "kmeans",
     progress: Callable[[int, int], None] | None = None,
 ) -> BiasTree:
     """Fit HBAC on encoded cases ``x`` with metric ``y`` (see the module docstring).
@@ -137,6 +143,9 @@ def grow_tree(
         How much a child's bias must exceed its parent's for the split to be kept.
     seed : int, default 0
         ``random_state`` of every k-means.
+    clusterer : {"kmeans", "kmodes"}, default "kmeans"
+        k-means on encoded features, or k-modes on integer category codes
+        (:meth:`Encoder.codes`).
     progress : callable, optional
         Called with (attempt, max_splits) after every attempt.
 
@@ -163,7 +172,7 @@ def grow_tree(
         children = None
         if max_depth is None or node.depth < max_depth:
             with threadpool_limits(1):  # small fits: threads cost more than they give
-                children = _try_split(node, x, y, min_size, margin, seed)
+                children = _try_split(node, x, y, min_size, margin, seed, clusterer)
         if children is None:
             leaves.append(node)
         else:
@@ -190,13 +199,26 @@ def _key(node: _Node, split: SplitRule) -> float:
 
 
 def _try_split(
-    node: _Node, x: FloatArray, y: FloatArray, min_size: int, margin: float, seed: int
+    node: _Node,
+    x: FloatArray,
+    y: FloatArray,
+    min_size: int,
+    margin: float,
+    seed: int,
+    clusterer: Clusterer,
 ) -> list[_Node] | None:
-    """Split ``node`` in two with k-means; the children, or None if the split is not kept."""
+    """Split ``node`` in two; the children, or None if the split is not kept."""
     if len(node.indices) < 2:
         return None
-    model = KMeans(n_clusters=2, n_init="auto", random_state=seed).fit(x[node.indices])
-    parts = [node.indices[model.labels_ == k] for k in range(2)]
+    model: KMeans | KModes
+    if clusterer == "kmodes":
+        model = KModes(n_clusters=2, random_state=seed)
+    else:
+        model = KMeans(n_clusters=2, n_init="auto", random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # k-modes warns when a cluster has one distinct case
+        labels = np.asarray(model.fit_predict(x[node.indices]))
+    parts = [node.indices[labels == k] for k in range(2)]
     if min(len(part) for part in parts) < min_size:
         return None
     biases = [_bias(y, part) for part in parts]
@@ -255,6 +277,24 @@ class Encoder:
     def names(self) -> Sequence[str]:
         """The features, in the order of the encoded blocks."""
         return [*self.numeric, *self.levels]
+
+    def codes(self, columns: dict[str, np.ndarray]) -> NDArray[np.intp]:
+        """The text columns as level numbers (for k-modes); an unseen level gets -1.
+
+        Examples
+        --------
+        >>> enc = Encoder.fit({"edu": np.array(["mbo", "wo"])})
+        >>> enc.codes({"edu": np.array(["wo", "hbo"])}).tolist()
+        [[1], [-1]]
+        """
+        blocks = []
+        for name, levels in self.levels.items():
+            values = columns[name].astype(str)
+            index = {level: i for i, level in enumerate(levels)}
+            blocks.append(np.array([index.get(v, -1) for v in values], dtype=np.intp)[:, None])
+        if not blocks:
+            raise DataError("k-modes needs text features")
+        return np.hstack(blocks)
 
     def transform(self, columns: dict[str, np.ndarray]) -> FloatArray:
         """Encode ``columns``; a level not seen in fitting gets all indicators 0."""
