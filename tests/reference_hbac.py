@@ -6,11 +6,16 @@ it is not a test dependency; its clustering loop (``cluster/_bahc.py`` and
 ``_cluster_node.py``, EUPL-1.2 like waarborg, (c) NGO Algorithm Audit) is copied here,
 trimmed of input validation and with the same logic line for line (one fix: ``predict``
 visits both children even when a batch falls wholly on one side, where the package drops
-those cases into label 0), to cross-check
-:mod:`waarborg.selectivity.hbac`. ``fit(X, y)`` takes the package's ``y`` (its score is
-``mean outside - mean inside``); ``BiasAwareHierarchicalKMeans`` is the loop with
-``KMeans(n_clusters=2, n_init="auto", random_state=...)``, ``BiasAwareHierarchicalKModes``
-with ``KModes(n_clusters=2, random_state=...)``.
+those cases into label 0), to cross-check :mod:`waarborg.selectivity.hbac`.
+
+The copy was checked against the installed package (0.2.6, installed with numpy 2
+despite its pin): the same ``labels_`` and ``predict`` for k-means on 6,000 scenario
+cases and for k-modes on the banded scenario.
+
+``fit(X, y)`` takes the package's ``y`` (its score is ``mean outside - mean inside``);
+``BiasAwareHierarchicalKMeans`` is the loop with ``KMeans(n_clusters=2, n_init="auto",
+random_state=...)``, ``BiasAwareHierarchicalKModes`` with ``KModes(n_clusters=2,
+random_state=...)``.
 """
 
 from __future__ import annotations
