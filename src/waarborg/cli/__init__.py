@@ -15,6 +15,7 @@ from waarborg.cli import (  # noqa: F401  (registers the commands)
     demo,
     register,
     selectivity,
+    selectivity_clusters,
     service,
     synth,
     verify,
