@@ -165,7 +165,7 @@ def test_coverage_of_lift_and_prevalence_intervals(name: str) -> None:
     truth = scenario.truth()
     groups = scenario.groups
     membership = np.vstack([np.ones((1, len(groups)), bool), np.eye(len(groups), dtype=bool)])
-    est = domain_estimates(simulate_counts(scenario, 2_000, seed=7), membership)
+    est = domain_estimates(simulate_counts(scenario, 4_000, seed=7), membership)
     for key in ("lift", "prevalence", "prevalence_not_selected"):
         true = np.array([truth[g][key] for g in ("overall", *groups)])
         low, high = getattr(est, f"{key}_ci")

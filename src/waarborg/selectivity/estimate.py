@@ -449,7 +449,7 @@ def _group_rows(
     n, sel = est.n, est.selected
     total, total_sel = n.sum(), sel.sum()
     rows = {v: _measures(est, i, confidence) for i, v in enumerate(values)}
-    share_outcome = _outcome_shares(n, est.prevalence, est.prevalence_var, est, confidence)
+    share_outcome = entries(*_outcome_shares(est), n)
     shares_all = entries(n / total, *wilson_interval(n, total, confidence), total)
     shares_sel = entries(sel / total_sel, *wilson_interval(sel, total_sel, confidence), total_sel)
     y, k = est.hits, est.checked
@@ -477,18 +477,39 @@ def _group_rows(
     return rows
 
 
-def _outcome_shares(
-    n: Floats, p: Floats, v: Floats, est: DomainEstimates, confidence: float
-) -> list[dict]:
-    """Each group's estimated share of all cases with the outcome, delta-method interval."""
-    a = n * p
-    total = a.sum()
+def _outcome_shares(est: DomainEstimates) -> tuple[Floats, Floats, Floats]:
+    """Each group's estimated share of all cases with the outcome, and its interval.
+
+    The share ``a_g / (a_g + r_g)`` with ``a_g = N_g p_g`` and ``r_g`` the other groups'
+    sum is ``1 / (1 + r_g / a_g)``, a decreasing function of the ratio of two independent
+    estimates: the ratio's MOVER interval (Donner & Zou), from the prevalence intervals
+    (and their MOVER sum for ``r_g``), maps onto the share's.
+    """
+    n, p = est.n, est.prevalence
+    low_p, high_p = est.prevalence_ci
+    a, a_low, a_high = n * p, n * low_p, n * high_p
+    r = a.sum() - a
+    r_low = r - np.sqrt(np.sum((a - a_low) ** 2) - (a - a_low) ** 2)
+    r_high = r + np.sqrt(np.sum((a_high - a) ** 2) - (a_high - a) ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = a / total
-        grad_own = n * (1 - share) / total
-        var = grad_own**2 * v + (share / total) ** 2 * (np.sum(n**2 * v) - n**2 * v)
-    low, high = _wilson_effective(share, var, est.checked + est.ref_checked, confidence)
-    return entries(share, low, high, n)
+        rho_low, rho_high = _mover_ratio(r, (r_low, r_high), a, (a_low, a_high))
+        return a / a.sum(), 1 / (1 + rho_high), 1 / (1 + rho_low)
+
+
+def _mover_ratio(
+    x: Floats, x_ci: tuple[Floats, Floats], y: Floats, y_ci: tuple[Floats, Floats]
+) -> tuple[Floats, Floats]:
+    """MOVER interval of ``x / y`` for independent positive ``x``, ``y`` (Donner & Zou 2012)."""
+    (l1, u1), (l2, u2) = x_ci, y_ci
+    xy = x * y
+    low = (xy - np.sqrt(np.maximum(xy**2 - l1 * u2 * (2 * x - l1) * (2 * y - u2), 0))) / (
+        u2 * (2 * y - u2)
+    )
+    high = (xy + np.sqrt(np.maximum(xy**2 - u1 * l2 * (2 * x - u1) * (2 * y - l2), 0))) / (
+        l2 * (2 * y - l2)
+    )
+    high = np.where(l2 > 0, high, np.inf)
+    return np.maximum(low, 0.0), high
 
 
 def _difference_of_reciprocals(est: DomainEstimates, ref: int) -> tuple[Floats, Floats, Floats]:
