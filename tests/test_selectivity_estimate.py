@@ -249,6 +249,27 @@ def test_no_hits_and_no_reference_are_handled() -> None:
     assert "no_reference" in [n["kind"] for n in none["notes"]]
 
 
+def test_empty_strata_add_nothing_and_strata_without_outcomes_are_not_estimable() -> None:
+    everyone = {
+        "selected": [True] * 10,
+        "reference": [False] * 10,
+        "outcome": [True] * 3 + [False] * 7,
+    }
+    res = selectivity_report(everyone)
+    assert res["overall"]["prevalence"]["value"] == pytest.approx(0.3)  # all selected: p = h
+    assert res["overall"]["prevalence"]["ci"] == pytest.approx(
+        list(proportion_confint(3, 10, method="wilson"))
+    )
+    unknown = {
+        "selected": [True] * 10 + [False] * 50,
+        "reference": [False] * 10 + [True] * 20 + [False] * 30,
+        "outcome": [None] * 10 + [True] * 2 + [False] * 18 + [None] * 30,
+    }
+    res = selectivity_report(unknown)  # selected cases but none with a known outcome
+    assert res["overall"]["prevalence"]["value"] is None
+    assert res["overall"]["prevalence_not_selected"]["value"] == pytest.approx(0.1)
+
+
 def test_result_is_json_and_round_trips(table: pa.Table) -> None:
     res = selectivity_report(table, ["group"])
     text = json.dumps(res.to_dict(), allow_nan=False)

@@ -124,22 +124,22 @@ def _wilson_effective(p: Floats, var: Floats, fallback: Floats, confidence: floa
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
-def _prevalence_interval(
-    w: Floats, h: Floats, h_ci: tuple, q: Floats, q_ci: tuple, n_sel: Floats
-) -> tuple[Floats, Floats]:
-    """MOVER interval (Zou & Donner) of the sum ``w h + (1 - w) q`` of independent parts.
+def _part(weight: Floats, estimate: tuple, present: NDArray[np.bool_]) -> tuple:
+    """``weight * (value, low, high)`` of one stratum, or zeros where it has no cases."""
+    with np.errstate(invalid="ignore"):
+        return tuple(np.where(present, weight * x, 0.0) for x in estimate)
+
+
+def _mover_sum(a: tuple, b: tuple) -> tuple[Floats, Floats]:
+    """MOVER interval (Zou & Donner) of the sum of two independent estimates.
 
     Each part keeps the skewness of its own interval (Wilson for the hit rate, Wilson
     at the effective size for the not selected), which a symmetric interval for the
     sum would lose when the outcome is rare among the not selected.
     """
-    has = n_sel > 0
-    a = np.where(has, w * np.nan_to_num(h), 0.0)
-    a_low = np.where(has, w * np.nan_to_num(h_ci[0]), 0.0)
-    a_high = np.where(has, w * np.nan_to_num(h_ci[1]), 0.0)
-    b, b_low, b_high = ((1 - w) * x for x in (q, *q_ci))
-    low = a + b - np.sqrt((a - a_low) ** 2 + (b - b_low) ** 2)
-    high = a + b + np.sqrt((a_high - a) ** 2 + (b_high - b) ** 2)
+    (x, x_low, x_high), (y, y_low, y_high) = a, b
+    low = x + y - np.sqrt((x - x_low) ** 2 + (y - y_low) ** 2)
+    high = x + y + np.sqrt((x_high - x) ** 2 + (y_high - y) ** 2)
     return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
@@ -202,13 +202,17 @@ def domain_estimates(
         v_q = np.where(gap, _var(ref_hits, ref_checked, z), v_strat)
         q = np.where(ref_checked > 0, q, np.nan)
         v_h = _var(hits, checked, z)
-        h_part = np.where(n_sel > 0, w_sel * np.nan_to_num(h), 0.0)
-        p = h_part + (1 - w_sel) * q
-        v_p = np.where(n_sel > 0, w_sel**2 * np.nan_to_num(v_h), 0.0) + (1 - w_sel) ** 2 * v_q
     q_eff = _effective_counts(q, v_q, ref_checked)
     q_ci = _wilson_effective(q, v_q, ref_checked, confidence)
     h_ci = wilson_interval(hits, checked, confidence)
-    p_ci = _prevalence_interval(w_sel, h, h_ci, q, q_ci, n_sel)
+    # p = w h + (1 - w) q; an empty stratum adds 0, a stratum without outcomes makes p nan
+    a = _part(w_sel, (h, *h_ci), n_sel > 0)
+    b = _part(1 - w_sel, (q, *q_ci), n_not > 0)
+    p = a[0] + b[0]
+    with np.errstate(invalid="ignore"):
+        v_p = np.where(n_sel > 0, w_sel**2 * v_h, 0.0)
+        v_p = v_p + np.where(n_not > 0, (1 - w_sel) ** 2 * v_q, 0.0)
+    p_ci = _mover_sum(a, b)
     lift, lift_ci = _lift(w_sel, h, hits, checked, q, q_eff, confidence)
     return DomainEstimates(
         n,
@@ -254,7 +258,7 @@ def _lift(
         rho_low, rho_high = ratio_interval(
             np.where(ok, x_q, 0.0),
             np.where(ok, n_q, 1.0),
-            hits,
+            np.where(ok, hits, 0.0),
             np.where(ok, checked, 1.0),
             confidence,
         )
