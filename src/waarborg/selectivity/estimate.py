@@ -725,7 +725,9 @@ class SelectivityResult:
         lines += ["", f"{say('measure', lang):<52} {say('value', lang):>10}  {ci_head}"]
         for key in KEY_FIGURES:
             value, ci = shown(key, d["overall"][key], lang)
-            lines.append(f"{say(key, lang):<52} {value:>10}  {ci}")
+            test = d["overall"][key].get("p", False)
+            extra = f"  ({say('lift_p', lang)} {fmt_p(test, lang)})" if test is not False else ""
+            lines.append(f"{say(key, lang):<52} {value:>10}  {ci}{extra}")
         for attr, rows in d["by_group"].items():
             lines += ["", say("by_group", lang, attribute=attr)]
             for key in _SUMMARY_GROUP:

@@ -36,6 +36,7 @@ TEXT: dict[str, dict[str, str]] = {
     "group": {"en": "Group", "nl": "Groep"},
     "p": {"en": "p", "nl": "p"},
     "p_holm": {"en": "p (Holm)", "nl": "p (Holm)"},
+    "lift_p": {"en": "p for lift 1", "nl": "p voor lift 1"},
     "reference_tag": {"en": "reference", "nl": "referentie"},
     "by_group": {"en": "By group: {attribute}", "nl": "Per groep: {attribute}"},
     "composition": {"en": "Who is selected", "nl": "Wie wordt geselecteerd"},
@@ -57,7 +58,10 @@ TEXT: dict[str, dict[str, str]] = {
         "p-waarden met Holm gecorrigeerd (aantal vergelijkingen: {k}).",
     },
     "design": {"en": "Design and assumptions", "nl": "Opzet en aannames"},
-    "figure": {"en": "Figure", "nl": "Figuur"},
+    "figure": {
+        "en": "Prevalence and hit rate per group",
+        "nl": "Prevalentie en trefkans per groep",
+    },
     "figure_caption": {
         "en": "Per group: the prevalence of the outcome in the population (from the random "
         "reference sample) and the hit rate among the selected, with {level}% confidence "
