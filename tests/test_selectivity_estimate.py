@@ -240,6 +240,8 @@ def test_no_hits_and_no_reference_are_handled() -> None:
     res = selectivity_report(data, ["g"])
     a = res["by_group"]["g"]["a"]
     assert a["lift"]["value"] == 0 and a["lift"]["ci"][0] == 0 and 0 < a["lift"]["ci"][1] < 10
+    kinds = [n["kind"] for n in res["notes"]]
+    assert "not_poststratified" not in kinds and "no_reference_group" not in kinds
     b = res["by_group"]["g"]["b"]
     assert b["prevalence_not_selected"]["value"] == 0 and b["lift"]["ci"][1] == pytest.approx(
         1 / (10 / 60)
@@ -268,6 +270,28 @@ def test_empty_strata_add_nothing_and_strata_without_outcomes_are_not_estimable(
     res = selectivity_report(unknown)  # selected cases but none with a known outcome
     assert res["overall"]["prevalence"]["value"] is None
     assert res["overall"]["prevalence_not_selected"]["value"] == pytest.approx(0.1)
+
+
+def test_groups_without_reference_outcomes_are_named() -> None:
+    data = {
+        "g": ["a"] * 40 + ["b"] * 40,
+        "selected": ([True] * 10 + [False] * 30) * 2,
+        "reference": [False] * 10 + [True] * 20 + [False] * 10 + [False] * 40,
+        "outcome": [True] * 4
+        + [False] * 6
+        + [True] * 2
+        + [False] * 18
+        + [None] * 10
+        + [True] * 3
+        + [False] * 7
+        + [None] * 30,
+    }
+    res = selectivity_report(data, ["g"])
+    assert res["by_group"]["g"]["b"]["prevalence"]["value"] is None
+    notes = {n["kind"]: n for n in res["notes"]}
+    assert "g=b" in notes["no_reference_group"]["text_en"]
+    assert "overall" in notes["not_poststratified"]["text_nl"]  # b has no reference data
+    assert res["overall"]["prevalence"]["value"] is not None
 
 
 def test_result_is_json_and_round_trips(table: pa.Table) -> None:

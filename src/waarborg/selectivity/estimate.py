@@ -592,19 +592,24 @@ def _notes(result: Mapping[str, Any], overall: DomainEstimates) -> list[dict[str
         )
     if not np.isfinite(overall.prevalence_not_selected[0]):
         note("no_reference")
-    unstratified = [
-        f"{attr}={group}"
-        for attr, rows in result["by_group"].items()
-        for group, row in rows.items()
-        if not row["poststratified"]
-    ]
+    rows = [(f"{a}={g}", row) for a, by in result["by_group"].items() for g, row in by.items()]
+    empty = [name for name, row in rows if row["prevalence_not_selected"]["value"] is None]
+    if empty and np.isfinite(overall.prevalence_not_selected[0]):
+        note("no_reference_group", fields=lambda lang: {"where": _listed(empty)})
+    # a group of the only group column is one cell: post-stratification does not apply
+    several = len(result["groups"]) > 1
+    unstratified = [name for name, row in rows if several and not row["poststratified"]]
+    unstratified = [name for name in unstratified if name not in empty]
     if not result["overall"]["poststratified"]:
         unstratified.insert(0, "overall")
-    if unstratified and len(result["groups"]) > 1:
-        where = ", ".join(unstratified[:8]) + (", …" if len(unstratified) > 8 else "")
-        note("not_poststratified", fields=lambda lang: {"where": where})
+    if unstratified:
+        note("not_poststratified", fields=lambda lang: {"where": _listed(unstratified)})
     note("assumption")
     return notes
+
+
+def _listed(names: Sequence[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (", …" if len(names) > most else "")
 
 
 def _percent(x: Any, lang: str) -> str:

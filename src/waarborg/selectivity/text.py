@@ -168,6 +168,13 @@ TEXT: dict[str, dict[str, str]] = {
         "nl": "Er is geen referentiegeval met bekende uitkomst onder de niet-geselecteerden: de "
         "prevalentie, de lift en het deel van de gevonden uitkomsten zijn niet te schatten.",
     },
+    "no_reference_group": {
+        "en": "No not-selected reference case with a known outcome in {where}: the prevalence, "
+        "the lift and the share of outcomes found are not estimable there.",
+        "nl": "Geen niet-geselecteerd referentiegeval met bekende uitkomst in {where}: de "
+        "prevalentie, de lift en het deel van de gevonden uitkomsten zijn daar niet te "
+        "schatten.",
+    },
     "assumption": {
         "en": "The check finds an irregularity as often in a randomly drawn case as in a "
         "selected one with the same irregularity; the reference draw is independent of the "
