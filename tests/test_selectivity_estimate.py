@@ -296,7 +296,8 @@ def test_groups_without_reference_outcomes_are_named() -> None:
 
 def test_result_is_json_and_round_trips(table: pa.Table) -> None:
     res = selectivity_report(table, ["group"])
-    text = json.dumps(res.to_dict(), allow_nan=False)
+    text = res.to_json()
+    assert json.loads(text) == json.loads(json.dumps(res.to_dict(), allow_nan=False))
     again = SelectivityResult.from_dict(json.loads(text))
     assert again.to_dict() == res.to_dict()
     nl = res.summary("nl")

@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -712,6 +713,10 @@ class SelectivityResult:
     def to_dict(self) -> dict[str, Any]:
         """The whole result as plain, JSON-ready Python objects (a copy)."""
         return copy.deepcopy(self._data)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (UTF-8 characters kept, no NaN)."""
+        return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
 
     def summary(self, lang: str = "en") -> str:
         """A plain-text summary: key figures, per group, the outcome test, the notes."""
