@@ -15,3 +15,22 @@ The *selection table* every part reads has one row per case of the period:
 ``score``     float: the instrument's score or probability (where a method needs it);
 group and feature columns, named by the caller.
 """
+
+from waarborg.selectivity.clusters import ClusterSearch, FoundCluster, search_clusters
+from waarborg.selectivity.estimate import SelectivityResult, selectivity_report
+from waarborg.selectivity.inputs import SelectionCounts, selection_counts
+from waarborg.selectivity.plan import ReferencePlan, plan_reference_share
+from waarborg.selectivity.report import render_html
+
+__all__ = [
+    "ClusterSearch",
+    "FoundCluster",
+    "ReferencePlan",
+    "SelectionCounts",
+    "SelectivityResult",
+    "plan_reference_share",
+    "render_html",
+    "search_clusters",
+    "selection_counts",
+    "selectivity_report",
+]
