@@ -53,7 +53,18 @@ class CellBox:
 
     @classmethod
     def of(cls, cells: Cells, count: Span) -> CellBox:
-        """The box of ``cells`` whose counts lie in ``count``."""
+        """The box of ``cells`` whose counts lie in ``count``.
+
+        Examples
+        --------
+        >>> cells = Cells(np.array([10.0, 0.0]), {}, outcome=np.array([0, 1]),
+        ...               score=np.array([0, 1]), score_keys=np.array([0.2, 0.6]),
+        ...               score_sum=np.array([2.0, 0.0]), score_sq=np.array([0.4, 0.0]),
+        ...               binning="quantile", score_range=[0.2, 0.9])
+        >>> box = CellBox.of(cells, Span(np.array([5.0, 0.0]), np.array([14.0, 9.0])))
+        >>> box.mean.low.tolist(), box.mean.high.tolist()  # the second: its bin
+        ([0.2, 0.6], [0.2, 0.9])
+        """
         if cells.score is None or cells.score_sum is None:
             return cls(count)
         known = cells.count > 0
@@ -90,7 +101,19 @@ def widen(
 ) -> None:
     """Widen every interval of ``result`` (in place) for counts known only within ``count``.
 
-    Then the verdicts are rewritten with the widened intervals.
+    Then the verdicts are rewritten with the widened intervals. :func:`waarborg.audit.audit`
+    calls it for a cube with disclosure metadata.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from waarborg.audit import audit, build_cube
+    >>> from waarborg.audit.disclosure import Rules, export_cube
+    >>> df = pd.DataFrame({"g": ["a", "b"] * 50, "s": [0, 1, 1, 0] * 25})
+    >>> cube = export_cube(build_cube(df, group=["g"], selected="s"), Rules(min_frequency=1))
+    >>> rate = audit(cube.to_arrow())["overall"]["selection_rate"]  # 4 cells of 25 → 30
+    >>> rate["n"], [round(x, 3) for x in rate["ci"]], rate["ci_rounding"]
+    (120, [0.338, 0.662], True)
     """
     box = CellBox.of(cells, count)
     result["n"] |= {"ci": [float(count.low.sum()), float(count.high.sum())], "ci_rounding": True}
@@ -98,16 +121,16 @@ def widen(
     order, _ = cells.ordered_bins()
     rng = np.random.default_rng(seed)
     everyone = Attribute("all", np.zeros(cells.count.size, np.int64), ["all"])
-    _rates(result["overall"], cells, low, high, everyone, None, confidence)
+    _rates(result["overall"], low, high, everyone, None, confidence)
     if "base_rate" in result["validity"] and "base_rate" in result["overall"]:
         _set(result["validity"]["base_rate"], *result["overall"]["base_rate"]["ci"])
     for attribute in attrs:
         where = result["groups"][attribute.name]
-        _rates(where, cells, low, high, attribute, attribute.labels, confidence)
+        _rates(where, low, high, attribute, attribute.labels, confidence)
         _shares(where, low, high, attribute, confidence, rng)
         ref = attribute.labels.index(result["reference"][attribute.name])
         gaps = result["disparities"][attribute.name]
-        _disparities(gaps, cells, low, high, attribute, ref, confidence)
+        _disparities(gaps, low, high, attribute, ref, confidence)
         if order is not None and cells.outcome is not None:
             _group_auc(where, gaps, low, high, attribute, order, ref, confidence)
     _validity(result["validity"], cells, box, low, high, confidence)
@@ -165,7 +188,6 @@ def _leaf(where: dict, labels: list[str] | None, i: int, metric: str) -> dict | 
 
 def _rates(
     where: dict,
-    cells: Cells,
     low: Cells,
     high: Cells,
     attribute: Attribute,
@@ -209,7 +231,6 @@ def _shares(
 
 def _disparities(
     gaps: dict,
-    cells: Cells,
     low: Cells,
     high: Cells,
     attribute: Attribute,
