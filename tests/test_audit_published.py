@@ -20,6 +20,7 @@ from waarborg.audit.disclosure import Rules, count_box, export_cube, with_hidden
 from waarborg.audit.envelope import Span, auc_range, intercept_interval, mean_range
 from waarborg.audit.stats import auc_from_counts
 from waarborg.audit.validity import _deciles
+from waarborg.errors import DataError
 
 ROLES = {"score": "p", "outcome": "y", "band": "band", "group": ["sex", "origin"]}
 
@@ -194,6 +195,14 @@ def test_an_older_export_without_listed_cells_says_so() -> None:
     assert "no interval includes them" in flag["text_en"]
     assert "geen interval omvat ze" in flag["text_nl"]
     assert result["validity"]["auc"]["ci_rounding"] is True
+
+
+def test_published_cubes_are_not_merged() -> None:
+    """Merging would sum rounded counts and drop the suppressed cells' bounds."""
+    true = build_cube(_cases(500, np.random.default_rng(2), 1), **ROLES, n_bins=10)
+    published = export_cube(true, Rules(min_frequency=1))
+    with pytest.raises(DataError, match="output control"):
+        audit([published.to_arrow(), true.to_arrow()])
 
 
 # --------------------------------------------------------------------------- envelopes
