@@ -101,6 +101,9 @@ def _replicate(seed: int) -> tuple[int, list[str]]:
             continue  # the published cube has no estimate here (a group all suppressed)
         if not (_holds(t["value"], g["ci"]) and g.get("ci_rounding")):
             misses.append(f"seed {seed} {path}: {t['value']} not in {g['ci']}")
+        for p in ("p_value", "p_adjusted"):  # honest tests: never more significant
+            if t.get(p) is not None and g.get(p) is not None and g[p] < t[p] - 1e-12:
+                misses.append(f"seed {seed} {path}: {p} {g[p]} below the true {t[p]}")
     deciles = _decile_truth(true, published)
     for row in got["validity"]["calibration_deciles"]:
         rate, oe = deciles[row["label"]]
@@ -119,7 +122,8 @@ def test_published_intervals_hold_the_estimate_from_the_unrounded_data(first: in
     random), with or without suppression of cells < 10: every interval the audit of the
     published cube reports holds the estimate from the true cube (rates, shares,
     representation, differences, ratios, AUC and its differences, calibration tables,
-    intercept, slope, Brier score, n)."""
+    intercept, slope, Brier score, n), and no p-value (raw or Holm-adjusted) is smaller
+    than the true cube's."""
     checked, misses = 0, []
     for seed in range(first, first + 10):
         c, m = _replicate(seed)

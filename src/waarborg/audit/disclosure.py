@@ -297,7 +297,9 @@ def disclosure_flag(meta: dict[str, Any]) -> dict[str, Any] | None:
         "widened to cover, besides the sampling error, every true cube these bounds allow "
         "(marked ci_rounding): exactly for rates, differences, ratios, AUC, Brier score and "
         "intercept; a bound for O/E; a search over extreme cubes for the slope. The "
-        "estimates, p-values and tests are those of the published counts.",
+        "estimates are those of the published counts; each p-value is the larger of the "
+        "published one and the one at the true cube closest to no difference (1 where "
+        "the bounds allow none), Holm-adjusted again.",
         "text_nl": f"De kubus verliet een beveiligde omgeving onder outputcontrole: aantallen "
         f"{how_nl} op {rounding['base']} (elk werkelijk aantal ligt van {down} onder tot "
         f"{up} boven het gepubliceerde), {done['suppressed']} van {done['cells']} cellen "
@@ -308,8 +310,10 @@ def disclosure_flag(meta: dict[str, Any]) -> dict[str, Any] | None:
         "naast de steekproefonzekerheid elke werkelijke kubus die deze grenzen toelaten "
         "(gemarkeerd met ci_rounding), exact voor percentages, verschillen, verhoudingen, "
         "AUC, Brier-score en intercept, als grens voor W/V, en voor de helling door te "
-        "zoeken over extreme kubussen. De schattingen, p-waarden en toetsen zijn die van "
-        "de gepubliceerde aantallen.",
+        "zoeken over extreme kubussen. De schattingen zijn die van de gepubliceerde "
+        "aantallen; elke p-waarde is de grootste van de gepubliceerde en die bij de "
+        "werkelijke kubus die het dichtst bij geen verschil ligt (1 waar de grenzen geen "
+        "verschil toelaten), opnieuw met Holm gecorrigeerd.",
     }
 
 

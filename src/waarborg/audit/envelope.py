@@ -44,6 +44,7 @@ from waarborg.audit.stats import (
     newcombe_interval,
     poisson_ratio_interval,
     ratio_interval,
+    two_proportion_pvalue,
     wilson_interval,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "difference_interval",
     "intercept_interval",
     "mean_range",
+    "nearest_null_pvalue",
     "oe_interval",
     "rate_interval",
     "ratio_interval_box",
@@ -116,6 +118,31 @@ def _two_rates(
     low, _ = interval(a_low, a_n_low, b_high, b_n_high, confidence)
     _, high = interval(a_high, a_n_high, b_low, b_n_low, confidence)
     return np.asarray(low), np.asarray(high)
+
+
+def nearest_null_pvalue(k1: Span, rest1: Span, k2: Span, rest2: Span) -> np.ndarray:
+    """The two-proportion test's p-value at the cube of the box closest to no difference.
+
+    Where the box holds both signs of ``p1 - p2`` it holds no difference: ``p = 1``.
+    Else the corner where ``|p1 - p2|`` is smallest (lowest ``p1`` and highest ``p2``
+    when ``p1 > p2`` everywhere, the reverse otherwise): the p-value there (an
+    approximation to the largest p-value over the box: the test's standard error varies
+    little over it).
+
+    Examples
+    --------
+    >>> exact = lambda x: Span(np.array([x]), np.array([x]))
+    >>> print(np.round(nearest_null_pvalue(exact(30.0), exact(70.0), exact(15.0), exact(85.0)), 4))
+    [0.0111]
+    """
+    a_low, a_n_low, a_high, a_n_high = _box_rate(k1, rest1)
+    b_low, b_n_low, b_high, b_n_high = _box_rate(k2, rest2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        below = a_low / a_n_low - b_high / b_n_high  # smallest difference
+        above = a_high / a_n_high - b_low / b_n_low  # largest
+    p_up = two_proportion_pvalue(a_low, a_n_low, b_high, b_n_high)
+    p_down = two_proportion_pvalue(a_high, a_n_high, b_low, b_n_low)
+    return np.where(below > 0, p_up, np.where(above < 0, p_down, 1.0))
 
 
 # --------------------------------------------------------------------------- weighted means

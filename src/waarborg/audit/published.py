@@ -20,18 +20,29 @@ from scipy import stats as sps
 from waarborg.audit import judgement
 from waarborg.audit.cells import Cells
 from waarborg.audit.envelope import (
+    AucRange,
     Span,
     auc_range,
     difference_interval,
     intercept_interval,
     mean_range,
+    nearest_null_pvalue,
     oe_interval,
     rate_interval,
     ratio_interval_box,
     representation_interval,
     slope_interval,
 )
-from waarborg.audit.fairness import N_BOOT, Attribute, _representation, _stats, _verdicts
+from waarborg.audit.fairness import (
+    N_BOOT,
+    SAME_TEST,
+    Attribute,
+    _holm,
+    _representation,
+    _stats,
+    _Test,
+    _verdicts,
+)
 from waarborg.audit.validity import _deciles
 
 __all__ = ["CellBox", "widen"]
@@ -134,6 +145,7 @@ def widen(
         if order is not None and cells.outcome is not None:
             _group_auc(where, gaps, low, high, attribute, order, ref, confidence)
     _validity(result["validity"], cells, box, low, high, confidence)
+    result["tests"]["family_size"] = _holm_again(result["disparities"])
     level = round(confidence * 100)
     result["verdicts"] = _verdicts(
         result["groups"], result["disparities"], result["reference"], level
@@ -245,11 +257,33 @@ def _disparities(
         base = (_pick(k, [ref] * len(others)), _pick(rest, [ref] * len(others)))
         diff = difference_interval(*one, *base, confidence)
         ratio = ratio_interval_box(*one, *base, confidence)
+        p = nearest_null_pvalue(*one, *base)
         for j, g in enumerate(others):
             pair = gaps.get(attribute.labels[g], {}).get(metric)
             if pair is not None:
                 _set(pair["difference"], diff[0][j], diff[1][j])
                 _set(pair["ratio"], ratio[0][j], ratio[1][j])
+                _set_p(pair, p[j])
+
+
+def _auc_pvalue(group: AucRange, base: AucRange) -> float:
+    """z test of the AUC difference at the cubes closest to no difference (1 if the box
+    holds none)."""
+    if group.low - base.high > 0:
+        nearest, se = group.low - base.high, np.hypot(group.se_low, base.se_high)
+    elif group.high - base.low < 0:
+        nearest, se = group.high - base.low, np.hypot(group.se_high, base.se_low)
+    else:
+        return 1.0
+    return float(2 * sps.norm.sf(abs(nearest) / se)) if se > 0 else float("nan")
+
+
+def _set_p(pair: dict[str, dict], p: float) -> None:
+    """The honest p-value on every entry of a test: the larger of the published one and
+    the one at the cube closest to no difference (a published undefined one stays)."""
+    for leaf in pair.values():
+        if leaf.get("p_value") is not None:
+            leaf["p_value"] = None if np.isnan(p) else float(max(p, leaf["p_value"]))
 
 
 def _pick(span: Span, index: list[int]) -> Span:
@@ -302,6 +336,21 @@ def _group_auc(
         hi = r.high - base.low + z * np.hypot(r.se_high, base.se_low)
         undefined = bool(pair["difference"].get("degenerate"))
         _set(pair["difference"], *_clip(lo, hi, -1.0), undefined=undefined)
+        _set_p(pair, _auc_pvalue(r, base))
+
+
+def _holm_again(disparities: dict[str, dict]) -> int:
+    """Holm over the family again, with the honest p-values (one test per group and
+    metric; ``fnr``/``tnr`` are the tests of ``tpr``/``fpr``, as in the audit)."""
+    tests: dict[tuple[str, str, str], _Test] = {}
+    for attribute, per_group in disparities.items():
+        for group, metrics in per_group.items():
+            for metric, pair in metrics.items():
+                key = (attribute, group, SAME_TEST.get(metric, metric))
+                p = pair["difference"]["p_value"]
+                test = tests.setdefault(key, _Test(np.nan if p is None else p, []))
+                test.targets += list(pair.values())
+    return _holm(list(tests.values()))
 
 
 # --------------------------------------------------------------------------- validity
