@@ -137,7 +137,11 @@ def audit(
     cube, choice = build_with(items, roles, n_bins, engine=engine, table=table, query=query)
     sources = list(cube.meta.get("sources", []))
     source = ", ".join(sources) or "<table>"
-    cube = _with_roles(cube, roles, source)
+    cube = published = _with_roles(cube, roles, source)
+    if cube.meta.get("disclosure"):  # output-controlled: its suppressed cells, counting 0
+        from waarborg.audit.disclosure import with_hidden_cells
+
+        cube = with_hidden_cells(cube)
     step("computing metrics")
     names = list(groups or cube.roles.groups)
     order = order or _instrument_order(inst, cube)
@@ -169,7 +173,7 @@ def audit(
             "engine": choice.engine,
             "engine_why": choice.why,
         },
-        "provenance": _provenance(cube, cells, inst),
+        "provenance": _provenance(published, cells, inst),
         "reference": parts["reference"],
         "overall": fairness.overall(cells, confidence),
         "validity": valid,
@@ -180,10 +184,11 @@ def audit(
         "tests": parts["tests"],
         "flags": _cube_flags(cube, cells) + flags + parts["flags"],
     }
-    if cube.meta.get("disclosure"):
-        from waarborg.audit.disclosure import rounding_slack, widen_rates
+    if cube.meta.get("disclosure"):  # every interval covers every true cube it allows
+        from waarborg.audit.disclosure import count_box
+        from waarborg.audit.published import widen
 
-        widen_rates(result, cells, attrs, rounding_slack(cube.meta), confidence)
+        widen(result, cells, count_box(cube), attrs, confidence, seed)
     if inst is not None:
         step("proxy analysis")
         proxies = _proxies(data, inst, groups, select_list, reference, confidence, seed)

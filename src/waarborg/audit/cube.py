@@ -544,6 +544,12 @@ def merge(*cubes: Cube) -> Cube:
     first = cubes[0]
     if len(cubes) == 1:
         return first
+    controlled = [c for c in cubes if c.meta.get("disclosure")]
+    if controlled:  # summed rounded counts and suppressed cells: their bounds would be lost
+        raise DataError(
+            "cannot merge cubes published under output control: audit each one separately",
+            ", ".join(controlled[0].meta.get("sources", ["<cube>"])),
+        )
     for other in cubes[1:]:
         if _shape(other) != _shape(first):
             raise DataError(

@@ -26,6 +26,7 @@ Rules file (every key optional)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,8 +36,8 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from waarborg.audit.cells import Cells
 from waarborg.audit.cube import Cube
+from waarborg.audit.envelope import Span
 from waarborg.errors import DataError, describe_validation
 
 __all__ = ["Rounding", "Rules", "export_cube", "load_rules", "suppress"]
@@ -142,9 +143,11 @@ def export_cube(cube: Cube, rules: Rules) -> Cube:
     >>> import pyarrow as pa
     >>> from waarborg.audit import build_cube
     >>> cube = build_cube(pa.table({"g": ["a"] * 23 + ["b"] * 4}), group=["g"])
-    >>> out = export_cube(cube, Rules())
+    >>> out = export_cube(cube, Rules(min_frequency=1))
     >>> out.table.column("count").to_pylist(), out.meta["disclosure"]["suppressed"]
-    ([20], 1)
+    ([20, 0], 0)
+    >>> export_cube(cube, Rules()).meta["disclosure"]["suppressed"]  # b, then a: its margin
+    2
     """
     if not cube.table.num_rows:
         raise DataError("the cube has no cells", ", ".join(cube.meta.get("sources", [])))
@@ -167,8 +170,97 @@ def export_cube(cube: Cube, rules: Rules) -> Cube:
         "suppressed": int(frame["suppressed"].sum()),
         "suppressed_primary": int(frame["primary"].sum()),
         "unprotected_cells": int(frame["unprotected"].sum()),
+        "hidden": _hidden(frame, keys, count, rules),
     }
     return Cube(table, cube.roles, cube.meta | {"disclosure": done})
+
+
+def slack(rounding: Mapping[str, Any]) -> tuple[int, int]:
+    """How far below and above a published count the true one can lie: ``(down, up)``.
+
+    Nearest (round half up) to base ``b``: ``[c - floor(b/2), c + ceil(b/2) - 1]``;
+    unbiased random rounding: ``[c - (b - 1), c + (b - 1)]``.
+
+    Examples
+    --------
+    >>> slack({"base": 10, "method": "nearest"}), slack({"base": 10, "method": "random"})
+    ((5, 4), (9, 9))
+    """
+    base = int(rounding["base"])
+    if rounding["method"] == "random":
+        return base - 1, base - 1
+    return base // 2, (base + 1) // 2 - 1
+
+
+def _hidden(frame: pd.DataFrame, keys: list[str], count: str, rules: Rules) -> dict[str, Any]:
+    """The suppressed cells' keys and an upper bound of each count (lower bound: 0).
+
+    The bound comes from the rounded total of the suppressed cells of each line that
+    holds two or more of them (a function of the rounded margin, which secondary
+    suppression protects): a cell holds at most that total's largest true value less
+    one case for each other suppressed cell of the line; the smallest over its lines.
+    A cell alone in all its lines can only be a primary one: ``min_frequency - 1``.
+    """
+    hidden = frame["suppressed"].to_numpy()
+    counts = frame[count].to_numpy().astype(np.int64)
+    _, up = slack(rules.rounding.model_dump())
+    best = np.full(len(frame), np.inf)
+    for dim, key in enumerate(keys):
+        lines = _lines(frame, [k for k in keys if k != key])
+        in_line = np.bincount(lines, weights=hidden).astype(np.int64)
+        total = np.bincount(lines, weights=counts * hidden).astype(np.int64)
+        published = _rounded(total, rules.rounding, rules.seed + 1 + dim)
+        bound = np.where(in_line >= 2, published + up - (in_line - 1), np.inf)
+        best = np.minimum(best, bound[lines])
+    upper = np.where(np.isfinite(best), best, rules.min_frequency - 1)[hidden]
+    cells = frame.loc[hidden, keys]
+    return {
+        "keys": {k: cells[k].tolist() for k in keys},
+        "upper": [int(u) for u in upper],
+    }
+
+
+# --------------------------------------------------------------------------- auditing it
+
+
+def with_hidden_cells(cube: Cube) -> Cube:
+    """The published cube with its suppressed cells appended as cells of count 0.
+
+    The audit's estimates do not change (the cells count nothing); the cells are there
+    so that the bounds of their counts can widen the intervals (:func:`widen`).
+    """
+    hidden = cube.meta["disclosure"].get("hidden")
+    if not hidden or not hidden["upper"]:
+        return cube
+    schema = cube.table.schema
+    size = len(hidden["upper"])
+    columns = {name: hidden["keys"].get(name) for name in schema.names}
+    for name in schema.names:
+        if columns[name] is None:  # the count and the sums
+            columns[name] = [0] * size
+    extra = pa.Table.from_pydict(
+        {n: pa.array(columns[n]).cast(schema.field(n).type) for n in schema.names},
+        schema=schema,
+    )
+    return Cube(pa.concat_tables([cube.table, extra]), cube.roles, cube.meta)
+
+
+def count_box(cube: Cube) -> Span:
+    """Bounds of every cell's true count, in the order of the cube's rows.
+
+    Published count ``c``: ``[max(c - down, min_frequency), c + up]`` (see
+    :func:`slack`; published cells held at least ``min_frequency`` cases). Suppressed
+    cells (appended by :func:`with_hidden_cells`): ``[0, upper]``.
+    """
+    done = cube.meta["disclosure"]
+    down, up = slack(done["rules"]["rounding"])
+    counts = np.asarray(cube.table.column(cube.count_column).to_numpy(), dtype=np.float64)
+    upper = np.asarray((done.get("hidden") or {}).get("upper", []), dtype=np.float64)
+    shown = counts.size - upper.size
+    low = np.maximum(counts - down, done["rules"]["min_frequency"])
+    high = counts + up
+    low[shown:], high[shown:] = 0.0, upper
+    return Span(low, high)
 
 
 def disclosure_flag(meta: dict[str, Any]) -> dict[str, Any] | None:
@@ -176,90 +268,55 @@ def disclosure_flag(meta: dict[str, Any]) -> dict[str, Any] | None:
     done = meta.get("disclosure")
     if not done:
         return None
-    rounding = done["rules"]["rounding"]
-    how = "randomly rounded" if rounding["method"] == "random" else "rounded"
-    how_nl = "willekeurig afgerond" if rounding["method"] == "random" else "afgerond"
+    rules = done["rules"]
+    rounding, minimum = rules["rounding"], rules["min_frequency"]
+    down, up = slack(rounding)
+    random = rounding["method"] == "random"
+    listed = done.get("hidden") is not None
+    how = "randomly rounded" if random else "rounded"
+    how_nl = "willekeurig afgerond" if random else "afgerond"
+    hidden_en = (
+        "each between 0 and an upper bound the export records"
+        if listed
+        else "not listed in this cube (exported by an older version), so no interval includes them"
+    )
+    hidden_nl = (
+        "elk tussen 0 en een bovengrens die de export vastlegt"
+        if listed
+        else "niet vermeld in deze kubus (geëxporteerd door een oudere versie), dus geen "
+        "interval omvat ze"
+    )
     return {
         "kind": "disclosure",
-        "text_en": f"The cube left a secure environment under output control: counts "
-        f"{how} to {rounding['base']}, {done['suppressed']} of {done['cells']} cells "
-        f"suppressed (fewer than {done['rules']['min_frequency']} cases, and cells that "
-        "would reveal them). The intervals of rates (per group and overall) are widened "
-        "for the rounding; differences, ratios, AUC and calibration are not, and no "
-        "interval includes the suppressed cases.",
+        "text_en": f"The cube left a secure environment under output control: counts {how} to "
+        f"{rounding['base']} (each true count from {down} below to {up} above the published "
+        f"one), {done['suppressed']} of {done['cells']} cells suppressed (fewer than "
+        f"{minimum} cases, and cells that would reveal them; {hidden_en}). Every interval "
+        "(rates, shares, representation, differences and ratios, AUC and AUC differences, "
+        "calibration per band and decile, calibration intercept and slope, Brier score) is "
+        "widened to cover, besides the sampling error, every true cube these bounds allow "
+        "(marked ci_rounding): exactly for rates, differences, ratios, AUC, Brier score and "
+        "intercept; a bound for O/E; a search over extreme cubes for the slope. The "
+        "estimates are those of the published counts; each p-value is the larger of the "
+        "published one and the one at the true cube closest to no difference (1 where "
+        "the bounds allow none), Holm-adjusted again.",
         "text_nl": f"De kubus verliet een beveiligde omgeving onder outputcontrole: aantallen "
-        f"{how_nl} op {rounding['base']}, {done['suppressed']} van {done['cells']} cellen "
-        f"onderdrukt (minder dan {done['rules']['min_frequency']} zaken, en cellen die ze "
-        "zouden onthullen). De intervallen van percentages (per groep en totaal) zijn "
-        "verbreed voor de afronding; verschillen, verhoudingen, AUC en kalibratie niet, en "
-        "geen interval omvat de onderdrukte zaken.",
+        f"{how_nl} op {rounding['base']} (elk werkelijk aantal ligt van {down} onder tot "
+        f"{up} boven het gepubliceerde), {done['suppressed']} van {done['cells']} cellen "
+        f"onderdrukt (minder dan {minimum} zaken, en cellen die ze zouden onthullen; "
+        f"{hidden_nl}). Elk interval (percentages, aandelen, vertegenwoordiging, "
+        "verschillen en verhoudingen, AUC en AUC-verschillen, kalibratie per band en "
+        "deciel, kalibratie-intercept en -helling, Brier-score) is verbreed: het omvat "
+        "naast de steekproefonzekerheid elke werkelijke kubus die deze grenzen toelaten "
+        "(gemarkeerd met ci_rounding), exact voor percentages, verschillen, verhoudingen, "
+        "AUC, Brier-score en intercept, als grens voor W/V, en voor de helling door te "
+        "zoeken over extreme kubussen. De schattingen zijn die van de gepubliceerde "
+        "aantallen; elke p-waarde is de grootste van de gepubliceerde en die bij de "
+        "werkelijke kubus die het dichtst bij geen verschil ligt (1 waar de grenzen geen "
+        "verschil toelaten), opnieuw met Holm gecorrigeerd.",
     }
 
 
 def with_rules(cube: Cube, path: str | Path | None) -> Cube:
     """:func:`export_cube` with the rules in ``path`` (defaults without one)."""
     return export_cube(cube, load_rules(path))
-
-
-def rounding_slack(meta: dict[str, Any]) -> float:
-    """Most a published count differs from the true one, per cell (0: not rounded).
-
-    Rounding to the nearest multiple of ``b`` moves a count by at most ``b / 2``; unbiased
-    random rounding by less than ``b``.
-    """
-    done = meta.get("disclosure")
-    if not done:
-        return 0.0
-    rounding = done["rules"]["rounding"]
-    base = float(rounding["base"])
-    return base / 2 if rounding["method"] == "nearest" else base - 1
-
-
-def widen_rates(
-    result: dict[str, Any], cells: Cells, attrs: list[Any], slack: float, confidence: float
-) -> None:
-    """Widen the interval of every rate for counts known only to ``± slack`` per cell.
-
-    A rate ``k / n`` sums ``m_k`` cells into ``k`` and ``m_r`` other cells into ``n - k``;
-    the true counts lie within ``± slack·m`` of the published ones, so the interval
-    becomes the union of the Wilson intervals over that box: the lowest lower bound at
-    (fewest ``k``, most others), the highest upper bound at (most ``k``, fewest others).
-    The point estimate stays the published one.
-    """
-    from waarborg.audit.fairness import Attribute, _stats
-
-    ones = np.ones(cells.count.size)
-    counted = Cells(ones, cells.groups, cells.outcome, cells.selected)
-    everyone = Attribute("all", np.zeros(cells.count.size, np.int64), ["all"])
-    targets = [(result["overall"], everyone, None)]
-    targets += [(result["groups"][a.name], a, a.labels) for a in attrs]
-    for where, attribute, labels in targets:
-        published = _stats(cells, attribute, None).rates(cells)
-        pieces = _stats(counted, attribute, None).rates(counted)
-        for metric, (k, n) in published.items():
-            mk, mn = pieces[metric]
-            low, high = _box(k, n - k, slack * mk, slack * (mn - mk), confidence)
-            for i in range(k.size):
-                leaf = where[metric] if labels is None else where[labels[i]].get(metric)
-                if leaf is not None and leaf["value"] is not None:
-                    leaf["ci"] = [_finite(low[i]), _finite(high[i])]
-                    leaf["ci_rounding"] = True
-    if "base_rate" in result["validity"] and "base_rate" in result["overall"]:
-        result["validity"]["base_rate"]["ci"] = list(result["overall"]["base_rate"]["ci"])
-
-
-def _box(
-    k: np.ndarray, rest: np.ndarray, dk: np.ndarray, dr: np.ndarray, confidence: float
-) -> tuple[np.ndarray, np.ndarray]:
-    from waarborg.audit.stats import wilson_interval
-
-    k_low = np.maximum(k - dk, 0)
-    k_high = k + dk
-    rest_low = np.maximum(rest - dr, 0)
-    low, _ = wilson_interval(k_low, k_low + rest + dr, confidence)
-    _, high = wilson_interval(k_high, k_high + rest_low, confidence)
-    return low, high
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
