@@ -13,6 +13,7 @@ from waarborg.cli import (  # noqa: F401  (registers the commands)
     demo,
     register,
     selectivity,
+    selectivity_thresholds,
     service,
     synth,
     verify,

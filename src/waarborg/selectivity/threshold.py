@@ -23,8 +23,8 @@ Two versions, one result (:class:`ThresholdResult`):
 Thresholds are reported as probabilities averaged over units with the units' shares of
 all cases as weights (the same weights for every group), and as differences to the
 reference group on the logit scale (constant across units in both models) and on the
-probability scale, with percentile intervals from a bootstrap (parametric for the
-aggregate model, cases within the design for the rows).
+probability scale, with percentile intervals from draws of the posterior's Laplace
+approximation (aggregate) or from a bootstrap of cases within the design (rows).
 
 Examples
 --------
@@ -123,7 +123,8 @@ class ThresholdResult:
     confidence : float
         Level of the intervals.
     n_boot, failed : int
-        Bootstrap resamples asked for and those whose fit failed (left out).
+        Posterior draws (aggregate) or bootstrap resamples (rows), and the resamples
+        whose fit failed (left out).
     seed : int
         Bootstrap seed.
     diagnostics : dict
@@ -246,7 +247,7 @@ def _binary(table: pa.Table, name: str, source: str, *, nulls: bool = False) -> 
 
 
 def _is_counts(table: pa.Table) -> bool:
-    return "cases" in table.column_names and "hits" in table.column_names
+    return "cases" in table.column_names
 
 
 def _count_cells(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
@@ -367,7 +368,7 @@ def threshold_test(
     reference : str, optional
         Reference group; default the group with the most cases.
     n_boot : int, default 200
-        Bootstrap resamples.
+        Bootstrap resamples (rows) or posterior draws (aggregate).
     confidence : float, default 0.95
         Level of the intervals.
     seed : int, default 0
@@ -391,7 +392,9 @@ def threshold_test(
         raise ValueError(f"confidence must lie between 0 and 1, got {confidence}")
     table, source = read_table(data)
     counts = method == "aggregate" and _is_counts(table)
-    needed = COUNT_COLUMNS if counts else (ROW_COLUMNS if method == "rows" else ROW_COLUMNS[:3])
+    needed = (
+        COUNT_COLUMNS if counts else (ROW_COLUMNS if method == "rows" else ("selected", "outcome"))
+    )
     groups = (group,) if unit is None else (group, unit)
     check_columns(table.column_names, Roles(groups=groups), source)
     for name in needed:
@@ -459,7 +462,7 @@ def _aggregate(
     cells, _ = _reorder_units(cells)
     ref = _reference(lab, cells.cases.sum(axis=1), reference)
     theta, cov, converged = model.fit_map(cells)
-    fits, failed = model.parametric_bootstrap(cells, theta, n_boot, seed)
+    fits, failed = model.laplace_draws(theta, cov, n_boot, seed), 0
     k = r + d - 1
     weights = cells.cases.sum(axis=0) / cells.cases.sum()
 
@@ -474,8 +477,6 @@ def _aggregate(
     base_ci = _percentile(base_draws, confidence)
     fitted = _fit_error(cells, theta)
     notes = ["aggregate_model"] + (["not_converged"] if not converged else [])
-    if failed > n_boot // 10:
-        notes.append("bootstrap_failures")
     diagnostics = {
         "map_converged": converged,
         "laplace_sd_difference_logit": _laplace_sd(cov, 2 * k, ref, r),
@@ -485,6 +486,7 @@ def _aggregate(
         "prior_sd_unit": model.PRIOR_SD_UNIT,
     }
     groups = _groups(cells, lab, est, (base, base_ci), ref, confidence)
+    notes += _outside(groups)
     return ThresholdResult(
         "aggregate",
         group,
@@ -589,6 +591,7 @@ def _rows(
     }
     base_pair = (base[0], np.stack(base[1], axis=-1))
     groups = _groups(cells, lab, est, base_pair, ref, confidence)
+    notes += _outside(groups)
     return ThresholdResult(
         "rows",
         group,
@@ -681,6 +684,15 @@ def _groups(
             fields["verdict"] = _verdict(fields)
         out.append(GroupThreshold(**fields))
     return out
+
+
+def _outside(groups: list[GroupThreshold]) -> list[str]:
+    """The note ``point_outside_interval`` when an estimate lies outside its own interval."""
+    for g in groups:
+        low, high = g.difference_logit_ci
+        if math.isfinite(low) and not low <= g.difference_logit <= high:
+            return ["point_outside_interval"]
+    return []
 
 
 def _pair(x: FloatArray) -> tuple[float, float]:

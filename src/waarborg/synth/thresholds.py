@@ -74,8 +74,8 @@ PLANTED_RISK_SHIFT = 0.8
 """Scenario ``base-rate``: group B's mean risk minus group A's, logit scale."""
 SCORE_SLOPE = 0.8
 SCORE_SHIFT = -0.3
-SCORE_NOISE = 0.4
-REFERENCE_SHARE = 0.05
+SCORE_NOISE = 0.2
+REFERENCE_SHARE = 0.10
 _CLIP = 1e-9
 
 
