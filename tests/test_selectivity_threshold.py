@@ -295,3 +295,19 @@ def test_result_is_json_ready(results: dict) -> None:
     for data in results.values():
         text = json.dumps(data, allow_nan=False)
         assert math.isfinite(json.loads(text)["groups"][1]["difference_logit"])
+
+
+def test_bad_rows_name_row_and_column() -> None:
+    table = synthesize_thresholds("base-rate", 200, seed=0)
+    selected = pc.cast(table["selected"], pa.int64()).to_pylist()
+    selected[2] = 2
+    bad = table.set_column(table.schema.get_field_index("selected"), "selected", pa.array(selected))
+    with pytest.raises(DataError, match="0/1") as info:
+        threshold_test(bad, "group", "unit", method="rows")
+    assert (info.value.row, info.value.column) == (3, "selected")
+    scores = table["score"].to_pylist()
+    scores[9] = None
+    bad = table.set_column(table.schema.get_field_index("score"), "score", pa.array(scores))
+    with pytest.raises(DataError, match="missing value") as info:
+        threshold_test(bad, "group", "unit", method="rows")
+    assert (info.value.row, info.value.column) == (10, "score")

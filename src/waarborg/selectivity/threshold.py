@@ -47,7 +47,17 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import special
 
-from waarborg.audit.inputs import Roles, as_floats, as_text, bad_rows, check_columns, in_rows
+from waarborg.audit.inputs import (
+    BINARY,
+    FINITE,
+    WHOLE,
+    Roles,
+    as_floats,
+    as_text,
+    bad_rows,
+    check_columns,
+    in_rows,
+)
 from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue, wilson_interval
 from waarborg.errors import DataError
 from waarborg.selectivity import threshold_model as model
@@ -209,13 +219,10 @@ class _Labels:
 
 
 def _labels(table: pa.Table, group: str, unit: str | None, source: str) -> _Labels:
-    """Group and unit codes; units ordered by size, so the largest anchors the model."""
+    """Group and unit codes (labels sorted as text)."""
     for name in (group, unit):
         if name is not None:
-            mask = bad_rows("missing", table.column(name))
-            if mask is not None:
-                row = int(np.flatnonzero(mask)[0]) + 1
-                raise DataError(in_rows("missing value", int(mask.sum())), source, row, name)
+            _refuse(bad_rows("missing", table.column(name)), "missing", source, name)
     g_labels, g_codes = _factor(table.column(group))
     if unit is None:
         return _Labels(g_labels, ["all"], g_codes, np.zeros_like(g_codes))
@@ -229,20 +236,34 @@ def _factor(col: pa.ChunkedArray) -> tuple[list[str], NDArray[np.int64]]:
     return [str(x) for x in labels], codes.astype(np.int64)
 
 
-def _binary(table: pa.Table, name: str, source: str, *, nulls: bool = False) -> NDArray:
+_WORDS = {"missing": "missing value", "binary": BINARY, "finite": FINITE, "count": WHOLE}
+
+
+def _refuse(mask: NDArray | None, check: str, source: str, name: str) -> None:
+    """Raise a DataError at the first row of ``mask``, with the number of rows."""
+    if mask is not None and mask.any():
+        row = int(np.flatnonzero(mask)[0]) + 1
+        raise DataError(in_rows(_WORDS[check], int(mask.sum())), source, row, name)
+
+
+def _numbers(
+    table: pa.Table, name: str, check: str, source: str, *, nulls: bool = False
+) -> FloatArray:
+    """A numeric (or, for ``check="binary"``, boolean) column as floats, nulls as nan.
+
+    Every value must pass ``check`` (``"binary"``, ``"finite"`` or ``"count"``); nulls
+    are refused unless ``nulls``.
+    """
     col = table.column(name)
     kind = col.type
-    if not (pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind)):
-        raise DataError(f"must be 0/1 or false/true, found {kind}", source, column=name)
-    checks = ("binary",) if nulls else ("missing", "binary")
-    for check in checks:
-        mask = bad_rows(check, col)
-        if check == "binary" and mask is not None and nulls:
-            mask &= ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-        if mask is not None and mask.any():
-            row = int(np.flatnonzero(mask)[0]) + 1
-            what = "missing value" if check == "missing" else "must be 0/1 or false/true"
-            raise DataError(in_rows(what, int(mask.sum())), source, row, name)
+    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+    if not (numeric or (check == "binary" and pa.types.is_boolean(kind))):
+        raise DataError(f"{_WORDS[check]}, found {kind}", source, column=name)
+    null = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if not nulls:
+        _refuse(null, "missing", source, name)
+    bad = bad_rows(check, col)
+    _refuse(None if bad is None else bad & ~null, check, source, name)
     return as_floats(pc.cast(col, pa.float64()))
 
 
@@ -252,20 +273,7 @@ def _is_counts(table: pa.Table) -> bool:
 
 def _count_cells(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
     names = ["checked", *COUNT_COLUMNS] if "checked" in table.column_names else COUNT_COLUMNS
-    values = {}
-    for name in names:
-        col = table.column(name)
-        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
-            raise DataError(f"a count must be numeric, found {col.type}", source, column=name)
-        for check in ("missing", "count"):
-            mask = bad_rows(check, col)
-            if mask is not None and mask.any():
-                row = int(np.flatnonzero(mask)[0]) + 1
-                what = (
-                    "missing value" if check == "missing" else "a count must be a whole number >= 0"
-                )
-                raise DataError(in_rows(what, int(mask.sum())), source, row, name)
-        values[name] = as_floats(pc.cast(col, pa.float64()))
+    values = {name: _numbers(table, name, "count", source) for name in names}
     values.setdefault("checked", values["selected"])
     for small, big in (("selected", "cases"), ("checked", "selected"), ("hits", "checked")):
         bad = values[small] > values[big]
@@ -280,17 +288,15 @@ def _count_cells(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
 
 
 def _row_data(table: pa.Table, lab: _Labels, source: str, *, score: bool) -> rows.RowData:
-    selected = _binary(table, "selected", source) > 0
-    outcome = _binary(table, "outcome", source, nulls=True)
+    selected = _numbers(table, "selected", "binary", source) > 0
+    outcome = _numbers(table, "outcome", "binary", source, nulls=True)
     known = np.isfinite(outcome)
     reference = (
-        _binary(table, "reference", source) > 0
+        _numbers(table, "reference", "binary", source) > 0
         if "reference" in table.column_names
         else np.zeros(selected.size, bool)
     )
-    x = np.zeros(selected.size)
-    if score:
-        x = _score_scale(table, source)
+    x = _score_scale(table, source) if score else np.zeros(selected.size)
     return rows.RowData(
         lab.group,
         lab.unit,
@@ -306,16 +312,7 @@ def _row_data(table: pa.Table, lab: _Labels, source: str, *, score: bool) -> row
 
 def _score_scale(table: pa.Table, source: str) -> FloatArray:
     """The score's logit when every score is a probability in (0, 1); else the score."""
-    col = table.column("score")
-    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
-        raise DataError(f"the score must be numeric, found {col.type}", source, column="score")
-    for check in ("missing", "finite"):
-        mask = bad_rows(check, col)
-        if mask is not None and mask.any():
-            row = int(np.flatnonzero(mask)[0]) + 1
-            what = "missing value" if check == "missing" else "the score must be a finite number"
-            raise DataError(in_rows(what, int(mask.sum())), source, row, "score")
-    s = as_floats(pc.cast(col, pa.float64()))
+    s = _numbers(table, "score", "finite", source)
     if np.all((s > 0) & (s < 1)):
         return special.logit(s)
     return s
@@ -402,6 +399,7 @@ def threshold_test(
             have = ", ".join(table.column_names[:20])
             raise DataError(f"missing column (the data has: {have})", source, column=name)
     lab = _labels(table, group, unit, source)
+    settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
     if len(lab.groups) < 2:
         raise DataError("the threshold test compares groups: only one group", source, column=group)
     if method == "aggregate":
@@ -410,9 +408,9 @@ def threshold_test(
             if counts
             else _cells_from_rows(_row_data(table, lab, source, score=False))
         )
-        return _aggregate(cells, lab, group, unit, reference, n_boot, confidence, seed, source)
+        return _aggregate(cells, lab, settings)
     data_rows = _row_data(table, lab, source, score=True)
-    return _rows(data_rows, lab, group, unit, reference, n_boot, confidence, seed, source)
+    return _rows(data_rows, lab, settings)
 
 
 def _reference(lab: _Labels, cases: FloatArray, reference: str | None) -> int:
@@ -436,17 +434,22 @@ def _reorder_units(cells: model.Cells) -> tuple[model.Cells, NDArray[np.int64]]:
     )
 
 
-def _aggregate(
-    cells: model.Cells,
-    lab: _Labels,
-    group: str,
-    unit: str | None,
-    reference: str | None,
-    n_boot: int,
-    confidence: float,
-    seed: int,
-    source: str,
-) -> ThresholdResult:
+@dataclass(frozen=True)
+class _Settings:
+    """The caller's choices, passed on to either method."""
+
+    group: str
+    unit: str | None
+    reference: str | None
+    n_boot: int
+    confidence: float
+    seed: int
+    source: str
+
+
+def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdResult:
+    group, unit, reference, n_boot = opt.group, opt.unit, opt.reference, opt.n_boot
+    confidence, seed, source = opt.confidence, opt.seed, opt.source
     r, d = cells.shape
     need = model.minimum_units(r)
     if unit is None or d < need:
@@ -525,17 +528,9 @@ def _fit_error(cells: model.Cells, theta: FloatArray) -> tuple[float, float]:
     return err_s, err_h
 
 
-def _rows(
-    data: rows.RowData,
-    lab: _Labels,
-    group: str,
-    unit: str | None,
-    reference: str | None,
-    n_boot: int,
-    confidence: float,
-    seed: int,
-    source: str,
-) -> ThresholdResult:
+def _rows(data: rows.RowData, lab: _Labels, opt: _Settings) -> ThresholdResult:
+    group, unit, reference, n_boot = opt.group, opt.unit, opt.reference, opt.n_boot
+    confidence, seed, source = opt.confidence, opt.seed, opt.source
     use = data.reference & data.known
     for g, name in enumerate(lab.groups):
         mine = use & (data.group == g)
