@@ -448,7 +448,7 @@ class _Settings:
 
 
 def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdResult:
-    group, unit, reference, n_boot = opt.group, opt.unit, opt.reference, opt.n_boot
+    unit, reference, n_boot = opt.unit, opt.reference, opt.n_boot
     confidence, seed, source = opt.confidence, opt.seed, opt.source
     r, d = cells.shape
     need = model.minimum_units(r)
@@ -490,20 +490,7 @@ def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdRes
     }
     groups = _groups(cells, lab, est, (base, base_ci), ref, confidence)
     notes += _outside(groups)
-    return ThresholdResult(
-        "aggregate",
-        group,
-        unit,
-        lab.groups[ref],
-        groups,
-        d,
-        confidence,
-        n_boot,
-        failed,
-        seed,
-        diagnostics,
-        notes,
-    )
+    return _result("aggregate", opt, lab.groups[ref], groups, d, failed, diagnostics, notes)
 
 
 def _laplace_sd(cov: FloatArray, start: int, ref: int, r: int) -> list[float]:
@@ -529,7 +516,7 @@ def _fit_error(cells: model.Cells, theta: FloatArray) -> tuple[float, float]:
 
 
 def _rows(data: rows.RowData, lab: _Labels, opt: _Settings) -> ThresholdResult:
-    group, unit, reference, n_boot = opt.group, opt.unit, opt.reference, opt.n_boot
+    reference, n_boot = opt.reference, opt.n_boot
     confidence, seed, source = opt.confidence, opt.seed, opt.source
     use = data.reference & data.known
     for g, name in enumerate(lab.groups):
@@ -587,23 +574,36 @@ def _rows(data: rows.RowData, lab: _Labels, opt: _Settings) -> ThresholdResult:
     base_pair = (base[0], np.stack(base[1], axis=-1))
     groups = _groups(cells, lab, est, base_pair, ref, confidence)
     notes += _outside(groups)
-    return ThresholdResult(
-        "rows",
-        group,
-        unit,
-        lab.groups[ref],
-        groups,
-        data.n_units,
-        confidence,
-        n_boot,
-        failed,
-        seed,
-        diagnostics,
-        notes,
-    )
+    return _result("rows", opt, lab.groups[ref], groups, data.n_units, failed, diagnostics, notes)
 
 
 # --------------------------------------------------------------------------- summaries
+
+
+def _result(
+    method: str,
+    opt: _Settings,
+    reference: str,
+    groups: list[GroupThreshold],
+    units: int,
+    failed: int,
+    diagnostics: dict[str, Any],
+    notes: list[str],
+) -> ThresholdResult:
+    return ThresholdResult(
+        method,
+        opt.group,
+        opt.unit,
+        reference,
+        groups,
+        units,
+        opt.confidence,
+        opt.n_boot,
+        failed,
+        opt.seed,
+        diagnostics,
+        notes,
+    )
 
 
 def _average(t_group: FloatArray, t_unit: FloatArray, weights: FloatArray) -> FloatArray:
