@@ -311,3 +311,23 @@ def test_bad_rows_name_row_and_column() -> None:
     with pytest.raises(DataError, match="missing value") as info:
         threshold_test(bad, "group", "unit", method="rows")
     assert (info.value.row, info.value.column) == (10, "score")
+
+
+@pytest.mark.parametrize(
+    ("threshold_ci", "hit_ci", "base_ci", "expected"),
+    [
+        ((-0.9, -0.3), (-0.1, -0.05), (0.2, 0.3), "lower_threshold"),
+        ((0.1, 0.4), (-0.1, -0.05), (0.2, 0.3), "higher_threshold"),
+        ((-0.2, 0.2), (0.05, 0.1), (0.35, 0.45), "base_rates"),
+        ((-2.4, 0.3), (-0.1, -0.05), (0.18, 0.26), "undetermined"),
+        ((-0.2, 0.2), (-0.01, 0.02), (0.35, 0.45), "no_difference"),
+        ((math.nan, math.nan), (-0.1, -0.05), (0.2, 0.3), "not_estimable"),
+    ],
+)
+def test_verdict_words_what_the_intervals_allow(
+    threshold_ci: tuple, hit_ci: tuple, base_ci: tuple, expected: str
+) -> None:
+    from waarborg.selectivity.threshold import _verdict
+
+    g = {"difference_logit_ci": threshold_ci, "hit_rate_difference_ci": hit_ci}
+    assert _verdict(g | {"base_rate_ci": base_ci}, (0.2, 0.25)) == expected

@@ -70,7 +70,14 @@ METHODS = ("aggregate", "rows")
 COUNT_COLUMNS = ("cases", "selected", "hits")
 """Columns of an aggregate table (``checked`` is optional: the selected with a known outcome)."""
 ROW_COLUMNS = ("selected", "reference", "outcome", "score")
-VERDICTS = ("lower_threshold", "higher_threshold", "base_rates", "no_difference", "not_estimable")
+VERDICTS = (
+    "lower_threshold",
+    "higher_threshold",
+    "base_rates",
+    "undetermined",
+    "no_difference",
+    "not_estimable",
+)
 FloatArray = NDArray[np.float64]
 
 
@@ -676,7 +683,7 @@ def _groups(
                 "hit_rate_difference_ci": (float(low), float(high)),
                 "hit_rate_p": float(two_proportion_pvalue(h[g], c[g], h[ref], c[ref])),
             }
-            fields["verdict"] = _verdict(fields)
+            fields["verdict"] = _verdict(fields, _pair(base[1][ref]))
         out.append(GroupThreshold(**fields))
     return out
 
@@ -694,9 +701,10 @@ def _pair(x: FloatArray) -> tuple[float, float]:
     return float(x[0]), float(x[1])
 
 
-def _verdict(g: dict[str, Any]) -> str:
-    """Lower or higher threshold when the interval of the difference excludes 0; else
-    base rates when the hit rates differ significantly; else no difference."""
+def _verdict(g: dict[str, Any], reference_base: tuple[float, float]) -> str:
+    """Lower or higher threshold when the interval of the difference excludes 0. Else, when
+    the hit rates differ significantly: base rates if the base rates' intervals do not
+    overlap, undetermined if they do. Else no difference."""
     low, high = g["difference_logit_ci"]
     if not (math.isfinite(low) and math.isfinite(high)):
         return "not_estimable"
@@ -706,5 +714,6 @@ def _verdict(g: dict[str, Any]) -> str:
         return "higher_threshold"
     hr_low, hr_high = g["hit_rate_difference_ci"]
     if math.isfinite(hr_low) and (hr_low > 0 or hr_high < 0):
-        return "base_rates"
+        (b_low, b_high), (r_low, r_high) = g["base_rate_ci"], reference_base
+        return "base_rates" if b_low > r_high or b_high < r_low else "undetermined"
     return "no_difference"

@@ -81,6 +81,14 @@ TEXT: dict[str, dict[str, str]] = {
         "van groep {group} wijkt {hit} af van die van groep {reference} ({hit_ci}), maar haar "
         "drempel niet (verschil {diff}, {ci}).",
     },
+    "undetermined": {
+        "en": "Undetermined for group {group}: its hit rate differs from group {reference}'s by "
+        "{hit} ({hit_ci}), but the threshold test cannot tell a different threshold (difference "
+        "{diff}, {ci}) from a different base rate.",
+        "nl": "Onbeslist voor groep {group}: haar trefkans wijkt {hit} af van die van groep "
+        "{reference} ({hit_ci}), maar de drempeltoets kan een andere drempel (verschil {diff}, "
+        "{ci}) niet onderscheiden van een ander basispercentage.",
+    },
     "no_difference": {
         "en": "No difference shown for group {group}: neither its threshold (difference {diff}, "
         "{ci}) nor its hit rate differs from group {reference}'s.",
