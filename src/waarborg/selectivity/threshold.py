@@ -511,8 +511,7 @@ def _laplace_sd(cov: FloatArray, start: int, ref: int, r: int) -> list[float]:
 
 def _fit_error(cells: model.Cells, theta: FloatArray) -> tuple[float, float]:
     """Largest gap between observed and fitted search and hit rates over cells with 30+ cases."""
-    m = model._Model(cells)
-    s, h = (x.reshape(cells.shape) for x in m.rates(m.linear(theta)))
+    s, h = model.fitted_rates(cells, theta)
     with np.errstate(divide="ignore", invalid="ignore"):
         obs_s = cells.selected / cells.cases
         obs_h = cells.hits / cells.checked

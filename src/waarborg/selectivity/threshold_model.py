@@ -41,6 +41,7 @@ __all__ = [
     "PRIOR_SD_UNIT",
     "Cells",
     "fit_map",
+    "fitted_rates",
     "hit_rate",
     "laplace_draws",
     "minimum_units",
@@ -269,6 +270,13 @@ def _minimise(model: _Model, start: FloatArray) -> tuple[FloatArray, bool]:
     )
     ok = bool(np.all(np.isfinite(res.x)) and np.abs(model.gradient(res.x)).max() < _GRADIENT_TOL)
     return res.x, ok
+
+
+def fitted_rates(cells: Cells, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Search and hit rate of every cell at parameters ``theta``, each of shape ``(R, D)``."""
+    model = _Model(cells)
+    s, h = model.rates(model.linear(theta))
+    return s.reshape(cells.shape), h.reshape(cells.shape)
 
 
 def laplace_draws(theta: FloatArray, covariance: FloatArray, n: int, seed: int = 0) -> FloatArray:
