@@ -18,7 +18,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from waarborg.report import i18n
-from waarborg.report.plots import PALETTE, _label, _style, _to_svg
+from waarborg.report.plots import PALETTE, _label, _style, _ticklabel, _to_svg
 
 __all__ = ["TEXT", "render_html", "summary", "thresholds_svg", "verdict_text"]
 
@@ -273,7 +273,7 @@ def thresholds_svg(result: Mapping[str, Any], lang: str) -> str:
             if value is not None:
                 ax.plot([value], [y], "o", color=colour)
         ax.set_yticks(range(len(groups)), [_label(g["group"]) for g in reversed(groups)])
-        ax.xaxis.set_major_formatter(lambda x, _pos: i18n.fmt_number(100 * x, lang, 0) + "%")
+        ax.xaxis.set_major_formatter(lambda x, _pos: _ticklabel(round(100 * x, 6), lang) + "%")
         ax.set_xlabel(_t("plot_axis", lang))
         ax.set_title(_t("plot_title", lang, level=level))
         rows = "; ".join(
