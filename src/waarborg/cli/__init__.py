@@ -16,6 +16,7 @@ from waarborg.cli import (  # noqa: F401  (registers the commands)
     register,
     selectivity,
     selectivity_clusters,
+    selectivity_thresholds,
     service,
     synth,
     verify,

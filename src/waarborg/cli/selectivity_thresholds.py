@@ -1,0 +1,70 @@
+"""``waarborg selectivity thresholds``: the threshold test from a file (issue 15).
+
+Reads a selection table (one row per case) or an aggregate table with counts per
+(group, unit); prints the summary and writes the JSON and an HTML section only when the
+whole test succeeded, each atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from waarborg.cli.app import err, out, reports_errors
+from waarborg.cli.selectivity import selectivity_app
+from waarborg.selectivity.threshold import METHODS, threshold_test
+from waarborg.selectivity.threshold_report import render_html
+from waarborg.tables import atomic_path
+
+
+@selectivity_app.command("thresholds")
+@reports_errors
+def thresholds_command(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="Selection table (selected, reference, outcome, score, group columns) or an "
+            "aggregate table (cases, selected, hits[, checked] per group and unit)."
+        ),
+    ],
+    group: Annotated[str, typer.Option("--group", help="Group column.")],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Unit column (team, region, period).")
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="aggregate (from counts) or rows (scores).")
+    ] = "aggregate",
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Reference group (default: largest).")
+    ] = None,
+    n_boot: Annotated[int, typer.Option("--n-boot", min=10, help="Bootstrap resamples.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the result as JSON.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the HTML section.")] = None,
+) -> None:
+    """Threshold test: a lower bar for a group, or a different base rate?"""
+    if lang not in ("en", "nl"):
+        raise typer.BadParameter("use en or nl", param_hint="--lang")
+    if method not in METHODS:
+        raise typer.BadParameter(f"use {' or '.join(METHODS)}", param_hint="--method")
+    try:
+        result = threshold_test(
+            source, group, unit, method=method, reference=reference, n_boot=n_boot, seed=seed
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    data = result.to_dict()
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    html = render_html(data, lang) if report is not None else None
+    out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
+    for path, content in ((json_out, text), (report, html)):
+        if path is not None and content is not None:
+            with atomic_path(path) as tmp:
+                tmp.write_text(content, encoding="utf-8")
+            err.print(f"wrote {path}", highlight=False)

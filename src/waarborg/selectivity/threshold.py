@@ -1,0 +1,718 @@
+"""Threshold test: was one group selected at a lower risk, or does its base rate differ?
+
+The outcome (hit-rate) test compares the share of selected cases in which the check
+found something. A lower hit rate for a group looks like a lower bar for that group,
+but it also follows when the group's risk is distributed differently while everyone
+faces the same bar: the *infra-marginality* problem. The threshold test (Simoiu,
+Corbett-Davies & Goel, 2017) estimates the risk threshold at which each group's cases
+were effectively selected, and compares thresholds instead of hit rates.
+
+Two versions, one result (:class:`ThresholdResult`):
+
+``method="aggregate"`` (runs from a cube)
+    The paper's beta discriminant model fitted on counts per (group, unit): cases,
+    selected, hits (and optionally checked, when not every selected case has a known
+    outcome). Needs a unit column (team, region, period) with enough units for the
+    cells to identify the model (:func:`~waarborg.selectivity.threshold_model.minimum_units`:
+    3 for two groups); see :mod:`waarborg.selectivity.threshold_model`.
+``method="rows"`` (needs rows)
+    Calibrated risk from the instrument's score on the random reference sample, then the
+    effective threshold per group from who was selected; see
+    :mod:`waarborg.selectivity.threshold_rows`.
+
+Thresholds are reported as probabilities averaged over units with the units' shares of
+all cases as weights (the same weights for every group), and as differences to the
+reference group on the logit scale (constant across units in both models) and on the
+probability scale, with percentile intervals from draws of the posterior's Laplace
+approximation (aggregate) or from a bootstrap of cases within the design (rows).
+
+Examples
+--------
+>>> from waarborg.synth.thresholds import synthesize_thresholds
+>>> cases = synthesize_thresholds("lower-threshold", 20_000, seed=1)
+>>> result = threshold_test(cases, "group", unit="unit", method="rows", n_boot=20)
+>>> result.verdicts()["B"]
+'lower_threshold'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+from scipy import special
+
+from waarborg.audit.inputs import (
+    BINARY,
+    FINITE,
+    WHOLE,
+    Roles,
+    as_floats,
+    as_text,
+    bad_rows,
+    check_columns,
+    in_rows,
+)
+from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue, wilson_interval
+from waarborg.errors import DataError
+from waarborg.selectivity import threshold_model as model
+from waarborg.selectivity import threshold_rows as rows
+from waarborg.tables import TableLike, read_table
+
+__all__ = ["METHODS", "GroupThreshold", "ThresholdResult", "threshold_test"]
+
+METHODS = ("aggregate", "rows")
+COUNT_COLUMNS = ("cases", "selected", "hits")
+"""Columns of an aggregate table (``checked`` is optional: the selected with a known outcome)."""
+ROW_COLUMNS = ("selected", "reference", "outcome", "score")
+VERDICTS = (
+    "lower_threshold",
+    "higher_threshold",
+    "base_rates",
+    "undetermined",
+    "no_difference",
+    "not_estimable",
+)
+FloatArray = NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class GroupThreshold:
+    """One group's counts, rates, estimated threshold and its comparison with the reference.
+
+    Rates and thresholds are probabilities; ``difference_logit`` is on the logit scale;
+    intervals are ``(low, high)``; ``nan`` where not estimable.
+    """
+
+    group: str
+    cases: int
+    selected: int
+    checked: int
+    hits: int
+    threshold: float
+    threshold_ci: tuple[float, float]
+    base_rate: float
+    base_rate_ci: tuple[float, float]
+    difference: float = math.nan
+    difference_ci: tuple[float, float] = (math.nan, math.nan)
+    difference_logit: float = math.nan
+    difference_logit_ci: tuple[float, float] = (math.nan, math.nan)
+    hit_rate_difference: float = math.nan
+    hit_rate_difference_ci: tuple[float, float] = (math.nan, math.nan)
+    hit_rate_p: float = math.nan
+    verdict: str = "reference"
+
+    @property
+    def search_rate(self) -> float:
+        """Share of the group's cases selected."""
+        return self.selected / self.cases if self.cases else math.nan
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of the group's checked selected cases with the outcome."""
+        return self.hits / self.checked if self.checked else math.nan
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    """Result of :func:`threshold_test`, in the manner of a statsmodels results object.
+
+    Attributes
+    ----------
+    method : str
+        ``"aggregate"`` or ``"rows"``.
+    group_column, unit_column : str, str or None
+        The columns used.
+    reference : str
+        The reference group.
+    groups : list of GroupThreshold
+        Per group, the reference first.
+    units : int
+        Number of units.
+    confidence : float
+        Level of the intervals.
+    n_boot, failed : int
+        Posterior draws (aggregate) or bootstrap resamples (rows), and the resamples
+        whose fit failed (left out).
+    seed : int
+        Bootstrap seed.
+    diagnostics : dict
+        Method-specific figures: the fit's convergence, calibration, ``sigma``...
+    notes : list of str
+        Keys of notes for the reader (see :mod:`waarborg.selectivity.threshold_report`).
+    """
+
+    method: str
+    group_column: str
+    unit_column: str | None
+    reference: str
+    groups: list[GroupThreshold]
+    units: int
+    confidence: float
+    n_boot: int
+    failed: int
+    seed: int
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def verdicts(self) -> dict[str, str]:
+        """Verdict key per non-reference group (see :data:`VERDICTS`)."""
+        return {g.group: g.verdict for g in self.groups if g.group != self.reference}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``nan`` becomes ``None``)."""
+        return _clean(
+            {
+                "test": "threshold",
+                "method": self.method,
+                "group_column": self.group_column,
+                "unit_column": self.unit_column,
+                "reference": self.reference,
+                "units": self.units,
+                "confidence": self.confidence,
+                "n_boot": self.n_boot,
+                "failed": self.failed,
+                "seed": self.seed,
+                "groups": [
+                    {
+                        **{k: v for k, v in g.__dict__.items()},
+                        "search_rate": g.search_rate,
+                        "hit_rate": g.hit_rate,
+                    }
+                    for g in self.groups
+                ],
+                "verdicts": self.verdicts(),
+                "diagnostics": self.diagnostics,
+                "notes": list(self.notes),
+            }
+        )
+
+    def summary(self, lang: str = "en") -> str:
+        """Plain-text summary in English or Dutch (entirely Dutch, decimal comma)."""
+        from waarborg.selectivity.threshold_report import summary
+
+        return summary(self.to_dict(), lang)
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class _Labels:
+    groups: list[str]
+    units: list[str]
+    group: NDArray[np.int64]
+    unit: NDArray[np.int64]
+
+
+def _labels(table: pa.Table, group: str, unit: str | None, source: str) -> _Labels:
+    """Group and unit codes (labels sorted as text)."""
+    for name in (group, unit):
+        if name is not None:
+            _refuse(bad_rows("missing", table.column(name)), "missing", source, name)
+    g_labels, g_codes = _factor(table.column(group))
+    if unit is None:
+        return _Labels(g_labels, ["all"], g_codes, np.zeros_like(g_codes))
+    u_labels, u_codes = _factor(table.column(unit))
+    return _Labels(g_labels, u_labels, g_codes, u_codes)
+
+
+def _factor(col: pa.ChunkedArray) -> tuple[list[str], NDArray[np.int64]]:
+    text = np.asarray(as_text(col.combine_chunks()).to_pylist(), dtype=object)
+    labels, codes = np.unique(text.astype(str), return_inverse=True)
+    return [str(x) for x in labels], codes.astype(np.int64)
+
+
+_WORDS = {"missing": "missing value", "binary": BINARY, "finite": FINITE, "count": WHOLE}
+
+
+def _refuse(mask: NDArray | None, check: str, source: str, name: str) -> None:
+    """Raise a DataError at the first row of ``mask``, with the number of rows."""
+    if mask is not None and mask.any():
+        row = int(np.flatnonzero(mask)[0]) + 1
+        raise DataError(in_rows(_WORDS[check], int(mask.sum())), source, row, name)
+
+
+def _numbers(
+    table: pa.Table, name: str, check: str, source: str, *, nulls: bool = False
+) -> FloatArray:
+    """A numeric (or, for ``check="binary"``, boolean) column as floats, nulls as nan.
+
+    Every value must pass ``check`` (``"binary"``, ``"finite"`` or ``"count"``); nulls
+    are refused unless ``nulls``.
+    """
+    col = table.column(name)
+    kind = col.type
+    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+    if not (numeric or (check == "binary" and pa.types.is_boolean(kind))):
+        raise DataError(f"{_WORDS[check]}, found {kind}", source, column=name)
+    null = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if not nulls:
+        _refuse(null, "missing", source, name)
+    bad = bad_rows(check, col)
+    _refuse(None if bad is None else bad & ~null, check, source, name)
+    return as_floats(pc.cast(col, pa.float64()))
+
+
+def _is_counts(table: pa.Table) -> bool:
+    return "cases" in table.column_names
+
+
+def _count_cells(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
+    names = ["checked", *COUNT_COLUMNS] if "checked" in table.column_names else COUNT_COLUMNS
+    values = {name: _numbers(table, name, "count", source) for name in names}
+    values.setdefault("checked", values["selected"])
+    for small, big in (("selected", "cases"), ("checked", "selected"), ("hits", "checked")):
+        bad = values[small] > values[big]
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            raise DataError(f"more {small} than {big}", source, row, small)
+    shape = (len(lab.groups), len(lab.units))
+    cell = {k: np.zeros(shape) for k in ("cases", "selected", "checked", "hits")}
+    for k, arr in cell.items():
+        np.add.at(arr, (lab.group, lab.unit), values[k])
+    return model.Cells(cell["cases"], cell["selected"], cell["checked"], cell["hits"])
+
+
+def _row_data(table: pa.Table, lab: _Labels, source: str, *, score: bool) -> rows.RowData:
+    selected = _numbers(table, "selected", "binary", source) > 0
+    outcome = _numbers(table, "outcome", "binary", source, nulls=True)
+    known = np.isfinite(outcome)
+    reference = (
+        _numbers(table, "reference", "binary", source) > 0
+        if "reference" in table.column_names
+        else np.zeros(selected.size, bool)
+    )
+    x = _score_scale(table, source) if score else np.zeros(selected.size)
+    return rows.RowData(
+        lab.group,
+        lab.unit,
+        x,
+        selected,
+        reference,
+        np.where(known, outcome, 0) > 0,
+        known,
+        len(lab.groups),
+        len(lab.units),
+    )
+
+
+def _score_scale(table: pa.Table, source: str) -> FloatArray:
+    """The score's logit when every score is a probability in (0, 1); else the score."""
+    s = _numbers(table, "score", "finite", source)
+    if np.all((s > 0) & (s < 1)):
+        return special.logit(s)
+    return s
+
+
+def _cells_from_rows(data: rows.RowData) -> model.Cells:
+    shape = (data.n_groups, data.n_units)
+    out = []
+    for weight in (
+        np.ones(data.group.size),
+        data.selected,
+        data.selected & data.known,
+        data.selected & data.known & data.outcome,
+    ):
+        arr = np.zeros(shape)
+        np.add.at(arr, (data.group, data.unit), weight.astype(float))
+        out.append(arr)
+    return model.Cells(*out)
+
+
+# --------------------------------------------------------------------------- test
+
+
+def threshold_test(
+    data: TableLike,
+    group: str,
+    unit: str | None = None,
+    *,
+    method: str = "aggregate",
+    reference: str | None = None,
+    n_boot: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> ThresholdResult:
+    """Estimate each group's effective selection threshold and compare it with the reference.
+
+    Parameters
+    ----------
+    data : table or path
+        Either a selection table (one row per case: ``selected``, ``reference``,
+        ``outcome`` — null when unknown — and ``score``) or, for ``method="aggregate"``,
+        an aggregate table with one row per (group, unit) cell or part of one:
+        ``cases``, ``selected``, ``hits`` and optionally ``checked``.
+    group : str
+        Group column.
+    unit : str, optional
+        Unit column (team, region, period). Required for ``"aggregate"``.
+    method : {"aggregate", "rows"}
+        See the module docstring; ``"rows"`` needs rows with scores and a reference sample.
+    reference : str, optional
+        Reference group; default the group with the most cases.
+    n_boot : int, default 200
+        Bootstrap resamples (rows) or posterior draws (aggregate).
+    confidence : float, default 0.95
+        Level of the intervals.
+    seed : int, default 0
+        Bootstrap seed.
+
+    Returns
+    -------
+    ThresholdResult
+
+    Raises
+    ------
+    DataError
+        For bad input (naming the file, row and column) or data that cannot identify
+        the model (too few units, no outcomes in a group's reference sample).
+    ValueError
+        For an unknown method or reference group.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie between 0 and 1, got {confidence}")
+    table, source = read_table(data)
+    counts = method == "aggregate" and _is_counts(table)
+    needed = (
+        COUNT_COLUMNS if counts else (ROW_COLUMNS if method == "rows" else ("selected", "outcome"))
+    )
+    groups = (group,) if unit is None else (group, unit)
+    check_columns(table.column_names, Roles(groups=groups), source)
+    for name in needed:
+        if name not in table.column_names:
+            have = ", ".join(table.column_names[:20])
+            raise DataError(f"missing column (the data has: {have})", source, column=name)
+    lab = _labels(table, group, unit, source)
+    settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
+    if len(lab.groups) < 2:
+        raise DataError("the threshold test compares groups: only one group", source, column=group)
+    if method == "aggregate":
+        cells = (
+            _count_cells(table, lab, source)
+            if counts
+            else _cells_from_rows(_row_data(table, lab, source, score=False))
+        )
+        return _aggregate(cells, lab, settings)
+    data_rows = _row_data(table, lab, source, score=True)
+    return _rows(data_rows, lab, settings)
+
+
+def _reference(lab: _Labels, cases: FloatArray, reference: str | None) -> int:
+    if reference is None:
+        return int(np.argmax(cases))
+    if reference not in lab.groups:
+        raise ValueError(
+            f"reference group {reference!r} not found; groups: {', '.join(lab.groups)}"
+        )
+    return lab.groups.index(reference)
+
+
+def _reorder_units(cells: model.Cells) -> tuple[model.Cells, NDArray[np.int64]]:
+    """Put the largest unit first (it anchors the unit effects)."""
+    order = np.argsort(-cells.cases.sum(axis=0), kind="stable")
+    return (
+        model.Cells(
+            *(getattr(cells, k)[:, order] for k in ("cases", "selected", "checked", "hits"))
+        ),
+        order,
+    )
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The caller's choices, passed on to either method."""
+
+    group: str
+    unit: str | None
+    reference: str | None
+    n_boot: int
+    confidence: float
+    seed: int
+    source: str
+
+
+def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdResult:
+    unit, reference, n_boot = opt.unit, opt.reference, opt.n_boot
+    confidence, seed, source = opt.confidence, opt.seed, opt.source
+    r, d = cells.shape
+    need = model.minimum_units(r)
+    if unit is None or d < need:
+        raise DataError(
+            f"the aggregate threshold test needs a unit column with at least {need} units for "
+            f"{r} groups (found {d if unit else 'none'}): with fewer, the cells give fewer rates "
+            "than the model has parameters and the thresholds would only repeat the prior. "
+            "Use more units (teams, regions, periods) or method 'rows' (scores and a random "
+            "reference sample)",
+            source,
+            column=unit,
+        )
+    cells, _ = _reorder_units(cells)
+    ref = _reference(lab, cells.cases.sum(axis=1), reference)
+    theta, cov, converged = model.fit_map(cells)
+    fits, failed = model.laplace_draws(theta, cov, n_boot, seed), 0
+    k = r + d - 1
+    weights = cells.cases.sum(axis=0) / cells.cases.sum()
+
+    def blocks(th: FloatArray, b: int) -> tuple[FloatArray, FloatArray]:
+        part = th[..., b * k : (b + 1) * k]
+        unit_part = np.concatenate([np.zeros((*part.shape[:-1], 1)), part[..., r:]], axis=-1)
+        return part[..., :r], unit_part
+
+    est = _estimates(blocks(theta, 2), blocks(fits, 2), weights, ref, confidence)
+    base = _average(*blocks(theta, 0), weights)
+    base_draws = _average(*blocks(fits, 0), weights)
+    base_ci = _percentile(base_draws, confidence)
+    fitted = _fit_error(cells, theta)
+    notes = ["aggregate_model"] + (["not_converged"] if not converged else [])
+    diagnostics = {
+        "map_converged": converged,
+        "laplace_sd_difference_logit": _laplace_sd(cov, 2 * k, ref, r),
+        "max_search_rate_error": fitted[0],
+        "max_hit_rate_error": fitted[1],
+        "prior_sd_group": model.PRIOR_SD_GROUP,
+        "prior_sd_unit": model.PRIOR_SD_UNIT,
+    }
+    groups = _groups(cells, lab, est, (base, base_ci), ref, confidence)
+    notes += _outside(groups)
+    return _result("aggregate", opt, lab.groups[ref], groups, d, failed, diagnostics, notes)
+
+
+def _laplace_sd(cov: FloatArray, start: int, ref: int, r: int) -> list[float]:
+    """Normal-approximation standard deviation of each group's logit difference."""
+    out = []
+    for g in range(r):
+        i, j = start + g, start + ref
+        out.append(float(np.sqrt(max(cov[i, i] + cov[j, j] - 2 * cov[i, j], 0.0))))
+    return out
+
+
+def _fit_error(cells: model.Cells, theta: FloatArray) -> tuple[float, float]:
+    """Largest gap between observed and fitted search and hit rates over cells with 30+ cases."""
+    s, h = model.fitted_rates(cells, theta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        obs_s = cells.selected / cells.cases
+        obs_h = cells.hits / cells.checked
+    big_s, big_h = cells.cases >= 30, cells.checked >= 30
+    err_s = float(np.max(np.abs(obs_s - s)[big_s], initial=0.0))
+    err_h = float(np.max(np.abs(obs_h - h)[big_h], initial=0.0))
+    return err_s, err_h
+
+
+def _rows(data: rows.RowData, lab: _Labels, opt: _Settings) -> ThresholdResult:
+    reference, n_boot = opt.reference, opt.n_boot
+    confidence, seed, source = opt.confidence, opt.seed, opt.source
+    use = data.reference & data.known
+    for g, name in enumerate(lab.groups):
+        mine = use & (data.group == g)
+        events = int((data.outcome & mine).sum())
+        if events == 0 or events == int(mine.sum()):
+            raise DataError(
+                f"group {name!r} has {int(mine.sum())} reference cases with a known outcome, "
+                f"{events} of them with the outcome: its risk cannot be calibrated (the row "
+                "version needs outcomes of both kinds in every group's random reference sample)",
+                source,
+                column="reference",
+            )
+    cells = _cells_from_rows(data)
+    ref = _reference(lab, cells.cases.sum(axis=1), reference)
+    point = rows.fit_rows(data)
+    if not np.all(np.isfinite(point.tau)):
+        raise DataError(
+            "the selection model has no finite maximum (a group or unit is never or always "
+            "selected, or selection follows the risk without any spread)",
+            source,
+            column="selected",
+        )
+    rng = np.random.default_rng(seed)
+    strata = (data.group * data.n_units + data.unit) * 2 + data.reference
+    taus, deltas, failed = [], [], 0
+    for _ in range(n_boot):
+        fit = rows.fit_rows(data.take(rows.stratified_resample(strata, rng)))
+        if np.all(np.isfinite(fit.tau)):
+            taus.append(fit.tau)
+            deltas.append(np.nan_to_num(fit.delta))
+        else:
+            failed += 1
+    weights = cells.cases.sum(axis=0) / cells.cases.sum()
+    draws = (
+        np.asarray(taus).reshape(-1, data.n_groups),
+        np.asarray(deltas).reshape(-1, data.n_units),
+    )
+    est = _estimates((point.tau, point.delta), draws, weights, ref, confidence)
+    ref_cases = np.bincount(data.group[use], minlength=data.n_groups).astype(float)
+    ref_events = np.bincount(data.group[use & data.outcome], minlength=data.n_groups).astype(float)
+    low, high = wilson_interval(ref_events, ref_cases, confidence)
+    base = (ref_events / ref_cases, (np.asarray(low), np.asarray(high)))
+    notes = ["rows_model"]
+    if failed > n_boot // 10:
+        notes.append("bootstrap_failures")
+    diagnostics = {
+        "sigma": point.sigma,
+        "calibration": {
+            name: {"intercept": float(point.intercept[g]), "slope": float(point.slope[g])}
+            for g, name in enumerate(lab.groups)
+        },
+        "reference_cases": {name: int(ref_cases[g]) for g, name in enumerate(lab.groups)},
+    }
+    base_pair = (base[0], np.stack(base[1], axis=-1))
+    groups = _groups(cells, lab, est, base_pair, ref, confidence)
+    notes += _outside(groups)
+    return _result("rows", opt, lab.groups[ref], groups, data.n_units, failed, diagnostics, notes)
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _result(
+    method: str,
+    opt: _Settings,
+    reference: str,
+    groups: list[GroupThreshold],
+    units: int,
+    failed: int,
+    diagnostics: dict[str, Any],
+    notes: list[str],
+) -> ThresholdResult:
+    return ThresholdResult(
+        method,
+        opt.group,
+        opt.unit,
+        reference,
+        groups,
+        units,
+        opt.confidence,
+        opt.n_boot,
+        failed,
+        opt.seed,
+        diagnostics,
+        notes,
+    )
+
+
+def _average(t_group: FloatArray, t_unit: FloatArray, weights: FloatArray) -> FloatArray:
+    """Per group, ``sum_d w_d expit(t_r + t_d)``; leading axes (draws) are kept."""
+    return np.sum(special.expit(t_group[..., :, None] + t_unit[..., None, :]) * weights, axis=-1)
+
+
+def _percentile(draws: FloatArray, confidence: float) -> FloatArray:
+    """Percentile interval per column, shape ``(columns, 2)``; nan without draws."""
+    if draws.shape[0] == 0:
+        return np.full((draws.shape[-1], 2), np.nan)
+    alpha = 1 - confidence
+    return np.quantile(draws, [alpha / 2, 1 - alpha / 2], axis=0).T
+
+
+def _estimates(
+    point: tuple[FloatArray, FloatArray],
+    draws: tuple[FloatArray, FloatArray],
+    weights: FloatArray,
+    ref: int,
+    confidence: float,
+) -> dict[str, tuple[FloatArray, FloatArray]]:
+    """Thresholds and differences to the reference: (point, intervals) per quantity."""
+    thr, thr_draws = _average(*point, weights), _average(*draws, weights)
+    logit, logit_draws = point[0] - point[0][ref], draws[0] - draws[0][:, [ref]]
+    diff, diff_draws = thr - thr[ref], thr_draws - thr_draws[:, [ref]]
+    return {
+        "threshold": (thr, _percentile(thr_draws, confidence)),
+        "difference_logit": (logit, _percentile(logit_draws, confidence)),
+        "difference": (diff, _percentile(diff_draws, confidence)),
+    }
+
+
+def _groups(
+    cells: model.Cells,
+    lab: _Labels,
+    est: dict[str, tuple[FloatArray, FloatArray]],
+    base: tuple[FloatArray, FloatArray],
+    ref: int,
+    confidence: float,
+) -> list[GroupThreshold]:
+    n = cells.cases.sum(axis=1)
+    s = cells.selected.sum(axis=1)
+    c = cells.checked.sum(axis=1)
+    h = cells.hits.sum(axis=1)
+    order = [ref, *(g for g in range(len(lab.groups)) if g != ref)]
+    out = []
+    for g in order:
+        fields: dict[str, Any] = {
+            "group": lab.groups[g],
+            "cases": int(n[g]),
+            "selected": int(s[g]),
+            "checked": int(c[g]),
+            "hits": int(h[g]),
+            "threshold": float(est["threshold"][0][g]),
+            "threshold_ci": _pair(est["threshold"][1][g]),
+            "base_rate": float(base[0][g]),
+            "base_rate_ci": _pair(base[1][g]),
+        }
+        if g != ref:
+            low, high = newcombe_interval(h[g], c[g], h[ref], c[ref], confidence)
+            fields |= {
+                "difference": float(est["difference"][0][g]),
+                "difference_ci": _pair(est["difference"][1][g]),
+                "difference_logit": float(est["difference_logit"][0][g]),
+                "difference_logit_ci": _pair(est["difference_logit"][1][g]),
+                "hit_rate_difference": float(h[g] / c[g] - h[ref] / c[ref])
+                if c[g] and c[ref]
+                else math.nan,
+                "hit_rate_difference_ci": (float(low), float(high)),
+                "hit_rate_p": float(two_proportion_pvalue(h[g], c[g], h[ref], c[ref])),
+            }
+            fields["verdict"] = _verdict(fields, _pair(base[1][ref]))
+        out.append(GroupThreshold(**fields))
+    return out
+
+
+def _outside(groups: list[GroupThreshold]) -> list[str]:
+    """The note ``point_outside_interval`` when an estimate lies outside its own interval."""
+    for g in groups:
+        low, high = g.difference_logit_ci
+        if math.isfinite(low) and not low <= g.difference_logit <= high:
+            return ["point_outside_interval"]
+    return []
+
+
+def _pair(x: FloatArray) -> tuple[float, float]:
+    return float(x[0]), float(x[1])
+
+
+def _verdict(g: dict[str, Any], reference_base: tuple[float, float]) -> str:
+    """Lower or higher threshold when the interval of the difference excludes 0. Else, when
+    the hit rates differ significantly: base rates if the base rates' intervals do not
+    overlap, undetermined if they do. Else no difference."""
+    low, high = g["difference_logit_ci"]
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "not_estimable"
+    if high < 0:
+        return "lower_threshold"
+    if low > 0:
+        return "higher_threshold"
+    hr_low, hr_high = g["hit_rate_difference_ci"]
+    if math.isfinite(hr_low) and (hr_low > 0 or hr_high < 0):
+        (b_low, b_high), (r_low, r_high) = g["base_rate_ci"], reference_base
+        return "base_rates" if b_low > r_high or b_high < r_low else "undetermined"
+    return "no_difference"
