@@ -23,7 +23,7 @@ from tests.service.conftest import GENERIC_INPUTS, Service
 from tests.service.test_web_pages import CSRF, csrf_of, log_in, web_client
 from waarborg.service.store.models import User
 from waarborg.service.web import pages
-from waarborg.service.web.i18n import texts
+from waarborg.service.web.i18n import LANGS, templates
 
 PAYLOAD = (
     "<meta http-equiv=refresh content=0;url=//evil.example/x>"
@@ -153,12 +153,13 @@ def test_login_page_escapes_the_next_target_and_the_typed_name(poisoned: Service
 
 def test_every_web_template_escapes_its_values() -> None:
     """A template rendered straight, outside any route (the error page, for one)."""
-    env = pages.templates.env
-    assert env.autoescape is True
-    page = env.get_template("error.html.j2").render(
-        t=texts("en"), lang="en", user=None, path="/", message=poison("message")
-    )
-    assert_escaped(page, "message")
+    for lang in LANGS:
+        env = templates(lang).env
+        assert env.autoescape is True
+        page = env.get_template("error.html.j2").render(
+            lang=lang, user=None, path="/", message=poison("message")
+        )
+        assert_escaped(page, "message")
 
 
 def test_web_templates_have_no_inline_styles() -> None:

@@ -26,7 +26,7 @@ def test_the_dutch_notice_says_what_was_used_what_it_said_and_who_decided(world:
         f"{load_instrument('generic-selection').spec.title_nl} (versie 1.0.0)",
         "Algoritmeregister van de overheid, onder: AR-2026-001",
         "De uitkomst was: categorie 6",
-        "Distance to the parents&#39; address: 0.4. Verhoogt de score met 4.",
+        "Distance to the parents&#39; address: 0,4. Verhoogt de score met 4.",
         "Het programma heeft niet zelf besloten",
         "door een medewerker van team team-a",
         "u bent gekozen voor een vervolgstap",
