@@ -7,30 +7,26 @@ faces the same bar: the *infra-marginality* problem. The threshold test (Simoiu,
 Corbett-Davies & Goel, 2017) estimates the risk threshold at which each group's cases
 were effectively selected, and compares thresholds instead of hit rates.
 
-Two versions, one result (:class:`ThresholdResult`):
-
-``method="aggregate"`` (runs from a cube)
-    The paper's beta discriminant model fitted on counts per (group, unit): cases,
-    selected, hits (and optionally checked, when not every selected case has a known
-    outcome). Needs a unit column (team, region, period) with enough units for the
-    cells to identify the model (:func:`~waarborg.selectivity.threshold_model.minimum_units`:
-    3 for two groups); see :mod:`waarborg.selectivity.threshold_model`.
-``method="rows"`` (needs rows)
-    Calibrated risk from the instrument's score on the random reference sample, then the
-    effective threshold per group from who was selected; see
-    :mod:`waarborg.selectivity.threshold_rows`.
+The test runs from a cube: counts per (group, unit) of cases, selected cases and hits
+(and optionally checked, when not every selected case has a known outcome). It fits the
+paper's beta discriminant model on these counts; it needs a unit column (team, region,
+period) with enough units for the cells to identify the model
+(:func:`~waarborg.selectivity.threshold_model.minimum_units`: 3 for two groups); see
+:mod:`waarborg.selectivity.threshold_model`. A row-level version (the instrument's score
+calibrated on the random reference sample) was tried and withdrawn: its intervals missed
+the planted value and it gave a wrong verdict in a planted base-rate scenario.
 
 Thresholds are reported as probabilities averaged over units with the units' shares of
 all cases as weights (the same weights for every group), and as differences to the
-reference group on the logit scale (constant across units in both models) and on the
+reference group on the logit scale (constant across units in the model) and on the
 probability scale, with percentile intervals from draws of the posterior's Laplace
-approximation (aggregate) or from a bootstrap of cases within the design (rows).
+approximation.
 
 Examples
 --------
 >>> from waarborg.synth.thresholds import synthesize_thresholds
->>> cases = synthesize_thresholds("lower-threshold", 20_000, seed=1)
->>> result = threshold_test(cases, "group", unit="unit", method="rows", n_boot=20)
+>>> cases = synthesize_thresholds("lower-threshold", 60_000, seed=1)
+>>> result = threshold_test(cases, "group", unit="unit", n_boot=200)
 >>> result.verdicts()["B"]
 'lower_threshold'
 """
@@ -58,18 +54,15 @@ from waarborg.audit.inputs import (
     check_columns,
     in_rows,
 )
-from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue, wilson_interval
+from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue
 from waarborg.errors import DataError
 from waarborg.selectivity import threshold_model as model
-from waarborg.selectivity import threshold_rows as rows
 from waarborg.tables import TableLike, read_table
 
-__all__ = ["METHODS", "GroupThreshold", "ThresholdResult", "threshold_test"]
+__all__ = ["GroupThreshold", "ThresholdResult", "threshold_test"]
 
-METHODS = ("aggregate", "rows")
 COUNT_COLUMNS = ("cases", "selected", "hits")
 """Columns of an aggregate table (``checked`` is optional: the selected with a known outcome)."""
-ROW_COLUMNS = ("selected", "reference", "outcome", "score")
 VERDICTS = (
     "lower_threshold",
     "higher_threshold",
@@ -127,8 +120,6 @@ class ThresholdResult:
 
     Attributes
     ----------
-    method : str
-        ``"aggregate"`` or ``"rows"``.
     group_column, unit_column : str, str or None
         The columns used.
     reference : str
@@ -140,17 +131,16 @@ class ThresholdResult:
     confidence : float
         Level of the intervals.
     n_boot, failed : int
-        Posterior draws (aggregate) or bootstrap resamples (rows), and the resamples
-        whose fit failed (left out).
+        Posterior draws, and the draws left out (always 0 for the Laplace draws).
     seed : int
-        Bootstrap seed.
+        Seed of the draws.
     diagnostics : dict
-        Method-specific figures: the fit's convergence, calibration, ``sigma``...
+        Figures of the fit: its convergence, the largest gaps between observed and fitted
+        rates, the priors.
     notes : list of str
         Keys of notes for the reader (see :mod:`waarborg.selectivity.threshold_report`).
     """
 
-    method: str
     group_column: str
     unit_column: str | None
     reference: str
@@ -172,7 +162,6 @@ class ThresholdResult:
         return _clean(
             {
                 "test": "threshold",
-                "method": self.method,
                 "group_column": self.group_column,
                 "unit_column": self.unit_column,
                 "reference": self.reference,
@@ -294,48 +283,16 @@ def _count_cells(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
     return model.Cells(cell["cases"], cell["selected"], cell["checked"], cell["hits"])
 
 
-def _row_data(table: pa.Table, lab: _Labels, source: str, *, score: bool) -> rows.RowData:
+def _cells_from_rows(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
     selected = _numbers(table, "selected", "binary", source) > 0
     outcome = _numbers(table, "outcome", "binary", source, nulls=True)
     known = np.isfinite(outcome)
-    reference = (
-        _numbers(table, "reference", "binary", source) > 0
-        if "reference" in table.column_names
-        else np.zeros(selected.size, bool)
-    )
-    x = _score_scale(table, source) if score else np.zeros(selected.size)
-    return rows.RowData(
-        lab.group,
-        lab.unit,
-        x,
-        selected,
-        reference,
-        np.where(known, outcome, 0) > 0,
-        known,
-        len(lab.groups),
-        len(lab.units),
-    )
-
-
-def _score_scale(table: pa.Table, source: str) -> FloatArray:
-    """The score's logit when every score is a probability in (0, 1); else the score."""
-    s = _numbers(table, "score", "finite", source)
-    if np.all((s > 0) & (s < 1)):
-        return special.logit(s)
-    return s
-
-
-def _cells_from_rows(data: rows.RowData) -> model.Cells:
-    shape = (data.n_groups, data.n_units)
+    hit = np.where(known, outcome, 0) > 0
+    shape = (len(lab.groups), len(lab.units))
     out = []
-    for weight in (
-        np.ones(data.group.size),
-        data.selected,
-        data.selected & data.known,
-        data.selected & data.known & data.outcome,
-    ):
+    for weight in (np.ones(selected.size), selected, selected & known, selected & hit):
         arr = np.zeros(shape)
-        np.add.at(arr, (data.group, data.unit), weight.astype(float))
+        np.add.at(arr, (lab.group, lab.unit), weight.astype(float))
         out.append(arr)
     return model.Cells(*out)
 
@@ -348,7 +305,6 @@ def threshold_test(
     group: str,
     unit: str | None = None,
     *,
-    method: str = "aggregate",
     reference: str | None = None,
     n_boot: int = 200,
     confidence: float = 0.95,
@@ -359,24 +315,22 @@ def threshold_test(
     Parameters
     ----------
     data : table or path
-        Either a selection table (one row per case: ``selected``, ``reference``,
-        ``outcome`` — null when unknown — and ``score``) or, for ``method="aggregate"``,
-        an aggregate table with one row per (group, unit) cell or part of one:
+        Either a selection table (one row per case: ``selected`` and ``outcome`` — null
+        when unknown) or an aggregate table with one row per (group, unit) cell or part of one:
         ``cases``, ``selected``, ``hits`` and optionally ``checked``.
     group : str
         Group column.
     unit : str, optional
-        Unit column (team, region, period). Required for ``"aggregate"``.
-    method : {"aggregate", "rows"}
-        See the module docstring; ``"rows"`` needs rows with scores and a reference sample.
+        Unit column (team, region, period). Required: the model is identified by the
+        variation between units.
     reference : str, optional
         Reference group; default the group with the most cases.
     n_boot : int, default 200
-        Bootstrap resamples (rows) or posterior draws (aggregate).
+        Draws from the posterior's Laplace approximation.
     confidence : float, default 0.95
         Level of the intervals.
     seed : int, default 0
-        Bootstrap seed.
+        Seed of the draws.
 
     Returns
     -------
@@ -386,19 +340,15 @@ def threshold_test(
     ------
     DataError
         For bad input (naming the file, row and column) or data that cannot identify
-        the model (too few units, no outcomes in a group's reference sample).
+        the model (too few units).
     ValueError
-        For an unknown method or reference group.
+        For an unknown reference group.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie between 0 and 1, got {confidence}")
     table, source = read_table(data)
-    counts = method == "aggregate" and _is_counts(table)
-    needed = (
-        COUNT_COLUMNS if counts else (ROW_COLUMNS if method == "rows" else ("selected", "outcome"))
-    )
+    counts = _is_counts(table)
+    needed = COUNT_COLUMNS if counts else ("selected", "outcome")
     groups = (group,) if unit is None else (group, unit)
     check_columns(table.column_names, Roles(groups=groups), source)
     for name in needed:
@@ -409,15 +359,8 @@ def threshold_test(
     settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
     if len(lab.groups) < 2:
         raise DataError("the threshold test compares groups: only one group", source, column=group)
-    if method == "aggregate":
-        cells = (
-            _count_cells(table, lab, source)
-            if counts
-            else _cells_from_rows(_row_data(table, lab, source, score=False))
-        )
-        return _aggregate(cells, lab, settings)
-    data_rows = _row_data(table, lab, source, score=True)
-    return _rows(data_rows, lab, settings)
+    cells = _count_cells(table, lab, source) if counts else _cells_from_rows(table, lab, source)
+    return _aggregate(cells, lab, settings)
 
 
 def _reference(lab: _Labels, cases: FloatArray, reference: str | None) -> int:
@@ -443,7 +386,7 @@ def _reorder_units(cells: model.Cells) -> tuple[model.Cells, NDArray[np.int64]]:
 
 @dataclass(frozen=True)
 class _Settings:
-    """The caller's choices, passed on to either method."""
+    """The caller's choices."""
 
     group: str
     unit: str | None
@@ -464,8 +407,7 @@ def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdRes
             f"the aggregate threshold test needs a unit column with at least {need} units for "
             f"{r} groups (found {d if unit else 'none'}): with fewer, the cells give fewer rates "
             "than the model has parameters and the thresholds would only repeat the prior. "
-            "Use more units (teams, regions, periods) or method 'rows' (scores and a random "
-            "reference sample)",
+            "Use more units (teams, regions, periods)",
             source,
             column=unit,
         )
@@ -497,7 +439,7 @@ def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdRes
     }
     groups = _groups(cells, lab, est, (base, base_ci), ref, confidence)
     notes += _outside(groups)
-    return _result("aggregate", opt, lab.groups[ref], groups, d, failed, diagnostics, notes)
+    return _result(opt, lab.groups[ref], groups, d, failed, diagnostics, notes)
 
 
 def _laplace_sd(cov: FloatArray, start: int, ref: int, r: int) -> list[float]:
@@ -521,73 +463,10 @@ def _fit_error(cells: model.Cells, theta: FloatArray) -> tuple[float, float]:
     return err_s, err_h
 
 
-def _rows(data: rows.RowData, lab: _Labels, opt: _Settings) -> ThresholdResult:
-    reference, n_boot = opt.reference, opt.n_boot
-    confidence, seed, source = opt.confidence, opt.seed, opt.source
-    use = data.reference & data.known
-    for g, name in enumerate(lab.groups):
-        mine = use & (data.group == g)
-        events = int((data.outcome & mine).sum())
-        if events == 0 or events == int(mine.sum()):
-            raise DataError(
-                f"group {name!r} has {int(mine.sum())} reference cases with a known outcome, "
-                f"{events} of them with the outcome: its risk cannot be calibrated (the row "
-                "version needs outcomes of both kinds in every group's random reference sample)",
-                source,
-                column="reference",
-            )
-    cells = _cells_from_rows(data)
-    ref = _reference(lab, cells.cases.sum(axis=1), reference)
-    point = rows.fit_rows(data)
-    if not np.all(np.isfinite(point.tau)):
-        raise DataError(
-            "the selection model has no finite maximum (a group or unit is never or always "
-            "selected, or selection follows the risk without any spread)",
-            source,
-            column="selected",
-        )
-    rng = np.random.default_rng(seed)
-    strata = (data.group * data.n_units + data.unit) * 2 + data.reference
-    taus, deltas, failed = [], [], 0
-    for _ in range(n_boot):
-        fit = rows.fit_rows(data.take(rows.stratified_resample(strata, rng)))
-        if np.all(np.isfinite(fit.tau)):
-            taus.append(fit.tau)
-            deltas.append(np.nan_to_num(fit.delta))
-        else:
-            failed += 1
-    weights = cells.cases.sum(axis=0) / cells.cases.sum()
-    draws = (
-        np.asarray(taus).reshape(-1, data.n_groups),
-        np.asarray(deltas).reshape(-1, data.n_units),
-    )
-    est = _estimates((point.tau, point.delta), draws, weights, ref, confidence)
-    ref_cases = np.bincount(data.group[use], minlength=data.n_groups).astype(float)
-    ref_events = np.bincount(data.group[use & data.outcome], minlength=data.n_groups).astype(float)
-    low, high = wilson_interval(ref_events, ref_cases, confidence)
-    base = (ref_events / ref_cases, (np.asarray(low), np.asarray(high)))
-    notes = ["rows_model"]
-    if failed > n_boot // 10:
-        notes.append("bootstrap_failures")
-    diagnostics = {
-        "sigma": point.sigma,
-        "calibration": {
-            name: {"intercept": float(point.intercept[g]), "slope": float(point.slope[g])}
-            for g, name in enumerate(lab.groups)
-        },
-        "reference_cases": {name: int(ref_cases[g]) for g, name in enumerate(lab.groups)},
-    }
-    base_pair = (base[0], np.stack(base[1], axis=-1))
-    groups = _groups(cells, lab, est, base_pair, ref, confidence)
-    notes += _outside(groups)
-    return _result("rows", opt, lab.groups[ref], groups, data.n_units, failed, diagnostics, notes)
-
-
 # --------------------------------------------------------------------------- summaries
 
 
 def _result(
-    method: str,
     opt: _Settings,
     reference: str,
     groups: list[GroupThreshold],
@@ -597,7 +476,6 @@ def _result(
     notes: list[str],
 ) -> ThresholdResult:
     return ThresholdResult(
-        method,
         opt.group,
         opt.unit,
         reference,

@@ -35,21 +35,13 @@ TEXT: dict[str, dict[str, str]] = {
         "Anders dan de trefkans verandert de drempel niet wanneer alleen het basispercentage "
         "van de groep verschilt.",
     },
-    "method_aggregate": {
+    "method": {
         "en": "Method: beta discriminant model on counts per group and unit ({units} units, "
         "column {unit}); maximum a posteriori, intervals from {boot} draws of the normal "
         "(Laplace) approximation to the posterior.",
         "nl": "Methode: bèta-discriminantmodel op aantallen per groep en eenheid ({units} "
         "eenheden, kolom {unit}); maximum a posteriori, intervallen uit {boot} trekkingen uit de "
         "normale (Laplace-)benadering van de posterior.",
-    },
-    "method_rows": {
-        "en": "Method: risk calibrated on the random reference sample per group, effective "
-        "threshold from who was selected ({units} units); bootstrap of cases within the design "
-        "({boot} resamples).",
-        "nl": "Methode: risico per groep gekalibreerd op de aselecte referentiesteekproef, "
-        "feitelijke drempel uit wie werd geselecteerd ({units} eenheden); bootstrap van gevallen "
-        "binnen de opzet ({boot} trekkingen).",
     },
     "group": {"en": "Group", "nl": "Groep"},
     "reference": {"en": "reference", "nl": "referentie"},
@@ -108,21 +100,9 @@ TEXT: dict[str, dict[str, str]] = {
         "bètaverdeling volgt en dat gevallen boven de drempel worden geselecteerd; met weinig "
         "eenheden zijn de drempels zwak geïdentificeerd en de intervallen breed.",
     },
-    "rows_model": {
-        "en": "The row version measures risk with the instrument's score, calibrated on the "
-        "random reference sample; what the official knew besides the score shows as spread "
-        "around the threshold.",
-        "nl": "De rijversie meet het risico met de score van het instrument, gekalibreerd op de "
-        "aselecte referentiesteekproef; wat de behandelaar naast de score wist, verschijnt als "
-        "spreiding rond de drempel.",
-    },
     "not_converged": {
         "en": "The model fit did not converge: treat the thresholds as unreliable.",
         "nl": "De modelschatting convergeerde niet: beschouw de drempels als onbetrouwbaar.",
-    },
-    "bootstrap_failures": {
-        "en": "More than one in ten bootstrap fits failed and were left out.",
-        "nl": "Meer dan een op de tien bootstrapschattingen mislukte en is weggelaten.",
     },
     "point_outside_interval": {
         "en": "An estimate lies outside its own interval: the estimator is biased at these data "
@@ -194,7 +174,7 @@ def _level(result: Mapping[str, Any]) -> int:
 
 def _method(result: Mapping[str, Any], lang: str) -> str:
     return _t(
-        f"method_{result['method']}",
+        "method",
         lang,
         units=i18n.fmt_count(result["units"], lang),
         unit=result.get("unit_column") or "—",
