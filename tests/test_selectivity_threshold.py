@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from waarborg.cli import app
 from waarborg.errors import DataError
+from waarborg.selectivity.inputs import selection_counts
 from waarborg.selectivity.threshold import threshold_test
 from waarborg.selectivity.threshold_model import hit_rate, minimum_units, search_rate
 from waarborg.selectivity.threshold_report import render_html
@@ -127,6 +128,17 @@ def test_count_table_gives_the_same_aggregate_fit(scenarios: dict) -> None:
     from_rows = threshold_test(table, "group", "unit", n_boot=10).to_dict()
     from_counts = threshold_test(counts, "group", "unit", n_boot=10).to_dict()
     assert from_counts["groups"] == from_rows["groups"]
+    # the package's aggregate selection table (a ``count`` column) is read the same way
+    cube = selection_counts(table, ["group", "unit"]).to_table()
+    assert cube.num_rows < 200
+    from_cube = threshold_test(cube, "group", "unit", n_boot=10).to_dict()
+    assert from_cube["groups"] == from_rows["groups"]
+    assert (
+        from_rows["groups"][1]["cases"]
+        == pc.sum(
+            pc.equal(table["group"].cast(pa.string()), from_rows["groups"][1]["group"])
+        ).as_py()
+    )
 
 
 # --------------------------------------------------------------------------- errors and output
@@ -156,6 +168,10 @@ def test_bad_counts_name_row_and_column(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         threshold_test(path, "g", "u")
     assert (info.value.source, info.value.row, info.value.column) == (str(path), 2, "selected")
+    path.write_text("g,u,cases,selected,hits\nA,x,10,5,2\nB,x,10,5,2.5\n", encoding="utf-8")
+    with pytest.raises(DataError, match="whole number") as info:
+        threshold_test(path, "g", "u")
+    assert (info.value.source, info.value.row, info.value.column) == (str(path), 2, "hits")
     path.write_text("g,u,cases,selected\nA,x,10,5\n", encoding="utf-8")
     with pytest.raises(DataError, match="missing column") as info:
         threshold_test(path, "g", "u")
@@ -221,14 +237,21 @@ def test_result_is_json_ready(results: dict) -> None:
         assert math.isfinite(json.loads(text)["groups"][1]["difference_logit"])
 
 
-def test_bad_rows_name_row_and_column() -> None:
+def test_bad_rows_name_file_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text(
+        "group,unit,selected,reference,outcome\nA,x,1,0,1\nB,x,1,0,maybe\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError, match="true/false") as info:
+        threshold_test(path, "group", "unit")
+    assert (info.value.source, info.value.row, info.value.column) == (str(path), 2, "outcome")
     table = synthesize_thresholds("base-rate", 200, seed=0)
     selected = pc.cast(table["selected"], pa.int64()).to_pylist()
     selected[2] = 2
     bad = table.set_column(table.schema.get_field_index("selected"), "selected", pa.array(selected))
-    with pytest.raises(DataError, match="0/1") as info:
+    with pytest.raises(DataError, match="true/false") as info:
         threshold_test(bad, "group", "unit")
-    assert (info.value.row, info.value.column) == (3, "selected")
+    assert (info.value.source, info.value.row, info.value.column) == ("<table>", 3, "selected")
     units = table["unit"].to_pylist()
     units[9] = None
     bad = table.set_column(table.schema.get_field_index("unit"), "unit", pa.array(units))

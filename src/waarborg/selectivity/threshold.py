@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,20 +44,11 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import special
 
-from waarborg.audit.inputs import (
-    BINARY,
-    FINITE,
-    WHOLE,
-    Roles,
-    as_floats,
-    as_text,
-    bad_rows,
-    check_columns,
-    in_rows,
-)
+from waarborg.audit.inputs import Roles, as_floats, as_text, check_columns, validate_batch
 from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue
 from waarborg.errors import DataError
 from waarborg.selectivity import threshold_model as model
+from waarborg.selectivity.inputs import selection_counts
 from waarborg.tables import TableLike, read_table
 
 __all__ = ["GroupThreshold", "ThresholdResult", "threshold_test"]
@@ -210,91 +202,61 @@ def _clean(x: Any) -> Any:
 class _Labels:
     groups: list[str]
     units: list[str]
-    group: NDArray[np.int64]
-    unit: NDArray[np.int64]
-
-
-def _labels(table: pa.Table, group: str, unit: str | None, source: str) -> _Labels:
-    """Group and unit codes (labels sorted as text)."""
-    for name in (group, unit):
-        if name is not None:
-            _refuse(bad_rows("missing", table.column(name)), "missing", source, name)
-    g_labels, g_codes = _factor(table.column(group))
-    if unit is None:
-        return _Labels(g_labels, ["all"], g_codes, np.zeros_like(g_codes))
-    u_labels, u_codes = _factor(table.column(unit))
-    return _Labels(g_labels, u_labels, g_codes, u_codes)
-
-
-def _factor(col: pa.ChunkedArray) -> tuple[list[str], NDArray[np.int64]]:
-    text = np.asarray(as_text(col.combine_chunks()).to_pylist(), dtype=object)
-    labels, codes = np.unique(text.astype(str), return_inverse=True)
-    return [str(x) for x in labels], codes.astype(np.int64)
-
-
-_WORDS = {"missing": "missing value", "binary": BINARY, "finite": FINITE, "count": WHOLE}
-
-
-def _refuse(mask: NDArray | None, check: str, source: str, name: str) -> None:
-    """Raise a DataError at the first row of ``mask``, with the number of rows."""
-    if mask is not None and mask.any():
-        row = int(np.flatnonzero(mask)[0]) + 1
-        raise DataError(in_rows(_WORDS[check], int(mask.sum())), source, row, name)
-
-
-def _numbers(
-    table: pa.Table, name: str, check: str, source: str, *, nulls: bool = False
-) -> FloatArray:
-    """A numeric (or, for ``check="binary"``, boolean) column as floats, nulls as nan.
-
-    Every value must pass ``check`` (``"binary"``, ``"finite"`` or ``"count"``); nulls
-    are refused unless ``nulls``.
-    """
-    col = table.column(name)
-    kind = col.type
-    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
-    if not (numeric or (check == "binary" and pa.types.is_boolean(kind))):
-        raise DataError(f"{_WORDS[check]}, found {kind}", source, column=name)
-    null = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    if not nulls:
-        _refuse(null, "missing", source, name)
-    bad = bad_rows(check, col)
-    _refuse(None if bad is None else bad & ~null, check, source, name)
-    return as_floats(pc.cast(col, pa.float64()))
 
 
 def _is_counts(table: pa.Table) -> bool:
     return "cases" in table.column_names
 
 
-def _count_cells(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
+def _cube(
+    group: Sequence[str], unit: Sequence[str], values: dict[str, NDArray]
+) -> tuple[_Labels, model.Cells]:
+    """Sum each count over the rows of each (group, unit) cell (labels sorted as text)."""
+    g_labels, g_codes = np.unique(np.asarray(group, dtype=str), return_inverse=True)
+    u_labels, u_codes = np.unique(np.asarray(unit, dtype=str), return_inverse=True)
+    shape = (len(g_labels), len(u_labels))
+    cell = {k: np.zeros(shape) for k in ("cases", "selected", "checked", "hits")}
+    for k, arr in cell.items():
+        np.add.at(arr, (g_codes.ravel(), u_codes.ravel()), np.asarray(values[k], float))
+    labels = _Labels([str(x) for x in g_labels], [str(x) for x in u_labels])
+    return labels, model.Cells(cell["cases"], cell["selected"], cell["checked"], cell["hits"])
+
+
+def _from_selection(
+    table: pa.Table, group: str, unit: str | None, source: str
+) -> tuple[_Labels, model.Cells]:
+    """A selection table (rows, or the package's aggregate form with ``count``), counted
+    by :func:`~waarborg.selectivity.inputs.selection_counts` (which checks it)."""
+    counts = selection_counts(table, [group] if unit is None else [group, unit], source=source)
+    c = counts.counts  # (cell, selected, reference, outcome state: no, yes, unknown)
+    values = {
+        "cases": c.sum(axis=(1, 2, 3)),
+        "selected": c[:, 1].sum(axis=(1, 2)),
+        "checked": c[:, 1, :, :2].sum(axis=(1, 2)),
+        "hits": c[:, 1, :, 1].sum(axis=1),
+    }
+    units = ["all"] * len(counts.cells) if unit is None else [cell[1] for cell in counts.cells]
+    return _cube([cell[0] for cell in counts.cells], units, values)
+
+
+def _from_count_table(
+    table: pa.Table, group: str, unit: str | None, source: str
+) -> tuple[_Labels, model.Cells]:
+    """A count table: ``cases``, ``selected``, ``hits`` (and ``checked``) per row."""
     names = ["checked", *COUNT_COLUMNS] if "checked" in table.column_names else COUNT_COLUMNS
-    values = {name: _numbers(table, name, "count", source) for name in names}
+    keys = (group,) if unit is None else (group, unit)
+    validate_batch(table, source, Roles(groups=keys))
+    for name in names:
+        validate_batch(table, source, Roles(count=name))
+    values = {name: as_floats(pc.cast(table.column(name), pa.float64())) for name in names}
     values.setdefault("checked", values["selected"])
     for small, big in (("selected", "cases"), ("checked", "selected"), ("hits", "checked")):
         bad = values[small] > values[big]
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 1
             raise DataError(f"more {small} than {big}", source, row, small)
-    shape = (len(lab.groups), len(lab.units))
-    cell = {k: np.zeros(shape) for k in ("cases", "selected", "checked", "hits")}
-    for k, arr in cell.items():
-        np.add.at(arr, (lab.group, lab.unit), values[k])
-    return model.Cells(cell["cases"], cell["selected"], cell["checked"], cell["hits"])
-
-
-def _cells_from_rows(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
-    selected = _numbers(table, "selected", "binary", source) > 0
-    outcome = _numbers(table, "outcome", "binary", source, nulls=True)
-    known = np.isfinite(outcome)
-    hit = np.where(known, outcome, 0) > 0
-    shape = (len(lab.groups), len(lab.units))
-    out = []
-    for weight in (np.ones(selected.size), selected, selected & known, selected & hit):
-        arr = np.zeros(shape)
-        np.add.at(arr, (lab.group, lab.unit), weight.astype(float))
-        out.append(arr)
-    return model.Cells(*out)
+    labels = [as_text(table.column(k).combine_chunks()).to_pylist() for k in keys]
+    return _cube(labels[0], labels[1] if unit else ["all"] * table.num_rows, values)
 
 
 # --------------------------------------------------------------------------- test
@@ -315,9 +277,11 @@ def threshold_test(
     Parameters
     ----------
     data : table or path
-        Either a selection table (one row per case: ``selected`` and ``outcome`` — null
-        when unknown) or an aggregate table with one row per (group, unit) cell or part of one:
-        ``cases``, ``selected``, ``hits`` and optionally ``checked``.
+        A selection table as read by :func:`~waarborg.selectivity.inputs.selection_counts`
+        (one row per case, ``selected``, ``reference``, ``outcome`` — null when unknown —
+        or the same aggregated with a ``count`` column), or a count table with one row
+        per (group, unit) cell or part of one: ``cases``, ``selected``, ``hits`` and
+        optionally ``checked``.
     group : str
         Group column.
     unit : str, optional
@@ -347,19 +311,15 @@ def threshold_test(
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie between 0 and 1, got {confidence}")
     table, source = read_table(data)
-    counts = _is_counts(table)
-    needed = COUNT_COLUMNS if counts else ("selected", "outcome")
-    groups = (group,) if unit is None else (group, unit)
-    check_columns(table.column_names, Roles(groups=groups), source)
-    for name in needed:
-        if name not in table.column_names:
-            have = ", ".join(table.column_names[:20])
-            raise DataError(f"missing column (the data has: {have})", source, column=name)
-    lab = _labels(table, group, unit, source)
-    settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
+    if _is_counts(table):
+        groups = (group,) if unit is None else (group, unit)
+        check_columns(table.column_names, Roles(groups=(*groups, *COUNT_COLUMNS)), source)
+        lab, cells = _from_count_table(table, group, unit, source)
+    else:
+        lab, cells = _from_selection(table, group, unit, source)
     if len(lab.groups) < 2:
         raise DataError("the threshold test compares groups: only one group", source, column=group)
-    cells = _count_cells(table, lab, source) if counts else _cells_from_rows(table, lab, source)
+    settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
     return _aggregate(cells, lab, settings)
 
 
