@@ -4,7 +4,7 @@ Every piece of fixed text of the threshold test is in :data:`TEXT`, so the two l
 stay side by side (and can move to a gettext catalogue in one step). Numbers go through
 :mod:`waarborg.report.i18n` (decimal comma in Dutch). The HTML section is rendered by
 Jinja2 with autoescaping: group names from a file are escaped; the plot is an inline SVG
-made by :mod:`waarborg.report.plots`' helpers, whose text matplotlib escapes.
+made by :func:`waarborg.report.plots.figure_svg`, whose text matplotlib escapes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from waarborg.report import i18n
-from waarborg.report.plots import PALETTE, _label, _style, _ticklabel, _to_svg
+from waarborg.report.plots import PALETTE, figure_svg, literal_label, tick_label
 
 __all__ = ["TEXT", "render_html", "summary", "thresholds_svg", "verdict_text"]
 
@@ -240,9 +240,8 @@ def summary(result: Mapping[str, Any], lang: str = "en") -> str:
 def thresholds_svg(result: Mapping[str, Any], lang: str) -> str:
     """Dot-and-interval plot of each group's threshold (probability scale), inline SVG."""
     groups = result["groups"]
-    level = _level(result)
-    with _style("thresholds"):
-        fig = Figure(figsize=(6.4, 0.45 * len(groups) + 1.1), layout="constrained")
+
+    def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         for i, g in enumerate(groups):
             y = len(groups) - 1 - i
@@ -252,15 +251,17 @@ def thresholds_svg(result: Mapping[str, Any], lang: str) -> str:
                 ax.plot([low, high], [y, y], color=colour, lw=2)
             if value is not None:
                 ax.plot([value], [y], "o", color=colour)
-        ax.set_yticks(range(len(groups)), [_label(g["group"]) for g in reversed(groups)])
-        ax.xaxis.set_major_formatter(lambda x, _pos: _ticklabel(round(100 * x, 6), lang) + "%")
+        ax.set_yticks(range(len(groups)), [literal_label(g["group"]) for g in reversed(groups)])
+        ax.xaxis.set_major_formatter(lambda x, _pos: tick_label(round(100 * x, 6), lang) + "%")
         ax.set_xlabel(_t("plot_axis", lang))
-        ax.set_title(_t("plot_title", lang, level=level))
-        rows = "; ".join(
-            f"{g['group']}: {_pct(g['threshold'], lang)} ({_pct_ci(g['threshold_ci'], lang)})"
-            for g in groups
-        )
-        return _to_svg(fig, "thresholds", _t("plot_alt", lang, rows=rows))
+        ax.set_title(_t("plot_title", lang, level=_level(result)))
+
+    rows = "; ".join(
+        f"{g['group']}: {_pct(g['threshold'], lang)} ({_pct_ci(g['threshold_ci'], lang)})"
+        for g in groups
+    )
+    size = (6.4, 0.45 * len(groups) + 1.1)
+    return figure_svg("thresholds", _t("plot_alt", lang, rows=rows), draw, size)
 
 
 _TEMPLATE = """\
