@@ -278,3 +278,12 @@ def test_verdict_words_what_the_intervals_allow(
 
     g = {"difference_logit_ci": threshold_ci, "hit_rate_difference_ci": hit_ci}
     assert _verdict(g | {"base_rate_ci": base_ci}, (0.2, 0.25)) == expected
+
+
+def test_package_exports_the_threshold_test() -> None:
+    import waarborg.selectivity as package
+    from waarborg.selectivity import threshold
+
+    for name in ("threshold_test", "ThresholdResult", "GroupThreshold"):
+        assert name in package.__all__
+        assert getattr(package, name) is getattr(threshold, name)
