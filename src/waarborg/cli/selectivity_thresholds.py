@@ -1,8 +1,8 @@
 """``waarborg selectivity thresholds``: the threshold test from a file (issue 15).
 
 Reads a selection table (one row per case) or an aggregate table with counts per
-(group, unit); prints the summary and writes the JSON and an HTML section only when the
-whole test succeeded, each atomically.
+(group, unit): the test runs from a cube. Prints the summary and writes the JSON and an
+HTML section only when the whole test succeeded, each atomically.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import typer
 
 from waarborg.cli.app import err, out, reports_errors
 from waarborg.cli.selectivity import selectivity_app
-from waarborg.selectivity.threshold import METHODS, threshold_test
+from waarborg.selectivity.threshold import threshold_test
 from waarborg.selectivity.threshold_report import render_html
 from waarborg.tables import atomic_path
 
@@ -26,7 +26,7 @@ def thresholds_command(
     source: Annotated[
         Path,
         typer.Argument(
-            help="Selection table (selected, reference, outcome, score, group columns) or an "
+            help="Selection table (selected, outcome, group and unit columns) or an "
             "aggregate table (cases, selected, hits[, checked] per group and unit)."
         ),
     ],
@@ -34,14 +34,13 @@ def thresholds_command(
     unit: Annotated[
         str | None, typer.Option("--unit", help="Unit column (team, region, period).")
     ] = None,
-    method: Annotated[
-        str, typer.Option("--method", help="aggregate (from counts) or rows (scores).")
-    ] = "aggregate",
     reference: Annotated[
         str | None, typer.Option("--reference", help="Reference group (default: largest).")
     ] = None,
-    n_boot: Annotated[int, typer.Option("--n-boot", min=10, help="Bootstrap resamples.")] = 200,
-    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    n_boot: Annotated[
+        int, typer.Option("--n-boot", min=10, help="Draws from the posterior approximation.")
+    ] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws.")] = 0,
     lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the result as JSON.")
@@ -51,12 +50,8 @@ def thresholds_command(
     """Threshold test: a lower bar for a group, or a different base rate?"""
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
-    if method not in METHODS:
-        raise typer.BadParameter(f"use {' or '.join(METHODS)}", param_hint="--method")
     try:
-        result = threshold_test(
-            source, group, unit, method=method, reference=reference, n_boot=n_boot, seed=seed
-        )
+        result = threshold_test(source, group, unit, reference=reference, n_boot=n_boot, seed=seed)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     data = result.to_dict()

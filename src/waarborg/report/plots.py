@@ -31,7 +31,15 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from waarborg.audit.stats import wilson_interval
 from waarborg.report import i18n
 
-__all__ = ["PALETTE", "calibration_groups_svg", "calibration_svg", "forest_svg", "roc_svg"]
+__all__ = [
+    "PALETTE",
+    "calibration_groups_svg",
+    "calibration_svg",
+    "forest_svg",
+    "literal_label",
+    "roc_svg",
+    "tick_label",
+]
 
 #: Okabe-Ito colours, most distinct first (yellow left out: too light on white).
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -101,9 +109,20 @@ def _to_svg(fig: Figure, key: str, title: str) -> str:
     return _inline(buf.getvalue(), key, title)
 
 
-def _label(text: Any) -> str:
-    """Return ``text`` as a string matplotlib shows literally (no mathtext)."""
+def literal_label(text: Any) -> str:
+    """Return ``text`` as a string matplotlib shows literally (no mathtext).
+
+    Use it for every label that came from a user or a file (group names, column names).
+
+    Examples
+    --------
+    >>> literal_label("cost $5 or $6")
+    'cost \\\\$5 or \\\\$6'
+    """
     return str(text).replace("$", r"\$")
+
+
+_label = literal_label
 
 
 def _value(leaf: Any) -> float | None:
@@ -128,10 +147,19 @@ def _legend(ax: Axes, handles: Sequence[Any], labels: Sequence[str], **kw: Any) 
         ax.legend(list(handles), [_label(x) for x in labels], **kw)
 
 
-def _ticklabel(x: float, lang: str) -> str:
-    """A compact tick label such as ``0.5`` or ``2`` (``0,5`` in Dutch)."""
+def tick_label(x: float, lang: str) -> str:
+    """A compact tick label such as ``0.5`` or ``2`` (``0,5`` in Dutch).
+
+    Examples
+    --------
+    >>> tick_label(22.5, "nl"), tick_label(20.0, "en")
+    ('22,5', '20')
+    """
     text = f"{x:g}"
     return text.replace(".", ",") if lang == "nl" else text
+
+
+_ticklabel = tick_label
 
 
 # --------------------------------------------------------------------------- ROC

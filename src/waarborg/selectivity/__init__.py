@@ -21,16 +21,20 @@ from waarborg.selectivity.estimate import SelectivityResult, selectivity_report
 from waarborg.selectivity.inputs import SelectionCounts, selection_counts
 from waarborg.selectivity.plan import ReferencePlan, plan_reference_share
 from waarborg.selectivity.report import render_html
+from waarborg.selectivity.threshold import GroupThreshold, ThresholdResult, threshold_test
 
 __all__ = [
     "ClusterSearch",
     "FoundCluster",
+    "GroupThreshold",
     "ReferencePlan",
     "SelectionCounts",
     "SelectivityResult",
+    "ThresholdResult",
     "plan_reference_share",
     "render_html",
     "search_clusters",
     "selection_counts",
     "selectivity_report",
+    "threshold_test",
 ]

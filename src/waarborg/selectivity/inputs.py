@@ -99,7 +99,11 @@ class SelectionCounts:
 
 
 def selection_counts(
-    table: TableLike, groups: Sequence[str] = (), *, count: str | None = None
+    table: TableLike,
+    groups: Sequence[str] = (),
+    *,
+    count: str | None = None,
+    source: str | None = None,
 ) -> SelectionCounts:
     """Check a selection table and count its cases per cell.
 
@@ -115,6 +119,9 @@ def selection_counts(
     count : str, optional
         Column with the number of cases per row, for an aggregated table. By default a
         column named ``count`` is used when there is one (and is not a group column).
+    source : str, optional
+        The name errors give for the input, for a caller that has already read the file
+        (by default the path, or ``"<table>"`` for a data frame).
 
     Returns
     -------
@@ -135,7 +142,8 @@ def selection_counts(
     >>> c.counts[0, 1, 0, 1], c.counts[0, 0, 1, 0], c.counts[0, 0, 0, 2]
     (np.int64(1), np.int64(1), np.int64(1))
     """
-    data, source = read_table(table)
+    data, read_from = read_table(table)
+    source = source or read_from
     groups = tuple(groups)
     if count is None and COUNT in data.column_names and COUNT not in groups:
         count = COUNT

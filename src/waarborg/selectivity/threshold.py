@@ -7,30 +7,26 @@ faces the same bar: the *infra-marginality* problem. The threshold test (Simoiu,
 Corbett-Davies & Goel, 2017) estimates the risk threshold at which each group's cases
 were effectively selected, and compares thresholds instead of hit rates.
 
-Two versions, one result (:class:`ThresholdResult`):
-
-``method="aggregate"`` (runs from a cube)
-    The paper's beta discriminant model fitted on counts per (group, unit): cases,
-    selected, hits (and optionally checked, when not every selected case has a known
-    outcome). Needs a unit column (team, region, period) with enough units for the
-    cells to identify the model (:func:`~waarborg.selectivity.threshold_model.minimum_units`:
-    3 for two groups); see :mod:`waarborg.selectivity.threshold_model`.
-``method="rows"`` (needs rows)
-    Calibrated risk from the instrument's score on the random reference sample, then the
-    effective threshold per group from who was selected; see
-    :mod:`waarborg.selectivity.threshold_rows`.
+The test runs from a cube: counts per (group, unit) of cases, selected cases and hits
+(and optionally checked, when not every selected case has a known outcome). It fits the
+paper's beta discriminant model on these counts; it needs a unit column (team, region,
+period) with enough units for the cells to identify the model
+(:func:`~waarborg.selectivity.threshold_model.minimum_units`: 3 for two groups); see
+:mod:`waarborg.selectivity.threshold_model`. A row-level version (the instrument's score
+calibrated on the random reference sample) was tried and withdrawn: its intervals missed
+the planted value and it gave a wrong verdict in a planted base-rate scenario.
 
 Thresholds are reported as probabilities averaged over units with the units' shares of
 all cases as weights (the same weights for every group), and as differences to the
-reference group on the logit scale (constant across units in both models) and on the
+reference group on the logit scale (constant across units in the model) and on the
 probability scale, with percentile intervals from draws of the posterior's Laplace
-approximation (aggregate) or from a bootstrap of cases within the design (rows).
+approximation.
 
 Examples
 --------
 >>> from waarborg.synth.thresholds import synthesize_thresholds
->>> cases = synthesize_thresholds("lower-threshold", 20_000, seed=1)
->>> result = threshold_test(cases, "group", unit="unit", method="rows", n_boot=20)
+>>> cases = synthesize_thresholds("lower-threshold", 60_000, seed=1)
+>>> result = threshold_test(cases, "group", unit="unit", n_boot=200)
 >>> result.verdicts()["B"]
 'lower_threshold'
 """
@@ -38,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,29 +44,17 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import special
 
-from waarborg.audit.inputs import (
-    BINARY,
-    FINITE,
-    WHOLE,
-    Roles,
-    as_floats,
-    as_text,
-    bad_rows,
-    check_columns,
-    in_rows,
-)
-from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue, wilson_interval
+from waarborg.audit.inputs import Roles, as_floats, as_text, check_columns, validate_batch
+from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue
 from waarborg.errors import DataError
 from waarborg.selectivity import threshold_model as model
-from waarborg.selectivity import threshold_rows as rows
+from waarborg.selectivity.inputs import selection_counts
 from waarborg.tables import TableLike, read_table
 
-__all__ = ["METHODS", "GroupThreshold", "ThresholdResult", "threshold_test"]
+__all__ = ["GroupThreshold", "ThresholdResult", "threshold_test"]
 
-METHODS = ("aggregate", "rows")
 COUNT_COLUMNS = ("cases", "selected", "hits")
 """Columns of an aggregate table (``checked`` is optional: the selected with a known outcome)."""
-ROW_COLUMNS = ("selected", "reference", "outcome", "score")
 VERDICTS = (
     "lower_threshold",
     "higher_threshold",
@@ -127,8 +112,6 @@ class ThresholdResult:
 
     Attributes
     ----------
-    method : str
-        ``"aggregate"`` or ``"rows"``.
     group_column, unit_column : str, str or None
         The columns used.
     reference : str
@@ -140,17 +123,16 @@ class ThresholdResult:
     confidence : float
         Level of the intervals.
     n_boot, failed : int
-        Posterior draws (aggregate) or bootstrap resamples (rows), and the resamples
-        whose fit failed (left out).
+        Posterior draws, and the draws left out (always 0 for the Laplace draws).
     seed : int
-        Bootstrap seed.
+        Seed of the draws.
     diagnostics : dict
-        Method-specific figures: the fit's convergence, calibration, ``sigma``...
+        Figures of the fit: its convergence, the largest gaps between observed and fitted
+        rates, the priors.
     notes : list of str
         Keys of notes for the reader (see :mod:`waarborg.selectivity.threshold_report`).
     """
 
-    method: str
     group_column: str
     unit_column: str | None
     reference: str
@@ -172,7 +154,6 @@ class ThresholdResult:
         return _clean(
             {
                 "test": "threshold",
-                "method": self.method,
                 "group_column": self.group_column,
                 "unit_column": self.unit_column,
                 "reference": self.reference,
@@ -221,123 +202,61 @@ def _clean(x: Any) -> Any:
 class _Labels:
     groups: list[str]
     units: list[str]
-    group: NDArray[np.int64]
-    unit: NDArray[np.int64]
-
-
-def _labels(table: pa.Table, group: str, unit: str | None, source: str) -> _Labels:
-    """Group and unit codes (labels sorted as text)."""
-    for name in (group, unit):
-        if name is not None:
-            _refuse(bad_rows("missing", table.column(name)), "missing", source, name)
-    g_labels, g_codes = _factor(table.column(group))
-    if unit is None:
-        return _Labels(g_labels, ["all"], g_codes, np.zeros_like(g_codes))
-    u_labels, u_codes = _factor(table.column(unit))
-    return _Labels(g_labels, u_labels, g_codes, u_codes)
-
-
-def _factor(col: pa.ChunkedArray) -> tuple[list[str], NDArray[np.int64]]:
-    text = np.asarray(as_text(col.combine_chunks()).to_pylist(), dtype=object)
-    labels, codes = np.unique(text.astype(str), return_inverse=True)
-    return [str(x) for x in labels], codes.astype(np.int64)
-
-
-_WORDS = {"missing": "missing value", "binary": BINARY, "finite": FINITE, "count": WHOLE}
-
-
-def _refuse(mask: NDArray | None, check: str, source: str, name: str) -> None:
-    """Raise a DataError at the first row of ``mask``, with the number of rows."""
-    if mask is not None and mask.any():
-        row = int(np.flatnonzero(mask)[0]) + 1
-        raise DataError(in_rows(_WORDS[check], int(mask.sum())), source, row, name)
-
-
-def _numbers(
-    table: pa.Table, name: str, check: str, source: str, *, nulls: bool = False
-) -> FloatArray:
-    """A numeric (or, for ``check="binary"``, boolean) column as floats, nulls as nan.
-
-    Every value must pass ``check`` (``"binary"``, ``"finite"`` or ``"count"``); nulls
-    are refused unless ``nulls``.
-    """
-    col = table.column(name)
-    kind = col.type
-    numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
-    if not (numeric or (check == "binary" and pa.types.is_boolean(kind))):
-        raise DataError(f"{_WORDS[check]}, found {kind}", source, column=name)
-    null = np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    if not nulls:
-        _refuse(null, "missing", source, name)
-    bad = bad_rows(check, col)
-    _refuse(None if bad is None else bad & ~null, check, source, name)
-    return as_floats(pc.cast(col, pa.float64()))
 
 
 def _is_counts(table: pa.Table) -> bool:
     return "cases" in table.column_names
 
 
-def _count_cells(table: pa.Table, lab: _Labels, source: str) -> model.Cells:
+def _cube(
+    group: Sequence[str], unit: Sequence[str], values: dict[str, NDArray]
+) -> tuple[_Labels, model.Cells]:
+    """Sum each count over the rows of each (group, unit) cell (labels sorted as text)."""
+    g_labels, g_codes = np.unique(np.asarray(group, dtype=str), return_inverse=True)
+    u_labels, u_codes = np.unique(np.asarray(unit, dtype=str), return_inverse=True)
+    shape = (len(g_labels), len(u_labels))
+    cell = {k: np.zeros(shape) for k in ("cases", "selected", "checked", "hits")}
+    for k, arr in cell.items():
+        np.add.at(arr, (g_codes.ravel(), u_codes.ravel()), np.asarray(values[k], float))
+    labels = _Labels([str(x) for x in g_labels], [str(x) for x in u_labels])
+    return labels, model.Cells(cell["cases"], cell["selected"], cell["checked"], cell["hits"])
+
+
+def _from_selection(
+    table: pa.Table, group: str, unit: str | None, source: str
+) -> tuple[_Labels, model.Cells]:
+    """A selection table (rows, or the package's aggregate form with ``count``), counted
+    by :func:`~waarborg.selectivity.inputs.selection_counts` (which checks it)."""
+    counts = selection_counts(table, [group] if unit is None else [group, unit], source=source)
+    c = counts.counts  # (cell, selected, reference, outcome state: no, yes, unknown)
+    values = {
+        "cases": c.sum(axis=(1, 2, 3)),
+        "selected": c[:, 1].sum(axis=(1, 2)),
+        "checked": c[:, 1, :, :2].sum(axis=(1, 2)),
+        "hits": c[:, 1, :, 1].sum(axis=1),
+    }
+    units = ["all"] * len(counts.cells) if unit is None else [cell[1] for cell in counts.cells]
+    return _cube([cell[0] for cell in counts.cells], units, values)
+
+
+def _from_count_table(
+    table: pa.Table, group: str, unit: str | None, source: str
+) -> tuple[_Labels, model.Cells]:
+    """A count table: ``cases``, ``selected``, ``hits`` (and ``checked``) per row."""
     names = ["checked", *COUNT_COLUMNS] if "checked" in table.column_names else COUNT_COLUMNS
-    values = {name: _numbers(table, name, "count", source) for name in names}
+    keys = (group,) if unit is None else (group, unit)
+    validate_batch(table, source, Roles(groups=keys))
+    for name in names:
+        validate_batch(table, source, Roles(count=name))
+    values = {name: as_floats(pc.cast(table.column(name), pa.float64())) for name in names}
     values.setdefault("checked", values["selected"])
     for small, big in (("selected", "cases"), ("checked", "selected"), ("hits", "checked")):
         bad = values[small] > values[big]
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 1
             raise DataError(f"more {small} than {big}", source, row, small)
-    shape = (len(lab.groups), len(lab.units))
-    cell = {k: np.zeros(shape) for k in ("cases", "selected", "checked", "hits")}
-    for k, arr in cell.items():
-        np.add.at(arr, (lab.group, lab.unit), values[k])
-    return model.Cells(cell["cases"], cell["selected"], cell["checked"], cell["hits"])
-
-
-def _row_data(table: pa.Table, lab: _Labels, source: str, *, score: bool) -> rows.RowData:
-    selected = _numbers(table, "selected", "binary", source) > 0
-    outcome = _numbers(table, "outcome", "binary", source, nulls=True)
-    known = np.isfinite(outcome)
-    reference = (
-        _numbers(table, "reference", "binary", source) > 0
-        if "reference" in table.column_names
-        else np.zeros(selected.size, bool)
-    )
-    x = _score_scale(table, source) if score else np.zeros(selected.size)
-    return rows.RowData(
-        lab.group,
-        lab.unit,
-        x,
-        selected,
-        reference,
-        np.where(known, outcome, 0) > 0,
-        known,
-        len(lab.groups),
-        len(lab.units),
-    )
-
-
-def _score_scale(table: pa.Table, source: str) -> FloatArray:
-    """The score's logit when every score is a probability in (0, 1); else the score."""
-    s = _numbers(table, "score", "finite", source)
-    if np.all((s > 0) & (s < 1)):
-        return special.logit(s)
-    return s
-
-
-def _cells_from_rows(data: rows.RowData) -> model.Cells:
-    shape = (data.n_groups, data.n_units)
-    out = []
-    for weight in (
-        np.ones(data.group.size),
-        data.selected,
-        data.selected & data.known,
-        data.selected & data.known & data.outcome,
-    ):
-        arr = np.zeros(shape)
-        np.add.at(arr, (data.group, data.unit), weight.astype(float))
-        out.append(arr)
-    return model.Cells(*out)
+    labels = [as_text(table.column(k).combine_chunks()).to_pylist() for k in keys]
+    return _cube(labels[0], labels[1] if unit else ["all"] * table.num_rows, values)
 
 
 # --------------------------------------------------------------------------- test
@@ -348,7 +267,6 @@ def threshold_test(
     group: str,
     unit: str | None = None,
     *,
-    method: str = "aggregate",
     reference: str | None = None,
     n_boot: int = 200,
     confidence: float = 0.95,
@@ -359,24 +277,24 @@ def threshold_test(
     Parameters
     ----------
     data : table or path
-        Either a selection table (one row per case: ``selected``, ``reference``,
-        ``outcome`` — null when unknown — and ``score``) or, for ``method="aggregate"``,
-        an aggregate table with one row per (group, unit) cell or part of one:
-        ``cases``, ``selected``, ``hits`` and optionally ``checked``.
+        A selection table as read by :func:`~waarborg.selectivity.inputs.selection_counts`
+        (one row per case, ``selected``, ``reference``, ``outcome`` — null when unknown —
+        or the same aggregated with a ``count`` column), or a count table with one row
+        per (group, unit) cell or part of one: ``cases``, ``selected``, ``hits`` and
+        optionally ``checked``.
     group : str
         Group column.
     unit : str, optional
-        Unit column (team, region, period). Required for ``"aggregate"``.
-    method : {"aggregate", "rows"}
-        See the module docstring; ``"rows"`` needs rows with scores and a reference sample.
+        Unit column (team, region, period). Required: the model is identified by the
+        variation between units.
     reference : str, optional
         Reference group; default the group with the most cases.
     n_boot : int, default 200
-        Bootstrap resamples (rows) or posterior draws (aggregate).
+        Draws from the posterior's Laplace approximation.
     confidence : float, default 0.95
         Level of the intervals.
     seed : int, default 0
-        Bootstrap seed.
+        Seed of the draws.
 
     Returns
     -------
@@ -386,38 +304,23 @@ def threshold_test(
     ------
     DataError
         For bad input (naming the file, row and column) or data that cannot identify
-        the model (too few units, no outcomes in a group's reference sample).
+        the model (too few units).
     ValueError
-        For an unknown method or reference group.
+        For an unknown reference group.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie between 0 and 1, got {confidence}")
     table, source = read_table(data)
-    counts = method == "aggregate" and _is_counts(table)
-    needed = (
-        COUNT_COLUMNS if counts else (ROW_COLUMNS if method == "rows" else ("selected", "outcome"))
-    )
-    groups = (group,) if unit is None else (group, unit)
-    check_columns(table.column_names, Roles(groups=groups), source)
-    for name in needed:
-        if name not in table.column_names:
-            have = ", ".join(table.column_names[:20])
-            raise DataError(f"missing column (the data has: {have})", source, column=name)
-    lab = _labels(table, group, unit, source)
-    settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
+    if _is_counts(table):
+        groups = (group,) if unit is None else (group, unit)
+        check_columns(table.column_names, Roles(groups=(*groups, *COUNT_COLUMNS)), source)
+        lab, cells = _from_count_table(table, group, unit, source)
+    else:
+        lab, cells = _from_selection(table, group, unit, source)
     if len(lab.groups) < 2:
         raise DataError("the threshold test compares groups: only one group", source, column=group)
-    if method == "aggregate":
-        cells = (
-            _count_cells(table, lab, source)
-            if counts
-            else _cells_from_rows(_row_data(table, lab, source, score=False))
-        )
-        return _aggregate(cells, lab, settings)
-    data_rows = _row_data(table, lab, source, score=True)
-    return _rows(data_rows, lab, settings)
+    settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
+    return _aggregate(cells, lab, settings)
 
 
 def _reference(lab: _Labels, cases: FloatArray, reference: str | None) -> int:
@@ -443,7 +346,7 @@ def _reorder_units(cells: model.Cells) -> tuple[model.Cells, NDArray[np.int64]]:
 
 @dataclass(frozen=True)
 class _Settings:
-    """The caller's choices, passed on to either method."""
+    """The caller's choices."""
 
     group: str
     unit: str | None
@@ -464,8 +367,7 @@ def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdRes
             f"the aggregate threshold test needs a unit column with at least {need} units for "
             f"{r} groups (found {d if unit else 'none'}): with fewer, the cells give fewer rates "
             "than the model has parameters and the thresholds would only repeat the prior. "
-            "Use more units (teams, regions, periods) or method 'rows' (scores and a random "
-            "reference sample)",
+            "Use more units (teams, regions, periods)",
             source,
             column=unit,
         )
@@ -497,7 +399,7 @@ def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdRes
     }
     groups = _groups(cells, lab, est, (base, base_ci), ref, confidence)
     notes += _outside(groups)
-    return _result("aggregate", opt, lab.groups[ref], groups, d, failed, diagnostics, notes)
+    return _result(opt, lab.groups[ref], groups, d, failed, diagnostics, notes)
 
 
 def _laplace_sd(cov: FloatArray, start: int, ref: int, r: int) -> list[float]:
@@ -521,73 +423,10 @@ def _fit_error(cells: model.Cells, theta: FloatArray) -> tuple[float, float]:
     return err_s, err_h
 
 
-def _rows(data: rows.RowData, lab: _Labels, opt: _Settings) -> ThresholdResult:
-    reference, n_boot = opt.reference, opt.n_boot
-    confidence, seed, source = opt.confidence, opt.seed, opt.source
-    use = data.reference & data.known
-    for g, name in enumerate(lab.groups):
-        mine = use & (data.group == g)
-        events = int((data.outcome & mine).sum())
-        if events == 0 or events == int(mine.sum()):
-            raise DataError(
-                f"group {name!r} has {int(mine.sum())} reference cases with a known outcome, "
-                f"{events} of them with the outcome: its risk cannot be calibrated (the row "
-                "version needs outcomes of both kinds in every group's random reference sample)",
-                source,
-                column="reference",
-            )
-    cells = _cells_from_rows(data)
-    ref = _reference(lab, cells.cases.sum(axis=1), reference)
-    point = rows.fit_rows(data)
-    if not np.all(np.isfinite(point.tau)):
-        raise DataError(
-            "the selection model has no finite maximum (a group or unit is never or always "
-            "selected, or selection follows the risk without any spread)",
-            source,
-            column="selected",
-        )
-    rng = np.random.default_rng(seed)
-    strata = (data.group * data.n_units + data.unit) * 2 + data.reference
-    taus, deltas, failed = [], [], 0
-    for _ in range(n_boot):
-        fit = rows.fit_rows(data.take(rows.stratified_resample(strata, rng)))
-        if np.all(np.isfinite(fit.tau)):
-            taus.append(fit.tau)
-            deltas.append(np.nan_to_num(fit.delta))
-        else:
-            failed += 1
-    weights = cells.cases.sum(axis=0) / cells.cases.sum()
-    draws = (
-        np.asarray(taus).reshape(-1, data.n_groups),
-        np.asarray(deltas).reshape(-1, data.n_units),
-    )
-    est = _estimates((point.tau, point.delta), draws, weights, ref, confidence)
-    ref_cases = np.bincount(data.group[use], minlength=data.n_groups).astype(float)
-    ref_events = np.bincount(data.group[use & data.outcome], minlength=data.n_groups).astype(float)
-    low, high = wilson_interval(ref_events, ref_cases, confidence)
-    base = (ref_events / ref_cases, (np.asarray(low), np.asarray(high)))
-    notes = ["rows_model"]
-    if failed > n_boot // 10:
-        notes.append("bootstrap_failures")
-    diagnostics = {
-        "sigma": point.sigma,
-        "calibration": {
-            name: {"intercept": float(point.intercept[g]), "slope": float(point.slope[g])}
-            for g, name in enumerate(lab.groups)
-        },
-        "reference_cases": {name: int(ref_cases[g]) for g, name in enumerate(lab.groups)},
-    }
-    base_pair = (base[0], np.stack(base[1], axis=-1))
-    groups = _groups(cells, lab, est, base_pair, ref, confidence)
-    notes += _outside(groups)
-    return _result("rows", opt, lab.groups[ref], groups, data.n_units, failed, diagnostics, notes)
-
-
 # --------------------------------------------------------------------------- summaries
 
 
 def _result(
-    method: str,
     opt: _Settings,
     reference: str,
     groups: list[GroupThreshold],
@@ -597,7 +436,6 @@ def _result(
     notes: list[str],
 ) -> ThresholdResult:
     return ThresholdResult(
-        method,
         opt.group,
         opt.unit,
         reference,

@@ -4,7 +4,7 @@ Every piece of fixed text of the threshold test is in :data:`TEXT`, so the two l
 stay side by side (and can move to a gettext catalogue in one step). Numbers go through
 :mod:`waarborg.report.i18n` (decimal comma in Dutch). The HTML section is rendered by
 Jinja2 with autoescaping: group names from a file are escaped; the plot is an inline SVG
-made by :mod:`waarborg.report.plots`' helpers, whose text matplotlib escapes.
+made by :func:`waarborg.report.plots.figure_svg`, whose text matplotlib escapes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from waarborg.report import i18n
-from waarborg.report.plots import PALETTE, _label, _style, _ticklabel, _to_svg
+from waarborg.report.plots import PALETTE, figure_svg, literal_label, tick_label
 
 __all__ = ["TEXT", "render_html", "summary", "thresholds_svg", "verdict_text"]
 
@@ -35,21 +35,13 @@ TEXT: dict[str, dict[str, str]] = {
         "Anders dan de trefkans verandert de drempel niet wanneer alleen het basispercentage "
         "van de groep verschilt.",
     },
-    "method_aggregate": {
+    "method": {
         "en": "Method: beta discriminant model on counts per group and unit ({units} units, "
         "column {unit}); maximum a posteriori, intervals from {boot} draws of the normal "
         "(Laplace) approximation to the posterior.",
         "nl": "Methode: bèta-discriminantmodel op aantallen per groep en eenheid ({units} "
         "eenheden, kolom {unit}); maximum a posteriori, intervallen uit {boot} trekkingen uit de "
         "normale (Laplace-)benadering van de posterior.",
-    },
-    "method_rows": {
-        "en": "Method: risk calibrated on the random reference sample per group, effective "
-        "threshold from who was selected ({units} units); bootstrap of cases within the design "
-        "({boot} resamples).",
-        "nl": "Methode: risico per groep gekalibreerd op de aselecte referentiesteekproef, "
-        "feitelijke drempel uit wie werd geselecteerd ({units} eenheden); bootstrap van gevallen "
-        "binnen de opzet ({boot} trekkingen).",
     },
     "group": {"en": "Group", "nl": "Groep"},
     "reference": {"en": "reference", "nl": "referentie"},
@@ -108,21 +100,9 @@ TEXT: dict[str, dict[str, str]] = {
         "bètaverdeling volgt en dat gevallen boven de drempel worden geselecteerd; met weinig "
         "eenheden zijn de drempels zwak geïdentificeerd en de intervallen breed.",
     },
-    "rows_model": {
-        "en": "The row version measures risk with the instrument's score, calibrated on the "
-        "random reference sample; what the official knew besides the score shows as spread "
-        "around the threshold.",
-        "nl": "De rijversie meet het risico met de score van het instrument, gekalibreerd op de "
-        "aselecte referentiesteekproef; wat de behandelaar naast de score wist, verschijnt als "
-        "spreiding rond de drempel.",
-    },
     "not_converged": {
         "en": "The model fit did not converge: treat the thresholds as unreliable.",
         "nl": "De modelschatting convergeerde niet: beschouw de drempels als onbetrouwbaar.",
-    },
-    "bootstrap_failures": {
-        "en": "More than one in ten bootstrap fits failed and were left out.",
-        "nl": "Meer dan een op de tien bootstrapschattingen mislukte en is weggelaten.",
     },
     "point_outside_interval": {
         "en": "An estimate lies outside its own interval: the estimator is biased at these data "
@@ -194,7 +174,7 @@ def _level(result: Mapping[str, Any]) -> int:
 
 def _method(result: Mapping[str, Any], lang: str) -> str:
     return _t(
-        f"method_{result['method']}",
+        "method",
         lang,
         units=i18n.fmt_count(result["units"], lang),
         unit=result.get("unit_column") or "—",
@@ -260,9 +240,8 @@ def summary(result: Mapping[str, Any], lang: str = "en") -> str:
 def thresholds_svg(result: Mapping[str, Any], lang: str) -> str:
     """Dot-and-interval plot of each group's threshold (probability scale), inline SVG."""
     groups = result["groups"]
-    level = _level(result)
-    with _style("thresholds"):
-        fig = Figure(figsize=(6.4, 0.45 * len(groups) + 1.1), layout="constrained")
+
+    def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         for i, g in enumerate(groups):
             y = len(groups) - 1 - i
@@ -272,15 +251,17 @@ def thresholds_svg(result: Mapping[str, Any], lang: str) -> str:
                 ax.plot([low, high], [y, y], color=colour, lw=2)
             if value is not None:
                 ax.plot([value], [y], "o", color=colour)
-        ax.set_yticks(range(len(groups)), [_label(g["group"]) for g in reversed(groups)])
-        ax.xaxis.set_major_formatter(lambda x, _pos: _ticklabel(round(100 * x, 6), lang) + "%")
+        ax.set_yticks(range(len(groups)), [literal_label(g["group"]) for g in reversed(groups)])
+        ax.xaxis.set_major_formatter(lambda x, _pos: tick_label(round(100 * x, 6), lang) + "%")
         ax.set_xlabel(_t("plot_axis", lang))
-        ax.set_title(_t("plot_title", lang, level=level))
-        rows = "; ".join(
-            f"{g['group']}: {_pct(g['threshold'], lang)} ({_pct_ci(g['threshold_ci'], lang)})"
-            for g in groups
-        )
-        return _to_svg(fig, "thresholds", _t("plot_alt", lang, rows=rows))
+        ax.set_title(_t("plot_title", lang, level=_level(result)))
+
+    rows = "; ".join(
+        f"{g['group']}: {_pct(g['threshold'], lang)} ({_pct_ci(g['threshold_ci'], lang)})"
+        for g in groups
+    )
+    size = (6.4, 0.45 * len(groups) + 1.1)
+    return figure_svg("thresholds", _t("plot_alt", lang, rows=rows), draw, size)
 
 
 _TEMPLATE = """\
