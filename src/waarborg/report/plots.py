@@ -122,9 +122,6 @@ def literal_label(text: Any) -> str:
     return str(text).replace("$", r"\$")
 
 
-_label = literal_label
-
-
 def _value(leaf: Any) -> float | None:
     """The finite number in a metric leaf (or a bare number), else ``None``."""
     x = leaf.get("value") if isinstance(leaf, Mapping) else leaf
@@ -144,7 +141,7 @@ def _style_for(i: int) -> dict[str, Any]:
 def _legend(ax: Axes, handles: Sequence[Any], labels: Sequence[str], **kw: Any) -> None:
     """Add a legend from explicit handles (so labels starting with ``_`` are kept)."""
     if handles:
-        ax.legend(list(handles), [_label(x) for x in labels], **kw)
+        ax.legend(list(handles), [literal_label(x) for x in labels], **kw)
 
 
 def tick_label(x: float, lang: str) -> str:
@@ -157,9 +154,6 @@ def tick_label(x: float, lang: str) -> str:
     """
     text = f"{x:g}"
     return text.replace(".", ",") if lang == "nl" else text
-
-
-_ticklabel = tick_label
 
 
 # --------------------------------------------------------------------------- ROC
@@ -216,7 +210,7 @@ def _roc_panel(
     ax.set_xlabel(i18n.t("fpr_axis", lang))
     ax.set_ylabel(i18n.t("tpr_axis", lang))
     if attr is not None:
-        ax.set_title(_label(attr), loc="left", fontweight="bold")
+        ax.set_title(literal_label(attr), loc="left", fontweight="bold")
     _legend(ax, handles, labels, loc="lower right")
 
 
@@ -356,7 +350,7 @@ def _calibration_diagonal(
         labels.append(i18n.t("bands", lang))
         for p in bands:
             ax.annotate(
-                _label(p.label),
+                literal_label(p.label),
                 (p.expected, p.observed),
                 xytext=(6, -10),
                 textcoords="offset points",
@@ -379,7 +373,7 @@ def _calibration_bands(ax: Axes, bands: list[CalPoint], lang: str) -> None:
     pts = [p for p in bands if p.observed is not None]
     x = list(range(len(pts)))
     _errorbars(ax, pts, x, marker="s", ms=6, color=PALETTE[1])
-    ax.set_xticks(x, [_label(f"{p.label}\nn {i18n.fmt_count(p.n, lang)}") for p in pts])
+    ax.set_xticks(x, [literal_label(f"{p.label}\nn {i18n.fmt_count(p.n, lang)}") for p in pts])
     ax.set_xlim(-0.5, len(pts) - 0.5)
     ax.set_ylim(0, min(1.0, max(p.high for p in pts) * 1.1 + 0.01))
     ax.set_xlabel(i18n.t("band_axis", lang))
@@ -486,7 +480,9 @@ def _calibration_group_panel(
         x = [p.expected for p in pts] if with_expected else [j + 0.08 * i for j in range(len(pts))]
         color = _GREY if small else PALETTE[i % len(PALETTE)]
         handles.append(_errorbars(ax, pts, x, marker="os^Dv"[i % 5], ms=5, color=color))
-        labels.append(_label(group) + (f" ({i18n.t('too_small_tag', lang)})" if small else ""))
+        labels.append(
+            literal_label(group) + (f" ({i18n.t('too_small_tag', lang)})" if small else "")
+        )
     if with_expected:
         every = [p for pts in series.values() for p in pts]
         top = min(1.0, max([p.expected for p in every] + [p.high for p in every]) * 1.08 + 0.01)
@@ -495,9 +491,9 @@ def _calibration_group_panel(
         ax.set_xlabel(i18n.t("predicted_axis", lang))
     else:
         first = next(iter(series.values()), [])
-        ax.set_xticks(range(len(first)), [_label(p.label) for p in first])
+        ax.set_xticks(range(len(first)), [literal_label(p.label) for p in first])
     ax.set_ylabel(i18n.t("observed_axis", lang))
-    ax.set_title(_label(attr), loc="left", fontweight="bold")
+    ax.set_title(literal_label(attr), loc="left", fontweight="bold")
     _legend(ax, handles, labels, loc="upper left")
 
 
@@ -625,13 +621,13 @@ def _row_text(row: ForestRow, lang: str) -> str:
 def _row_label(row: ForestRow, lang: str) -> str:
     """Left-hand label of a row: attribute header, or group with its tags."""
     if row.kind == "header":
-        return _label(row.attribute)
+        return literal_label(row.attribute)
     tag = ""
     if row.kind == "reference":
         tag = f" ({i18n.t('reference_tag', lang)})"
     elif row.too_small:
         tag = f" ({i18n.t('too_small_tag', lang)})"
-    return _label(f"{row.group}{tag}")
+    return literal_label(f"{row.group}{tag}")
 
 
 def _forest_axes(ax: Axes, rows: Sequence[ForestRow], lim: tuple[float, float], lang: str) -> None:
@@ -643,7 +639,7 @@ def _forest_axes(ax: Axes, rows: Sequence[ForestRow], lim: tuple[float, float], 
     ticks = [x for x in candidates if lim[0] <= x <= lim[1]]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _ticklabel(x, lang)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: tick_label(x, lang)))
     ax.axvline(1.0, color=_INK, lw=0.9)
     ys = [len(rows) - 1 - i for i in range(len(rows))]
     ax.set_yticks(ys, [_row_label(r, lang) for r in rows])

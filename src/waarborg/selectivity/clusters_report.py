@@ -243,8 +243,8 @@ def rates_svg(search: ClusterSearch, lang: str) -> str:
     level = round(100 * confidence)
     title = _t("plot_title", lang, metric=_t(f"metric.{search.metric}", lang), level=level)
     clusters = search.clusters
-    with plots._style("bias-search"):
-        fig = Figure(figsize=(6.0, 0.5 + 0.45 * max(len(clusters), 1)))
+
+    def draw(fig: Figure) -> None:
         ax = fig.subplots()
         for row, c in enumerate(clusters):
             ci = c.intervals(confidence)
@@ -257,9 +257,10 @@ def rates_svg(search: ClusterSearch, lang: str) -> str:
             range(len(clusters)), [_t("cluster_heading", lang, id=c.id) for c in clusters]
         )
         ax.invert_yaxis()
-        ax.set_xlabel(plots._label(_t(f"metric.{search.metric}", lang)) + " (%)")
+        ax.set_xlabel(plots.literal_label(_t(f"metric.{search.metric}", lang)) + " (%)")
         ax.xaxis.set_major_formatter(lambda x, _pos: fmt_number(x, lang, 0))
-        return plots._to_svg(fig, "bias-search", title)
+
+    return plots.figure_svg("bias-search", title, draw, (6.0, 0.5 + 0.45 * max(len(clusters), 1)))
 
 
 _TEMPLATE = """<section class="bias-search" lang="{{ lang }}">
