@@ -23,8 +23,12 @@ def _user(path: str, method: str) -> str:
     """A user whose role may call the operation (so requests get past the role check)."""
     if path.startswith(("/api/oversight", "/api/auditlog")):
         return "aud"
-    if (method, path) == ("POST", "/api/processes") or path.startswith(
-        ("/api/users", "/api/access-changes")
+    if path.endswith("/reference-seeds"):
+        return "aud"
+    if (
+        (method, path) == ("POST", "/api/processes")
+        or path.startswith(("/api/users", "/api/access-changes"))
+        or path.endswith("/reference-share")
     ):
         return "admin"
     if path in ("/api/logout", "/api/me/password"):

@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
 from waarborg.instruments.explain import explain
+from waarborg.report.i18n import fmt_number
 from waarborg.service import auditlog
 from waarborg.service.auth import actor
 from waarborg.service.casework import decided_case, instrument
@@ -92,6 +93,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "footer": "Kenmerk: zaak {case} · {instrument} {version} · specificatie {spec}",
         "caseworker": "medewerker",
         "supervisor": "leidinggevende",
+        "reference_h": "Waarom is uw zaak gecontroleerd?",
+        "reference": "Uw zaak is door loting gekozen voor een controle. Van alle zaken kiezen "
+        "wij er een klein deel door loting: {share}. Met die controles meten wij of onze "
+        "manier van kiezen werkt en eerlijk is.",
+        "reference_not_you": "De loting hing niet af van iets over u. Ook de uitkomst van het "
+        "programma speelde daarbij geen rol.",
     },
     "en": {
         "title": "About the decision on your case",
@@ -138,6 +145,12 @@ _TEXT: dict[str, dict[str, str]] = {
         "footer": "Reference: case {case} · {instrument} {version} · specification {spec}",
         "caseworker": "case worker",
         "supervisor": "supervisor",
+        "reference_h": "Why was your case checked?",
+        "reference": "Your case was drawn at random for a check. Of all cases, we draw a small "
+        "share at random: {share}. These checks measure whether our way of selecting "
+        "works and is fair.",
+        "reference_not_you": "The draw was not based on anything about you. The program's "
+        "result played no part in it either.",
     },
 }
 
@@ -194,6 +207,7 @@ def build_notice(case: Case, lang: Lang) -> Notice:
         raise ValueError(f"case {case.id} has no decision")
     text, process, decision = _TEXT[lang], case.process, case.decision
     sections = [
+        *_reference_section(case, text, lang),
         _instrument_section(case, text, lang),
         _band_section(case, text),
         _factor_section(case, text, lang),
@@ -215,6 +229,29 @@ def build_notice(case: Case, lang: Lang) -> Notice:
             spec=case.spec_hash[:12],
         ),
     )
+
+
+def fmt_share(share: float, lang: str) -> str:
+    """A share as a percentage with the decimals it needs, in ``lang``.
+
+    Examples
+    --------
+    >>> fmt_share(0.02, "nl"), fmt_share(0.005, "nl"), fmt_share(0.0125, "en")
+    ('2%', '0,5%', '1.25%')
+    """
+    percent = round(share * 100, 6)
+    digits = next(d for d in (0, 1, 2, 3, 4, 6) if round(percent, d) == percent or d == 6)
+    return f"{fmt_number(percent, lang, digits)}%"
+
+
+def _reference_section(case: Case, text: dict[str, str], lang: Lang) -> list[Section]:
+    """For a case drawn into the random reference sample: why it was checked."""
+    if not case.reference:
+        return []
+    assert case.draw is not None
+    share = fmt_share(case.draw.share, lang)
+    lines = [text["reference"].format(share=share), text["reference_not_you"]]
+    return [Section(text["reference_h"], lines)]
 
 
 def _instrument_section(case: Case, text: dict[str, str], lang: Lang) -> Section:

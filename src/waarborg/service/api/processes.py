@@ -6,7 +6,14 @@ from fastapi import APIRouter, Request, status
 
 from waarborg.service import casework
 from waarborg.service.api.deps import ProcessId, Token, as_user
-from waarborg.service.schemas import CaseIn, CaseOut, ProcessIn, ProcessOut
+from waarborg.service.schemas import (
+    CaseIn,
+    CaseOut,
+    ProcessIn,
+    ProcessOut,
+    ReferenceSeedOut,
+    ReferenceShareIn,
+)
 
 router = APIRouter(tags=["processes"])
 
@@ -48,3 +55,32 @@ def create_case(request: Request, token: Token, process_id: ProcessId, body: Cas
     """
     with as_user(request, token) as (session, user):
         return CaseOut.of(casework.create_case(session, user, process_id, body))
+
+
+@router.put("/processes/{process_id}/reference-share", response_model=ProcessOut)
+def set_reference_share(
+    request: Request, token: Token, process_id: ProcessId, body: ReferenceShareIn
+) -> ProcessOut:
+    """Set the share of cases drawn at random into the reference sample (admin only).
+
+    A new random seed is recorded with it and the change is logged; cases created from
+    now on are drawn under the new share, earlier draws keep theirs.
+    """
+    with as_user(request, token) as (session, user):
+        process = casework.set_reference_share(session, user, process_id, body.reference_share)
+        return ProcessOut.of(process)
+
+
+@router.get("/processes/{process_id}/reference-seeds", response_model=list[ReferenceSeedOut])
+def reference_seeds(
+    request: Request, token: Token, process_id: ProcessId
+) -> list[ReferenceSeedOut]:
+    """Every reference share of a process with its seed (auditors and admins).
+
+    With a seed anyone can re-derive each draw made under it: the value of case ``id``
+    is the first 8 bytes of HMAC-SHA256(seed, ``"case:<id>"``) as a big-endian integer
+    divided by 2^64, and the case is drawn when that is below the share.
+    """
+    with as_user(request, token) as (session, user):
+        seeds = casework.reference_seeds(session, user, process_id)
+        return [ReferenceSeedOut.model_validate(s) for s in seeds]

@@ -305,6 +305,56 @@ TEXT: dict[str, dict[Lang, str]] = {
     "new_password": {"nl": "Nieuw wachtwoord", "en": "New password"},
     "new_password_again": {"nl": "Nieuw wachtwoord (nogmaals)", "en": "New password (again)"},
     "change_password": {"nl": "Wachtwoord wijzigen", "en": "Change password"},
+    "reason_h": {"nl": "Waarom deze zaak wordt gecontroleerd", "en": "Why this case is checked"},
+    "reason_reference": {
+        "nl": "Deze zaak is door loting gekozen voor de aselecte referentiesteekproef: {share} "
+        "van alle zaken wordt willekeurig gecontroleerd, wat de score ook is. Zo meten we of "
+        "de selectie werkt en eerlijk is. De reden voor de controle is de loting, niet de "
+        "score en niets anders over deze persoon.",
+        "en": "This case was drawn at random for the reference sample: {share} of all cases "
+        "are checked at random, whatever their score. That measures whether the selection "
+        "works and is fair. The reason for the check is the draw, not the score nor anything "
+        "else about this person.",
+    },
+    "reason_both": {
+        "nl": "De categorie van de score gaf ook aanleiding tot selectie.",
+        "en": "The score's band also suggested selection.",
+    },
+    "reason_draw": {
+        "nl": "Loting: waarde {value}, getrokken als die onder {share} ligt (startgetal nr. "
+        "{seed}).",
+        "en": "Draw: value {value}, drawn when below {share} (seed no. {seed}).",
+    },
+    "reason_factors_hidden": {
+        "nl": "Waarom de score zo uitviel, tonen we bij een zaak uit de referentiesteekproef "
+        "niet: de controle hoort niet af te hangen van de score.",
+        "en": "Why the case scored as it did is not shown for a case of the reference sample: "
+        "the check should not depend on the score.",
+    },
+    "check_h": {"nl": "Uitkomst van de controle", "en": "Outcome of the check"},
+    "check_intro": {
+        "nl": "Leg vast wat de controle heeft vastgesteld. Een correctie is een nieuwe "
+        "uitkomst; eerdere uitkomsten blijven bewaard.",
+        "en": "Record what the check established. A correction is a new outcome; earlier "
+        "outcomes are kept.",
+    },
+    "check_found": {
+        "nl": "Gevonden (bijvoorbeeld een onregelmatigheid)",
+        "en": "Found (e.g. an irregularity)",
+    },
+    "check_not_found": {"nl": "Niets gevonden", "en": "Nothing found"},
+    "check_observed_on": {"nl": "Vastgesteld op", "en": "Established on"},
+    "check_note": {"nl": "Toelichting (niet verplicht)", "en": "Note (optional)"},
+    "check_record": {"nl": "Uitkomst vastleggen", "en": "Record the outcome"},
+    "check_history": {"nl": "Vastgelegde uitkomsten", "en": "Recorded outcomes"},
+    "check_none": {"nl": "Nog geen uitkomst vastgelegd.", "en": "No outcome recorded yet."},
+    "check_by": {"nl": "Vastgelegd door", "en": "Recorded by"},
+    "check_supersedes": {"nl": "vervangt nr. {id}", "en": "replaces no. {id}"},
+    "check_result": {"nl": "Uitkomst", "en": "Outcome"},
+    "check_not_checked": {
+        "nl": "Deze zaak ging niet naar een controle (niet geselecteerd en niet geloot).",
+        "en": "This case went to no check (neither selected nor drawn).",
+    },
 }
 
 

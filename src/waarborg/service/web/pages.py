@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from waarborg.instruments.explain import explain
+from waarborg.report.i18n import fmt_number
 from waarborg.service import accounts, auditlog, casework, evidence, notices, oversight
 from waarborg.service.api.deps import MAX_ID, as_user, log_in, state
 from waarborg.service.auth import actor, csrf_ok, csrf_token
@@ -37,8 +38,8 @@ from waarborg.service.errors import (
     TooManyAttemptsError,
     UnauthorisedError,
 )
-from waarborg.service.schemas import DecisionIn, ProcessIn
-from waarborg.service.store.models import User
+from waarborg.service.schemas import DecisionIn, OutcomeIn, ProcessIn
+from waarborg.service.store.models import ReferenceDraw, User
 from waarborg.service.web.charts import agreement_svg
 from waarborg.service.web.i18n import LANGS, Lang, texts
 
@@ -271,8 +272,43 @@ def _case_page(
         spec=inst.spec,
         labels=inst.spec.bands[case.score["outcome"]].labels,
         explanation=explain(inst, case.inputs, lang=lang),
+        draw_text=_draw_text(case.draw, lang) if case.draw else None,
+        checkable=casework.checked(case),
+        today=datetime.now(UTC).date().isoformat(),
         **extra,
     )
+
+
+def _draw_text(draw: ReferenceDraw, lang: Lang) -> dict[str, str]:
+    """The draw's share (as a percentage) and value, written in ``lang``."""
+    return {
+        "share": notices.fmt_share(draw.share, lang),
+        "value": fmt_number(draw.value, lang, 6),
+    }
+
+
+@router.post("/cases/{case_id}/outcome")
+def record_outcome(
+    request: Request,
+    case_id: int,
+    csrf: Annotated[str, Form(max_length=100)],
+    found: Annotated[str, Form(max_length=10)] = "",
+    observed_on: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Record the outcome of the case's check; a refused one shows the case with the reason."""
+    check_csrf(request, csrf)
+    _check_id(case_id)
+    try:
+        with as_web_user(request) as (session, user):
+            if found not in ("yes", "no"):
+                raise InvalidError("say whether the check found something", field="outcome")
+            data = OutcomeIn(outcome=found == "yes", observed_on=observed_on, note=note or None)  # type: ignore[arg-type]
+            casework.record_outcome(session, user, case_id, data)
+    except (ValidationError, InvalidError) as exc:  # rolled back; show the case again
+        with as_web_user(request) as (session, user):
+            return _case_page(request, session, user, case_id, 422, check_error=_message(exc))
+    return RedirectResponse(f"/cases/{case_id}#check", status_code=303)
 
 
 @router.post("/cases/{case_id}/decision")

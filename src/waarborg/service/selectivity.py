@@ -1,0 +1,137 @@
+"""The selection table of a process, from the case workflow (issue 15).
+
+:func:`selection_table` reads a process's cases into the *selection table* that
+:mod:`waarborg.selectivity` analyses: one row per case with ``selected`` (the band
+suggested selection), ``reference`` (drawn into the random reference sample),
+``outcome`` (the latest recorded outcome of the check; null when none),
+``score`` and ``band``, how the case came to be checked (``route``), the case id and
+the pseudonymous ``subject_ref`` (to join group columns the service does not hold), and
+the instrument's inputs (usable as group columns). The read is logged.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from waarborg.instruments.engine import Instrument, probability_column
+from waarborg.service import auditlog
+from waarborg.service.auditlog import SYSTEM, Actor
+from waarborg.service.casework import find_process, instrument
+from waarborg.service.store.models import Case, CheckOutcome, Process, ReferenceDraw
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from waarborg.service.store import Database
+
+BASE_COLUMNS = ("case_id", "subject_ref", "selected", "reference", "outcome", "score", "band",
+                "route")  # fmt: skip
+"""The columns every selection table from the service has; the inputs follow."""
+
+
+def selection_table(
+    session_or_db: Session | Database, process: Process | str, *, by: Actor = SYSTEM
+) -> pl.DataFrame:
+    """The selection table of ``process`` (a process or its name), its read logged as ``by``.
+
+    Parameters
+    ----------
+    session_or_db
+        A session (the read joins its transaction) or a database (a transaction of its own).
+    process
+        The process, or its name (or id as digits).
+    by
+        Who reads (the log names them).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per case of the process, oldest first (see the module docstring).
+
+    Examples
+    --------
+    >>> from waarborg.service.store import Database
+    >>> db = Database("sqlite://"); db.upgrade()  # doctest: +SKIP
+    >>> selection_table(db, "controle-uitwonendenbeurs").columns[:4]  # doctest: +SKIP
+    ['case_id', 'subject_ref', 'selected', 'reference']
+    """
+    if isinstance(session_or_db, Session):
+        return _read(session_or_db, process, by)
+    with session_or_db.transaction() as session:
+        return _read(session, process, by)
+
+
+def _read(session: Session, process: Process | str, by: Actor) -> pl.DataFrame:
+    import polars as pl
+
+    if isinstance(process, str):
+        process = find_process(session, process)
+    inst = instrument(process)
+    inputs = [p.name for p in inst.predictors] + [f.name for f in inst.spec.case_fields]
+    rows: dict[str, list[Any]] = {name: [] for name in (*BASE_COLUMNS, *inputs)}
+    for row in session.execute(_query(process.id)):
+        values = {
+            "case_id": row.id,
+            "subject_ref": row.subject_ref,
+            "selected": bool(row.suggests_selection),
+            "reference": bool(row.drawn),
+            "outcome": row.outcome,
+            "score": _score(inst, row.score),
+            "band": row.band,
+            "route": row.route or ("selection" if row.suggests_selection else "neither"),
+        }
+        for name in BASE_COLUMNS:
+            rows[name].append(values[name])
+        for name in inputs:
+            rows[name].append(row.inputs.get(name))
+    schema = {"case_id": pl.Int64, "subject_ref": pl.String, "selected": pl.Boolean,
+              "reference": pl.Boolean, "outcome": pl.Boolean, "score": pl.Float64,
+              "band": pl.String, "route": pl.String}  # fmt: skip
+    table = pl.DataFrame({name: rows[name] for name in BASE_COLUMNS}, schema=schema)
+    if inputs:
+        table = table.hstack(pl.DataFrame({name: rows[name] for name in inputs}, strict=False))
+    detail = {"cases": table.height, "reference": int(table["reference"].sum())}
+    auditlog.append(session, by, "selectivity.table", process_id=process.id, detail=detail)
+    return table
+
+
+def _query(process_id: int) -> Any:
+    """Cases of the process with their draw and their latest recorded outcome."""
+    latest = (
+        select(CheckOutcome.case_id, func.max(CheckOutcome.id).label("id"))
+        .group_by(CheckOutcome.case_id)
+        .subquery()
+    )
+    return (
+        select(
+            Case.id,
+            Case.subject_ref,
+            Case.suggests_selection,
+            Case.score,
+            Case.band,
+            Case.inputs,
+            ReferenceDraw.drawn,
+            ReferenceDraw.route,
+            CheckOutcome.outcome,
+        )
+        .outerjoin(ReferenceDraw, ReferenceDraw.case_id == Case.id)
+        .outerjoin(latest, latest.c.case_id == Case.id)
+        .outerjoin(CheckOutcome, CheckOutcome.id == latest.c.id)
+        .where(Case.process_id == process_id)
+        .order_by(Case.id)
+        .execution_options(yield_per=2000)
+    )
+
+
+def _score(inst: Instrument, score: dict[str, Any]) -> float | None:
+    """The primary outcome's probability at its band's horizon, else its score."""
+    outcome = inst.outcomes[0]
+    horizon = inst.spec.bands[outcome.name].horizon or (
+        outcome.horizons[-1] if outcome.horizons else None
+    )
+    key = probability_column(outcome.name, horizon).removeprefix("probability_")
+    probability = score.get("probabilities", {}).get(key)
+    return probability if probability is not None else score.get("scores", {}).get(outcome.name)
