@@ -15,3 +15,8 @@ The *selection table* every part reads has one row per case of the period:
 ``score``     float: the instrument's score or probability (where a method needs it);
 group and feature columns, named by the caller.
 """
+
+from waarborg.selectivity.estimate import SelectivityResult, selectivity_report
+from waarborg.selectivity.inputs import SelectionCounts, selection_counts
+
+__all__ = ["SelectionCounts", "SelectivityResult", "selection_counts", "selectivity_report"]
