@@ -50,6 +50,9 @@ MATRIX: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("POST", "/api/cases/{case}/outcome", "own"): (200, 200, 404, 404),
     ("POST", "/api/cases/{case}/outcome", "other"): (404, 404, 404, 404),
     ("PUT", "/api/processes/{process}/reference-share", "own"): (403, 403, 403, 200),
+    # the share was just set: no case drawn under it yet (409), but the role check passed
+    ("GET", "/api/processes/{process}/selectivity", "own"): (403, 403, 409, 409),
+    ("GET", "/api/processes/{process}/selectivity", "other"): (403, 403, 409, 409),
     ("GET", "/api/processes/{process}/reference-seeds", "own"): (403, 403, 200, 200),
     ("GET", "/api/processes/{process}/reference-seeds", "other"): (403, 403, 200, 200),
     ("GET", "/api/auditlog", "-"): (403, 403, 200, 403),

@@ -307,3 +307,75 @@ def test_migration_0005_gives_existing_processes_a_zero_share_bound_in_the_log(
         result = auditlog.verify(session, check_records=True)
     assert result.intact and result.records_checked == 1
     db.dispose()
+
+
+def _checked_world(world: Service) -> list[dict]:
+    """Process A with a share of 1/2 and 40 cases; outcomes for every checked one."""
+    _set_share(world, "A", 0.5)
+    cases = []
+    for i in range(40):
+        inputs = dict(GENERIC_INPUTS if i % 2 else LOW_INPUTS)
+        inputs["education_type"] = ("mbo", "hbo", "wo")[i % 3]
+        case = world.case("ann", world.ids["A"], inputs, open=False)
+        if case["draw"]["route"] != "neither":
+            body = {"outcome": i % 4 == 1, "observed_on": FOUND["observed_on"]}
+            world.ok("ann", "POST", f"/api/cases/{case['id']}/outcome", json=body)
+        cases.append(case)
+    return cases
+
+
+def test_the_selection_table_has_one_row_per_case_with_the_latest_outcome(world: Service) -> None:
+    from waarborg.service.selectivity import selection_table
+
+    cases = _checked_world(world)
+    first_checked = next(c for c in cases if c["draw"]["route"] != "neither")
+    body = {"outcome": True, "observed_on": FOUND["observed_on"], "note": "corrected"}
+    world.ok("sue", "POST", f"/api/cases/{first_checked['id']}/outcome", json=body)
+    table = selection_table(world.db, "A")
+    assert table.height == 41  # the world's own case too
+    assert table.columns[:9] == [
+        "case_id", "subject_ref", "selected", "reference", "outcome", "score", "band", "route",
+        "seed_id",
+    ]  # fmt: skip
+    assert {"education_type", "age", "distance_to_parents_km"} <= set(table.columns)
+    rows = {r["case_id"]: r for r in table.to_dicts()}
+    for case in cases:
+        row = rows[case["id"]]
+        assert row["reference"] == case["draw"]["drawn"]
+        assert row["selected"] == bool(case["score"]["suggests_selection"])
+        assert row["route"] == case["draw"]["route"]
+        assert row["band"] == case["score"]["band"]
+        assert row["score"] == case["score"]["scores"]["selection"]
+        expected = None if case["draw"]["route"] == "neither" else cases.index(case) % 4 == 1
+        if case["id"] == first_checked["id"]:
+            expected = True
+        assert row["outcome"] == expected, case["id"]
+    logged = [e for e in _log(world) if e["action"] == "selectivity.table"]
+    assert json.loads(logged[-1]["detail"])["cases"] == 41
+
+
+def test_the_selectivity_endpoint_reports_by_group_for_auditors(world: Service) -> None:
+    from waarborg.selectivity import selectivity_report
+    from waarborg.service.selectivity import selection_table
+
+    _checked_world(world)
+    path = "/api/processes/A/selectivity?group=education_type"
+    for user in ("ann", "sue"):
+        assert world.call(user, "GET", path).status_code == 403
+    result = world.ok("aud", "GET", path)
+    assert world.ok("admin", "GET", f"/api/processes/{world.ids['A']}/selectivity")["groups"] == [
+        "education_type"
+    ]  # by default the categorical inputs
+    table = selection_table(world.db, "A")
+    current = table.filter(table["seed_id"] == table["seed_id"].max())
+    expected = selectivity_report(current, ["education_type"], reference_share=0.5).to_dict()
+    assert result["n"] == expected["n"] == 40  # the world's case was drawn under share 0
+    assert result["overall"] == expected["overall"]
+    assert sorted(result["by_group"]["education_type"]) == ["hbo", "mbo", "wo"]
+    assert result["design"]["reference_share"]["given"] == 0.5
+    bad = world.call("aud", "GET", "/api/processes/A/selectivity?group=subject_ref")
+    assert bad.status_code == 422 and "not an input" in bad.json()["detail"]
+    missing = world.call("aud", "GET", "/api/processes/nope/selectivity")
+    assert missing.status_code == 404
+    no_sample = world.call("aud", "GET", "/api/processes/B/selectivity")
+    assert no_sample.status_code == 409 and "reference share is 0" in no_sample.json()["detail"]

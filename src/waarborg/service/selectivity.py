@@ -4,9 +4,14 @@
 :mod:`waarborg.selectivity` analyses: one row per case with ``selected`` (the band
 suggested selection), ``reference`` (drawn into the random reference sample),
 ``outcome`` (the latest recorded outcome of the check; null when none),
-``score`` and ``band``, how the case came to be checked (``route``), the case id and
-the pseudonymous ``subject_ref`` (to join group columns the service does not hold), and
-the instrument's inputs (usable as group columns). The read is logged.
+``score`` and ``band``, how the case came to be checked (``route``), the seed the case
+was drawn under (``seed_id``; null for cases from before the reference sample), the case
+id and the pseudonymous ``subject_ref`` (to join group columns the service does not
+hold), and the instrument's inputs (usable as group columns). The read is logged.
+
+:func:`process_selectivity` estimates a process's selectivity from it (auditors and
+admins): over the cases drawn under the process's current reference share, so that one
+sampling design holds for the whole period.
 """
 
 from __future__ import annotations
@@ -16,19 +21,26 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from waarborg.errors import DataError
 from waarborg.instruments.engine import Instrument, probability_column
 from waarborg.service import auditlog
 from waarborg.service.auditlog import SYSTEM, Actor
-from waarborg.service.casework import find_process, instrument
+from waarborg.service.auth import actor
+from waarborg.service.casework import find_process, instrument, require_role
+from waarborg.service.errors import ConflictError, InvalidError
 from waarborg.service.store.models import Case, CheckOutcome, Process, ReferenceDraw
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from waarborg.selectivity import SelectivityResult
     from waarborg.service.store import Database
+    from waarborg.service.store.models import User
 
 BASE_COLUMNS = ("case_id", "subject_ref", "selected", "reference", "outcome", "score", "band",
-                "route")  # fmt: skip
+                "route", "seed_id")  # fmt: skip
+MAX_GROUP_VALUES = 50
+"""An input with more distinct values than this is no group column (a number, e.g.)."""
 """The columns every selection table from the service has; the inputs follow."""
 
 
@@ -82,6 +94,7 @@ def _read(session: Session, process: Process | str, by: Actor) -> pl.DataFrame:
             "score": _score(inst, row.score),
             "band": row.band,
             "route": row.route or ("selection" if row.suggests_selection else "neither"),
+            "seed_id": row.seed_id,
         }
         for name in BASE_COLUMNS:
             rows[name].append(values[name])
@@ -89,7 +102,7 @@ def _read(session: Session, process: Process | str, by: Actor) -> pl.DataFrame:
             rows[name].append(row.inputs.get(name))
     schema = {"case_id": pl.Int64, "subject_ref": pl.String, "selected": pl.Boolean,
               "reference": pl.Boolean, "outcome": pl.Boolean, "score": pl.Float64,
-              "band": pl.String, "route": pl.String}  # fmt: skip
+              "band": pl.String, "route": pl.String, "seed_id": pl.Int64}  # fmt: skip
     table = pl.DataFrame({name: rows[name] for name in BASE_COLUMNS}, schema=schema)
     if inputs:
         table = table.hstack(pl.DataFrame({name: rows[name] for name in inputs}, strict=False))
@@ -115,6 +128,7 @@ def _query(process_id: int) -> Any:
             Case.inputs,
             ReferenceDraw.drawn,
             ReferenceDraw.route,
+            ReferenceDraw.seed_id,
             CheckOutcome.outcome,
         )
         .outerjoin(ReferenceDraw, ReferenceDraw.case_id == Case.id)
@@ -135,3 +149,73 @@ def _score(inst: Instrument, score: dict[str, Any]) -> float | None:
     key = probability_column(outcome.name, horizon).removeprefix("probability_")
     probability = score.get("probabilities", {}).get(key)
     return probability if probability is not None else score.get("scores", {}).get(outcome.name)
+
+
+def group_columns(inst: Instrument) -> list[str]:
+    """The instrument's categorical and boolean inputs: the default group columns."""
+    kinds = ("categorical", "boolean")
+    return [p.name for p in inst.predictors if p.type in kinds]
+
+
+def process_selectivity(
+    session: Session,
+    user: User,
+    name: str,
+    groups: list[str] | None = None,
+    confidence: float = 0.95,
+) -> SelectivityResult:
+    """The selectivity of a process, by ``groups`` (default: its categorical inputs).
+
+    For auditors and admins (aggregates only). Over the cases drawn under the process's
+    current reference share; 409 while it has none drawn or its share is 0, 422 for a
+    group that is not an input or has too many values.
+    """
+    from waarborg.selectivity import selectivity_report
+
+    require_role(user, ["auditor", "admin"], "reading the selectivity of a process")
+    process = find_process(session, name)
+    inst = instrument(process)
+    groups = list(dict.fromkeys(groups)) if groups else group_columns(inst)
+    inputs = [p.name for p in inst.predictors] + [f.name for f in inst.spec.case_fields]
+    for group in groups:
+        if group not in inputs:
+            raise InvalidError(
+                f"group {group!r} is not an input of {inst.id} (inputs: {', '.join(inputs)})",
+                field="group",
+            )
+    if process.reference_share <= 0:
+        raise ConflictError(
+            f"process {process.name!r} draws no random reference sample (its reference share "
+            "is 0): without one the prevalence, and so the lift, cannot be estimated"
+        )
+    table = selection_table(session, process, by=actor(user))
+    table = table.filter(table["seed_id"] == process.reference_seed_id)
+    if table.height == 0:
+        raise ConflictError(f"process {process.name!r} has no cases since its share was set")
+    table = _as_groups(table, groups)
+    try:
+        return selectivity_report(
+            table.select("selected", "reference", "outcome", *groups),
+            groups,
+            reference_share=process.reference_share,
+            confidence=confidence,
+        )
+    except (DataError, ValueError) as exc:
+        raise InvalidError(str(exc)) from None
+
+
+def _as_groups(table: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    """Group columns as text, an unknown value as ``unknown``; too many values refused."""
+    import polars as pl
+
+    for group in groups:
+        values = table[group].n_unique()
+        if values > MAX_GROUP_VALUES:
+            raise InvalidError(
+                f"group {group!r} has {values} values: too many to compare (at most "
+                f"{MAX_GROUP_VALUES}); choose a categorical input",
+                field="group",
+            )
+    return table.with_columns(
+        pl.col(group).cast(pl.String).fill_null("unknown") for group in groups
+    )

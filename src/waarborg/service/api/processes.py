@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated, Any
 
-from waarborg.service import casework
+from fastapi import APIRouter, Path, Query, Request, status
+
+from waarborg.service import casework, selectivity
 from waarborg.service.api.deps import ProcessId, Token, as_user
 from waarborg.service.schemas import (
     CaseIn,
@@ -84,3 +86,33 @@ def reference_seeds(
     with as_user(request, token) as (session, user):
         seeds = casework.reference_seeds(session, user, process_id)
         return [ReferenceSeedOut.model_validate(s) for s in seeds]
+
+
+ProcessName = Annotated[
+    str, Path(min_length=1, max_length=200, description="The process's name (or id).")
+]
+GroupName = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+@router.get("/processes/{name}/selectivity")
+def get_selectivity(
+    request: Request,
+    token: Token,
+    name: ProcessName,
+    group: Annotated[list[GroupName] | None, Query(max_length=10)] = None,
+    confidence: Annotated[float, Query(gt=0.5, lt=1.0)] = 0.95,
+) -> dict[str, Any]:
+    """The selectivity of a process's selection (auditors and admins; aggregates only).
+
+    From the cases drawn under the process's current random reference share: the
+    prevalence of the outcome (from the reference sample), the hit rate among the
+    selected, the lift over random selection, recall, each group's share of the
+    selected against its share of all cases and of those with the outcome, the checks
+    per outcome found, and the outcome (hit-rate) test with Holm's correction. ``group``
+    (repeatable) names inputs of the instrument to report by (default: its categorical
+    inputs). 409 when the process draws no reference sample or has no cases since its
+    share was set; 422 for a group that is not an input or has too many values.
+    """
+    with as_user(request, token) as (session, user):
+        result = selectivity.process_selectivity(session, user, name, group, confidence)
+        return result.to_dict()
