@@ -65,6 +65,9 @@ def test_prevalence_and_lift_are_the_stratified_estimates(
         assert row["lift"]["value"] == pytest.approx(hits / checked / p)
         assert row["recall"]["value"] == pytest.approx(w * hits / checked / p)
         assert row["checks_per_outcome"]["value"] == pytest.approx(checked / hits)
+        table_2x2 = [[hits, checked - hits], [y, m - y]]
+        chi2 = stats.chi2_contingency(table_2x2, correction=False)
+        assert row["lift"]["p"] == pytest.approx(chi2.pvalue)  # H0: lift 1, i.e. h = q
     # overall: post-stratified on the groups' not-selected sizes
     w_all = frame["selected"].mean()
     hits, checked = _counts(frame, frame["selected"])

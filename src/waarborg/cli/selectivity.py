@@ -6,11 +6,23 @@ first argument that is not one of the group's commands goes to ``report``.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import click
 import typer
 from typer.core import TyperGroup
 
-from waarborg.cli.app import app
+from waarborg.cli.app import app, err, out, reports_errors
+from waarborg.cli.audit import _progress as progress
+from waarborg.selectivity import (
+    plan_reference_share,
+    render_html,
+    selection_counts,
+    selectivity_report,
+)
+from waarborg.tables import SPREADSHEETS, TableLike, atomic_path
 
 
 class ReportByDefault(TyperGroup):
@@ -31,3 +43,146 @@ selectivity_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(selectivity_app, name="selectivity")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def selection_source(source: str) -> TableLike:
+    """SOURCE of ``waarborg selectivity report`` as a selection table (the one seam).
+
+    A file (.csv, .tsv, .parquet, a spreadsheet); anything else is refused with a clear
+    error. Other kinds of SOURCE (a service process) are added here.
+    """
+    path = Path(source)
+    if path.suffix.lower() in (".csv", ".tsv", ".parquet", *SPREADSHEETS) or path.exists():
+        return path
+    raise typer.BadParameter(
+        f"{source!r} is not a selection table file (.csv, .parquet, .xlsx, ...)",
+        param_hint="SOURCE",
+    )
+
+
+def _lang(lang: str) -> str:
+    if lang not in ("en", "nl"):
+        raise typer.BadParameter("use en or nl", param_hint="--lang")
+    return lang
+
+
+def _write(path: Path | None, content: str) -> None:
+    if path is not None:
+        with atomic_path(path) as tmp:
+            tmp.write_text(content, encoding="utf-8")
+        err.print(f"wrote {path}", highlight=False)
+
+
+@selectivity_app.command("report")
+@reports_errors
+def report_command(
+    source: Annotated[str, typer.Argument(help="The selection table: a .csv/.parquet/.xlsx file.")],
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="Group column (repeat for more).")
+    ] = None,
+    reference_share: Annotated[
+        float | None,
+        typer.Option(
+            "--reference-share",
+            min=0.0,
+            max=1.0,
+            help="The share drawn at random, as declared (default: the realised share).",
+        ),
+    ] = None,
+    reference_group: Annotated[
+        list[str] | None,
+        typer.Option("--reference-group", help="COL=VALUE to compare with (default: largest)."),
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option("--confidence", min=0.5, max=0.999, help="Confidence level.")
+    ] = 0.95,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the result as JSON.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Prevalence, hit rate, lift and burden per group from a random reference sample."""
+    lang = _lang(lang)
+    table = selection_source(source)
+    with progress(quiet, 3) as stage:
+        stage("reading")
+        counts = selection_counts(table, group or ())
+        stage("estimating")
+        try:
+            result = selectivity_report(
+                counts,
+                group or (),
+                reference_share=reference_share,
+                reference_group=reference_group,
+                confidence=confidence,
+            )
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        stage("writing")
+        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+        html = render_html(result, lang) if report is not None else None
+    _write(json_out, text + "\n")
+    if html is not None:
+        _write(report, html)
+    out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _pair(text: str) -> tuple[float, float]:
+    share, _, prevalence = text.partition(":")
+    try:
+        return float(share), float(prevalence)
+    except ValueError:
+        raise typer.BadParameter(
+            f"give SHARE:PREVALENCE, e.g. 0.3:0.12, not {text!r}", param_hint="--disparity"
+        ) from None
+
+
+@selectivity_app.command("plan")
+@reports_errors
+def plan_command(
+    cases: Annotated[int, typer.Option("--cases", min=1, help="Cases per period.")],
+    selection_share: Annotated[
+        float, typer.Option("--selection-share", help="Share of cases the instrument selects.")
+    ],
+    prevalence: Annotated[
+        float | None, typer.Option("--prevalence", help="Expected prevalence of the outcome.")
+    ] = None,
+    lift: Annotated[float | None, typer.Option("--lift", help="Lift to detect (> 1).")] = None,
+    disparity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--disparity",
+            help="SHARE:PREVALENCE of a group; give two to plan for their difference.",
+        ),
+    ] = None,
+    power: Annotated[float, typer.Option("--power", help="Power wanted.")] = 0.8,
+    alpha: Annotated[float, typer.Option("--alpha", help="Two-sided significance level.")] = 0.05,
+    periods: Annotated[int, typer.Option("--periods", min=1, help="Periods pooled.")] = 1,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the plan as JSON.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or nl.")] = "en",
+) -> None:
+    """The smallest random reference share to detect a lift or a prevalence disparity."""
+    lang = _lang(lang)
+    try:
+        plan = plan_reference_share(
+            cases,
+            selection_share=selection_share,
+            prevalence=prevalence,
+            lift=lift,
+            disparity=[_pair(x) for x in disparity] if disparity else None,
+            power=power,
+            alpha=alpha,
+            periods=periods,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    _write(json_out, json.dumps(plan.to_dict(), indent=2) + "\n")
+    out.print(plan.summary(lang), highlight=False, markup=False, soft_wrap=True)

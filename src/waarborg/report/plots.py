@@ -17,7 +17,7 @@ import html
 import io
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -701,3 +701,26 @@ def forest_svg(
             f"forest-{metric}",
             i18n.t("forest_alt", lang, metric=name, rows=summary, level=level),
         )
+
+
+# --------------------------------------------------------------------------- other reports
+
+
+def figure_svg(
+    key: str, title: str, draw: Callable[[Figure], None], figsize: tuple[float, float]
+) -> str:
+    """A figure drawn by ``draw`` in the report style, as an inline-ready SVG.
+
+    For reports outside this module (e.g. :mod:`waarborg.selectivity.report`): the same
+    style, deterministic ids prefixed by ``key`` and an accessible ``title``.
+
+    Examples
+    --------
+    >>> svg = figure_svg("demo", "A line", lambda fig: fig.subplots().plot([0, 1]), (2, 2))
+    >>> svg.startswith("<svg") and "A line" in svg
+    True
+    """
+    with _style(key):
+        fig = Figure(figsize=figsize, layout="constrained")
+        draw(fig)
+        return _to_svg(fig, key, title)

@@ -18,5 +18,15 @@ group and feature columns, named by the caller.
 
 from waarborg.selectivity.estimate import SelectivityResult, selectivity_report
 from waarborg.selectivity.inputs import SelectionCounts, selection_counts
+from waarborg.selectivity.plan import ReferencePlan, plan_reference_share
+from waarborg.selectivity.report import render_html
 
-__all__ = ["SelectionCounts", "SelectivityResult", "selection_counts", "selectivity_report"]
+__all__ = [
+    "ReferencePlan",
+    "SelectionCounts",
+    "SelectivityResult",
+    "plan_reference_share",
+    "render_html",
+    "selection_counts",
+    "selectivity_report",
+]

@@ -422,12 +422,20 @@ def _measures(est: DomainEstimates, i: int, confidence: float) -> dict[str, Any]
                 k=est.ref_hits[i],
             ),
             "hit_rate": entry(est.hit_rate[i], h_low, h_high, est.checked[i], k=est.hits[i]),
-            "lift": entry(est.lift[i], low, high, n),
+            "lift": entry(est.lift[i], low, high, n, p=_lift_pvalue(est, i)),
             "recall": entry(w * est.lift[i], w * low, min(w * high, 1.0), n),
             "selection_rate": entry(w, *wilson_interval(sel, n, confidence), n, k=sel),
             "checks_per_outcome": entry(checks, 1 / h_high, 1 / h_low, est.checked[i]),
             "poststratified": bool(est.poststratified[i]),
         }
+
+
+def _lift_pvalue(est: DomainEstimates, i: int) -> float | None:
+    """p-value of H0 lift = 1, i.e. hit rate = rate among the not selected (the plan's test)."""
+    if not (est.checked[i] > 0 and est.ref_checked[i] > 0):
+        return None
+    counts = (est.hits[i], est.checked[i], est.ref_hits[i], est.ref_checked[i])
+    return float(two_proportion_pvalue(*counts))
 
 
 def _group_rows(
@@ -587,7 +595,8 @@ def _percent_ci(ci: Sequence[Any], lang: str) -> str:
 # --------------------------------------------------------------------------- the result
 
 
-_SUMMARY_OVERALL = (
+#: The overall measures a summary leads with, in order.
+KEY_FIGURES = (
     "prevalence",
     "prevalence_not_selected",
     "hit_rate",
@@ -689,7 +698,7 @@ class SelectivityResult:
             f"{say('reference', lang)}: {fmt_count(design['n_reference'], lang)}"
         )
         lines += ["", f"{say('measure', lang):<52} {say('value', lang):>10}  {ci_head}"]
-        for key in _SUMMARY_OVERALL:
+        for key in KEY_FIGURES:
             value, ci = shown(key, d["overall"][key], lang)
             lines.append(f"{say(key, lang):<52} {value:>10}  {ci}")
         for attr, rows in d["by_group"].items():

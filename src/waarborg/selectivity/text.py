@@ -43,14 +43,18 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Checks per irregularity found",
         "nl": "Controles per gevonden onregelmatigheid",
     },
+    "rates_heading": {
+        "en": "Prevalence, hit rate and lift",
+        "nl": "Prevalentie, trefkans en lift",
+    },
     "outcome_test": {"en": "Outcome (hit-rate) test", "nl": "Uitkomsttoets (trefkans)"},
     "outcome_test_intro": {
         "en": "If the selection treated groups alike, the hit rate among the selected would be "
         "the same in every group. Differences to the reference group (Newcombe intervals), "
-        "p-values Holm-adjusted over {k} comparisons.",
+        "p-values Holm-adjusted (number of comparisons: {k}).",
         "nl": "Als de selectie groepen gelijk behandelde, zou de trefkans onder de geselecteerden "
         "in elke groep gelijk zijn. Verschillen met de referentiegroep (Newcombe-intervallen), "
-        "p-waarden met Holm gecorrigeerd voor {k} vergelijkingen.",
+        "p-waarden met Holm gecorrigeerd (aantal vergelijkingen: {k}).",
     },
     "design": {"en": "Design and assumptions", "nl": "Opzet en aannames"},
     "figure": {"en": "Figure", "nl": "Figuur"},
