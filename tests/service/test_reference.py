@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
@@ -379,3 +380,38 @@ def test_the_selectivity_endpoint_reports_by_group_for_auditors(world: Service) 
     assert missing.status_code == 404
     no_sample = world.call("aud", "GET", "/api/processes/B/selectivity")
     assert no_sample.status_code == 409 and "reference share is 0" in no_sample.json()["detail"]
+
+
+def test_the_cli_reports_on_a_process_with_joined_groups(world: Service, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from waarborg.cli import app as cli
+    from waarborg.service.selectivity import selection_table
+
+    _checked_world(world)
+    table = selection_table(world.db, "A")
+    current = table.filter(table["seed_id"] == table["seed_id"].max())
+    origin = {ref: ("x", "y")[i // 2 % 2] for i, ref in enumerate(current["subject_ref"])}
+    groups = tmp_path / "origin.csv"
+    groups.write_text(
+        "subject_ref,origin\n" + "".join(f"{k},{v}\n" for k, v in origin.items()), "utf-8"
+    )
+    out = tmp_path / "result.json"
+    args = ["selectivity", "report", "A", "--database-url", world.db.url, "--group", "origin"]
+    args += ["--join", str(groups), "--on", "subject_ref", "--json", str(out), "--quiet"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    reported = json.loads(out.read_text("utf-8"))
+    assert reported["n"] == 40
+    assert {g: r["n"] for g, r in reported["by_group"]["origin"].items()} == {
+        "x": sum(v == "x" for v in origin.values()),
+        "y": sum(v == "y" for v in origin.values()),
+    }
+    groups.write_text("subject_ref,origin\nnobody,x\n", "utf-8")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert (
+        "origin.csv" in result.output and "40 of 40 cases of process A have no row" in result.output
+    )
+    result = CliRunner().invoke(cli, ["selectivity", "report", "B", "--database-url", world.db.url])
+    assert result.exit_code == 2 and "reference share is 0" in result.output

@@ -40,6 +40,7 @@ from waarborg.service.store.models import (
     Decision,
     Process,
     ProcessTeam,
+    ReferenceDraw,
     ReferenceSeed,
     User,
     utcnow,
@@ -200,63 +201,50 @@ def create_case(session: Session, user: User, process_id: int, data: CaseIn) -> 
     opens the case and sees its score (:func:`open_case`), also for its creator. The
     case is drawn for the process's random reference sample (:func:`reference.draw`).
     """
-    process = _process_to_add_to(session, user, process_id)
-    _check_subject_ref(data.subject_ref)
-    inst = instrument(process)
-    return _add_case(session, user, process, inst, data, score_inputs(inst, data.inputs))
+    return create_cases(session, user, process_id, [data])[0]
 
 
 def create_cases(
     session: Session, user: User, process_id: int, items: Sequence[CaseIn]
 ) -> list[Case]:
-    """Score many new cases in one pass (the bulk path of a seed or an import).
+    """Score new cases in one pass (one case for the API; many for a seed or an import).
 
-    The same checks, draws and log entries as :func:`create_case` case by case (one
-    ``case.create`` entry per case, binding it and its draw), with the inputs scored
-    together: every item must give the same inputs.
+    Each case gets the same checks, its own draw and its own ``case.create`` entry
+    (binding it and its draw); the inputs are scored together, so every item must give
+    the same inputs, and the rows are written in one flush.
     """
-    process = _process_to_add_to(session, user, process_id)
-    inst = instrument(process)
-    for item in items:
-        _check_subject_ref(item.subject_ref)
-    results = score_many(inst, [item.inputs for item in items])
-    return [
-        _add_case(session, user, process, inst, item, result)
-        for item, result in zip(items, results, strict=True)
-    ]
-
-
-def _process_to_add_to(session: Session, user: User, process_id: int) -> Process:
     process = get_process(session, process_id)
     require_role(user, TEAM_ROLES, "adding a case")
     if not works_in(user, process):
         raise ForbiddenError(f"your team does not work in process {process_id}")
-    return process
+    inst = instrument(process)
+    for item in items:
+        _check_subject_ref(item.subject_ref)
+    results = score_many(inst, [item.inputs for item in items])
+    now = utcnow()
+    cases = [
+        Case(
+            process=process,
+            subject_ref=item.subject_ref,
+            inputs=item.inputs,
+            score=result,
+            band=result["band"],
+            suggests_selection=result["suggests_selection"],
+            spec_hash=inst.spec_hash,
+            created_by=user.id,
+            created_at=now,
+        )
+        for item, result in zip(items, results, strict=True)
+    ]
+    session.add_all(cases)
+    session.flush()  # the ids, which the draws need
+    for case in cases:
+        _log_case(session, user, case, reference.draw(session, case))
+    return cases
 
 
-def _add_case(
-    session: Session,
-    user: User,
-    process: Process,
-    inst: Instrument,
-    data: CaseIn,
-    result: dict[str, Any],
-) -> Case:
-    """Store a scored case, draw it for the reference sample, and log both."""
-    case = Case(
-        process=process,
-        subject_ref=data.subject_ref,
-        inputs=data.inputs,
-        score=result,
-        band=result["band"],
-        suggests_selection=result["suggests_selection"],
-        spec_hash=inst.spec_hash,
-        created_by=user.id,
-        created_at=utcnow(),
-    )
-    session.add(case)
-    session.flush()
-    draw = reference.draw(session, case)
+def _log_case(session: Session, user: User, case: Case, draw: ReferenceDraw | None) -> None:
+    """The ``case.create`` entry: the band and the draw, binding the case and its draw."""
     detail: dict[str, Any] = {"band": case.band}
     if draw is not None:
         detail |= {
@@ -270,12 +258,11 @@ def _add_case(
         session,
         actor(user),
         "case.create",
-        process_id=process.id,
+        process_id=case.process_id,
         case_id=case.id,
         detail=detail,
         records=[case] if draw is None else [case, draw],
     )
-    return case
 
 
 def _check_subject_ref(ref: str) -> None:

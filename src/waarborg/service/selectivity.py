@@ -16,6 +16,7 @@ sampling design holds for the whole period.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -149,6 +150,72 @@ def _score(inst: Instrument, score: dict[str, Any]) -> float | None:
     key = probability_column(outcome.name, horizon).removeprefix("probability_")
     probability = score.get("probabilities", {}).get(key)
     return probability if probability is not None else score.get("scores", {}).get(outcome.name)
+
+
+def current_period(db: Database, name: str, *, by: Actor = SYSTEM) -> pl.DataFrame:
+    """The selection table of process ``name`` over the cases drawn under its current share.
+
+    What ``waarborg selectivity report PROCESS --database-url URL`` reads (logged as
+    ``by``). Raises :class:`waarborg.errors.DataError` when the process draws no
+    reference sample or has no cases since its share was set.
+    """
+    with db.transaction() as session:
+        process = find_process(session, name)
+        table = selection_table(session, process, by=by)
+        share, seed_id = process.reference_share, process.reference_seed_id
+    if share <= 0:
+        raise DataError(
+            "draws no random reference sample (its reference share is 0)", f"process {name}"
+        )
+    table = table.filter(table["seed_id"] == seed_id)
+    if table.height == 0:
+        raise DataError("has no cases since its reference share was set", f"process {name}")
+    return table
+
+
+def join_groups(table: pl.DataFrame, path: Path, on: str, source: str) -> pl.DataFrame:
+    """``table`` with the columns of the file ``path`` joined on column ``on``.
+
+    For group columns the service does not hold (e.g. migration background delivered per
+    pseudonymous reference by a statistics office). Every row of ``table`` must find
+    exactly one row of the file.
+
+    Raises
+    ------
+    waarborg.errors.DataError
+        Naming the file, row and column: ``on`` missing, a key given twice, a case
+        without a row, or a column of the file that the table has already.
+    """
+    import polars as pl
+
+    from waarborg.tables import read_table
+
+    arrow, name = read_table(path)
+    if on not in arrow.column_names:
+        raise DataError(f"has no column {on!r} to join on", name, column=on)
+    if on not in table.columns:
+        raise DataError(f"has no column {on!r} (it has: {', '.join(table.columns)})", source)
+    extra = pl.from_arrow(arrow)
+    assert isinstance(extra, pl.DataFrame)
+    clash = sorted((set(extra.columns) - {on}) & set(table.columns))
+    if clash:
+        raise DataError(f"column {clash[0]!r} is in {source} already", name, column=clash[0])
+    extra = extra.with_columns(pl.col(on).cast(pl.String))
+    twice = extra.with_row_index("row").filter(pl.col(on).is_duplicated())
+    if twice.height:
+        first = twice.row(0, named=True)
+        raise DataError(f"{on} {first[on]!r} occurs twice", name, row=first["row"] + 1, column=on)
+    joined = table.with_columns(pl.col(on).cast(pl.String)).join(extra, on=on, how="left")
+    matched = joined[on].is_in(extra[on])
+    if not matched.all():
+        missing = joined.filter(~matched)
+        raise DataError(
+            f"{missing.height} of {table.height} cases of {source} have no row here "
+            f"(by {on}; the first: {missing[on][0]!r})",
+            name,
+            column=on,
+        )
+    return joined
 
 
 def group_columns(inst: Instrument) -> list[str]:
