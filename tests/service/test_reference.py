@@ -415,3 +415,24 @@ def test_the_cli_reports_on_a_process_with_joined_groups(world: Service, tmp_pat
     )
     result = CliRunner().invoke(cli, ["selectivity", "report", "B", "--database-url", world.db.url])
     assert result.exit_code == 2 and "reference share is 0" in result.output
+
+
+def test_the_selectivity_page_shows_the_report_inside_the_site(world: Service) -> None:
+    _checked_world(world)
+    with world.db.transaction() as session:  # a name typed by an admin, shown escaped
+        session.execute(
+            update(Process).where(Process.id == world.ids["A"]).values(name="A<img src=x>&")
+        )
+    auditor = log_in(web_client(world), "aud")
+    page = auditor.get(
+        "/processes/A%3Cimg%20src%3Dx%3E%26/selectivity?lang=nl&group=education_type"
+    )
+    assert page.status_code == 200, page.text
+    assert "<h1>Selectiviteit" in page.text and "A&lt;img src=x&gt;&amp;" in page.text
+    assert 'id="selectivity-report"' in page.text and page.text.count("<body") == 1
+    assert page.text.count("<main") == 1 and "<style>" not in page.text
+    assert "mbo" in page.text and "50%" in page.text
+    english = auditor.get(f"/processes/{world.ids['A']}/selectivity?lang=en")
+    assert english.status_code == 200 and "<h1>Selectivity" in english.text
+    worker = log_in(web_client(world), "ann")
+    assert worker.get(f"/processes/{world.ids['A']}/selectivity").status_code == 403

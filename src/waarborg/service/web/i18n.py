@@ -351,6 +351,16 @@ TEXT: dict[str, dict[Lang, str]] = {
     "check_by": {"nl": "Vastgelegd door", "en": "Recorded by"},
     "check_supersedes": {"nl": "vervangt nr. {id}", "en": "replaces no. {id}"},
     "check_result": {"nl": "Uitkomst", "en": "Outcome"},
+    "selectivity": {"nl": "Selectiviteit", "en": "Selectivity"},
+    "selectivity_intro": {
+        "nl": "Werkt de selectie, en voor wie? Geschat uit de aselecte referentiesteekproef "
+        "({share} van de zaken sinds dat aandeel is ingesteld) en de vastgelegde uitkomsten "
+        "van de controles. Alleen totalen, geen persoonsgegevens.",
+        "en": "Does the selection work, and for whom? Estimated from the random reference "
+        "sample ({share} of the cases since that share was set) and the recorded outcomes "
+        "of the checks. Aggregates only, no personal data.",
+    },
+    "selectivity_json": {"nl": "Dezelfde cijfers als JSON", "en": "The same figures as JSON"},
     "check_not_checked": {
         "nl": "Deze zaak ging niet naar een controle (niet geselecteerd en niet geloot).",
         "en": "This case went to no check (neither selected nor drawn).",

@@ -19,15 +19,25 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from waarborg.instruments.explain import explain
 from waarborg.report.i18n import fmt_number
-from waarborg.service import accounts, auditlog, casework, evidence, notices, oversight
+from waarborg.service import (
+    accounts,
+    auditlog,
+    casework,
+    evidence,
+    notices,
+    oversight,
+    selectivity,
+)
 from waarborg.service.api.deps import MAX_ID, as_user, log_in, state
 from waarborg.service.auth import actor, csrf_ok, csrf_token
 from waarborg.service.errors import (
@@ -475,6 +485,44 @@ def conditions_page(request: Request, process_id: int) -> Response:
         today = datetime.now(UTC).date()
         report = evidence.conditions(session, actor(user), process, today, threshold)
         return render(request, "conditions.html.j2", user=user, process=process, report=report)
+
+
+@router.get("/processes/{name}/selectivity")
+def selectivity_page(
+    request: Request,
+    name: Annotated[str, FastAPIPath(min_length=1, max_length=200)],
+    group: Annotated[list[str] | None, Query(max_length=10)] = None,
+) -> Response:
+    """The selectivity report of a process (auditors and admins), in the site's layout."""
+    from waarborg.selectivity import render_html
+
+    with as_web_user(request) as (session, user):
+        result = selectivity.process_selectivity(session, user, name, group)
+        process = casework.find_process(session, name)
+        lang = language(request)
+        return render(
+            request,
+            "selectivity.html.j2",
+            user=user,
+            process=process,
+            groups=result["groups"],
+            share=notices.fmt_share(process.reference_share, lang),
+            report=report_body(render_html(result, lang)),
+        )
+
+
+def report_body(page: str) -> Markup:
+    """The content of a self-contained report page's ``<body>``, to show inside the site.
+
+    The report escapes everything that came from data itself (it is waarborg's own
+    output, not user data); its inline style sheet stays out (the site's policy allows
+    no inline styles), so the site's own styles apply, and its ``<main>`` becomes a
+    ``<div>`` (the site's page has its own).
+    """
+    start = page.index(">", page.index("<body")) + 1
+    body = page[start : page.rindex("</body>")]
+    body = body.replace("<main>", '<div class="report">').replace("</main>", "</div>")
+    return Markup(body)
 
 
 # --------------------------------------------------------------------------- audit log
