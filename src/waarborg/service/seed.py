@@ -55,6 +55,10 @@ DEMO_PROCESSES = (
 
 DEMO_REFERENCE_SHARE = {"controle-uitwonendenbeurs": 0.02}
 """The random reference share of each demo process (others: 0)."""
+DEMO_REFERENCE_CASES = 2000
+"""Cases of the reference-sampling process that ``waarborg demo`` seeds (in bulk): enough
+for its selectivity page to show every part, if with wide intervals (2% of 2,000 is
+about 40 drawn cases; the demo's own report uses the whole synthetic cohort)."""
 OUTCOME_COLUMN = "outcome_selection"
 """The cohort's true outcome, recorded as the outcome of each check (where it has one)."""
 
