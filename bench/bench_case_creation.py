@@ -12,10 +12,12 @@ Run: ``.venv/bin/python -m bench.bench_case_creation [N]``; writes
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,10 +72,10 @@ def _worker(session: Session) -> User:
     return session.execute(select(User).where(User.name == "worker")).scalar_one()
 
 
-def measure(n: int) -> dict[str, float]:
+def measure(n: int) -> dict[str, Any]:
     """Seconds for ``n`` cases, one by one and in bulk, and whether the log verifies."""
     items = _items(n)
-    out: dict[str, float] = {"cases": n}
+    out: dict[str, Any] = {"cases": n}
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("one_by_one", "bulk"):
             db, process_id = _setup(Path(tmp), mode)
@@ -88,6 +90,7 @@ def measure(n: int) -> dict[str, float]:
             out[f"{mode}_s"] = round(time.perf_counter() - start, 2)
             assert auditlog.verify_database(db).intact
             db.dispose()
+    out["machine"] = {"cpus": os.cpu_count(), "load_average_1min_after": os.getloadavg()[0]}
     return out
 
 
