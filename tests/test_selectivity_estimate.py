@@ -165,7 +165,7 @@ def test_coverage_of_lift_and_prevalence_intervals(name: str) -> None:
     truth = scenario.truth()
     groups = scenario.groups
     membership = np.vstack([np.ones((1, len(groups)), bool), np.eye(len(groups), dtype=bool)])
-    est = domain_estimates(simulate_counts(scenario, 2_000, seed=7), membership)
+    est = domain_estimates(simulate_counts(scenario, 4_000, seed=7), membership)
     for key in ("lift", "prevalence", "prevalence_not_selected"):
         true = np.array([truth[g][key] for g in ("overall", *groups)])
         low, high = getattr(est, f"{key}_ci")
@@ -240,6 +240,8 @@ def test_no_hits_and_no_reference_are_handled() -> None:
     res = selectivity_report(data, ["g"])
     a = res["by_group"]["g"]["a"]
     assert a["lift"]["value"] == 0 and a["lift"]["ci"][0] == 0 and 0 < a["lift"]["ci"][1] < 10
+    kinds = [n["kind"] for n in res["notes"]]
+    assert "not_poststratified" not in kinds and "no_reference_group" not in kinds
     b = res["by_group"]["g"]["b"]
     assert b["prevalence_not_selected"]["value"] == 0 and b["lift"]["ci"][1] == pytest.approx(
         1 / (10 / 60)
@@ -249,9 +251,53 @@ def test_no_hits_and_no_reference_are_handled() -> None:
     assert "no_reference" in [n["kind"] for n in none["notes"]]
 
 
+def test_empty_strata_add_nothing_and_strata_without_outcomes_are_not_estimable() -> None:
+    everyone = {
+        "selected": [True] * 10,
+        "reference": [False] * 10,
+        "outcome": [True] * 3 + [False] * 7,
+    }
+    res = selectivity_report(everyone)
+    assert res["overall"]["prevalence"]["value"] == pytest.approx(0.3)  # all selected: p = h
+    assert res["overall"]["prevalence"]["ci"] == pytest.approx(
+        list(proportion_confint(3, 10, method="wilson"))
+    )
+    unknown = {
+        "selected": [True] * 10 + [False] * 50,
+        "reference": [False] * 10 + [True] * 20 + [False] * 30,
+        "outcome": [None] * 10 + [True] * 2 + [False] * 18 + [None] * 30,
+    }
+    res = selectivity_report(unknown)  # selected cases but none with a known outcome
+    assert res["overall"]["prevalence"]["value"] is None
+    assert res["overall"]["prevalence_not_selected"]["value"] == pytest.approx(0.1)
+
+
+def test_groups_without_reference_outcomes_are_named() -> None:
+    data = {
+        "g": ["a"] * 40 + ["b"] * 40,
+        "selected": ([True] * 10 + [False] * 30) * 2,
+        "reference": [False] * 10 + [True] * 20 + [False] * 10 + [False] * 40,
+        "outcome": [True] * 4
+        + [False] * 6
+        + [True] * 2
+        + [False] * 18
+        + [None] * 10
+        + [True] * 3
+        + [False] * 7
+        + [None] * 30,
+    }
+    res = selectivity_report(data, ["g"])
+    assert res["by_group"]["g"]["b"]["prevalence"]["value"] is None
+    notes = {n["kind"]: n for n in res["notes"]}
+    assert "g=b" in notes["no_reference_group"]["text_en"]
+    assert "overall" in notes["not_poststratified"]["text_nl"]  # b has no reference data
+    assert res["overall"]["prevalence"]["value"] is not None
+
+
 def test_result_is_json_and_round_trips(table: pa.Table) -> None:
     res = selectivity_report(table, ["group"])
-    text = json.dumps(res.to_dict(), allow_nan=False)
+    text = res.to_json()
+    assert json.loads(text) == json.loads(json.dumps(res.to_dict(), allow_nan=False))
     again = SelectivityResult.from_dict(json.loads(text))
     assert again.to_dict() == res.to_dict()
     nl = res.summary("nl")

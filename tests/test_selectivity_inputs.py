@@ -142,3 +142,14 @@ def test_no_groups_is_one_cell() -> None:
 def test_numeric_group_labels_are_text() -> None:
     data = pa.table(_table(g=[1.0, 2.0, 1.0, 2.0]))
     assert selection_counts(data, ["g"]).cells == [("1",), ("2",)]
+
+
+def test_sparse_and_dense_cell_keys_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    base = selection_table(Scenario(n=1_000), seed=3)
+    data = base.append_column("region", pa.array(rng.choice(["n", "z", "w"], base.num_rows)))
+    dense = selection_counts(data, ["group", "region"])
+    monkeypatch.setattr("waarborg.selectivity.inputs._DENSE_KEYS", 0)
+    sparse = selection_counts(data, ["group", "region"])
+    assert sparse.cells == dense.cells and len(dense.cells) == 6
+    np.testing.assert_array_equal(sparse.counts, dense.counts)

@@ -157,7 +157,7 @@ def report_command(
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
         stage("writing")
-        text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+        text = result.to_json()
         html = render_html(result, lang) if report is not None else None
     _write(json_out, text + "\n")
     if html is not None:

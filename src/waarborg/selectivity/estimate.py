@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -124,22 +125,22 @@ def _wilson_effective(p: Floats, var: Floats, fallback: Floats, confidence: floa
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
-def _prevalence_interval(
-    w: Floats, h: Floats, h_ci: tuple, q: Floats, q_ci: tuple, n_sel: Floats
-) -> tuple[Floats, Floats]:
-    """MOVER interval (Zou & Donner) of the sum ``w h + (1 - w) q`` of independent parts.
+def _part(weight: Floats, estimate: tuple, present: NDArray[np.bool_]) -> tuple:
+    """``weight * (value, low, high)`` of one stratum, or zeros where it has no cases."""
+    with np.errstate(invalid="ignore"):
+        return tuple(np.where(present, weight * x, 0.0) for x in estimate)
+
+
+def _mover_sum(a: tuple, b: tuple) -> tuple[Floats, Floats]:
+    """MOVER interval (Zou & Donner) of the sum of two independent estimates.
 
     Each part keeps the skewness of its own interval (Wilson for the hit rate, Wilson
     at the effective size for the not selected), which a symmetric interval for the
     sum would lose when the outcome is rare among the not selected.
     """
-    has = n_sel > 0
-    a = np.where(has, w * np.nan_to_num(h), 0.0)
-    a_low = np.where(has, w * np.nan_to_num(h_ci[0]), 0.0)
-    a_high = np.where(has, w * np.nan_to_num(h_ci[1]), 0.0)
-    b, b_low, b_high = ((1 - w) * x for x in (q, *q_ci))
-    low = a + b - np.sqrt((a - a_low) ** 2 + (b - b_low) ** 2)
-    high = a + b + np.sqrt((a_high - a) ** 2 + (b_high - b) ** 2)
+    (x, x_low, x_high), (y, y_low, y_high) = a, b
+    low = x + y - np.sqrt((x - x_low) ** 2 + (y - y_low) ** 2)
+    high = x + y + np.sqrt((x_high - x) ** 2 + (y_high - y) ** 2)
     return np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
 
 
@@ -202,13 +203,17 @@ def domain_estimates(
         v_q = np.where(gap, _var(ref_hits, ref_checked, z), v_strat)
         q = np.where(ref_checked > 0, q, np.nan)
         v_h = _var(hits, checked, z)
-        h_part = np.where(n_sel > 0, w_sel * np.nan_to_num(h), 0.0)
-        p = h_part + (1 - w_sel) * q
-        v_p = np.where(n_sel > 0, w_sel**2 * np.nan_to_num(v_h), 0.0) + (1 - w_sel) ** 2 * v_q
     q_eff = _effective_counts(q, v_q, ref_checked)
     q_ci = _wilson_effective(q, v_q, ref_checked, confidence)
     h_ci = wilson_interval(hits, checked, confidence)
-    p_ci = _prevalence_interval(w_sel, h, h_ci, q, q_ci, n_sel)
+    # p = w h + (1 - w) q; an empty stratum adds 0, a stratum without outcomes makes p nan
+    a = _part(w_sel, (h, *h_ci), n_sel > 0)
+    b = _part(1 - w_sel, (q, *q_ci), n_not > 0)
+    p = a[0] + b[0]
+    with np.errstate(invalid="ignore"):
+        v_p = np.where(n_sel > 0, w_sel**2 * v_h, 0.0)
+        v_p = v_p + np.where(n_not > 0, (1 - w_sel) ** 2 * v_q, 0.0)
+    p_ci = _mover_sum(a, b)
     lift, lift_ci = _lift(w_sel, h, hits, checked, q, q_eff, confidence)
     return DomainEstimates(
         n,
@@ -254,7 +259,7 @@ def _lift(
         rho_low, rho_high = ratio_interval(
             np.where(ok, x_q, 0.0),
             np.where(ok, n_q, 1.0),
-            hits,
+            np.where(ok, hits, 0.0),
             np.where(ok, checked, 1.0),
             confidence,
         )
@@ -449,7 +454,7 @@ def _group_rows(
     n, sel = est.n, est.selected
     total, total_sel = n.sum(), sel.sum()
     rows = {v: _measures(est, i, confidence) for i, v in enumerate(values)}
-    share_outcome = _outcome_shares(n, est.prevalence, est.prevalence_var, est, confidence)
+    share_outcome = entries(*_outcome_shares(est), n)
     shares_all = entries(n / total, *wilson_interval(n, total, confidence), total)
     shares_sel = entries(sel / total_sel, *wilson_interval(sel, total_sel, confidence), total_sel)
     y, k = est.hits, est.checked
@@ -477,18 +482,39 @@ def _group_rows(
     return rows
 
 
-def _outcome_shares(
-    n: Floats, p: Floats, v: Floats, est: DomainEstimates, confidence: float
-) -> list[dict]:
-    """Each group's estimated share of all cases with the outcome, delta-method interval."""
-    a = n * p
-    total = a.sum()
+def _outcome_shares(est: DomainEstimates) -> tuple[Floats, Floats, Floats]:
+    """Each group's estimated share of all cases with the outcome, and its interval.
+
+    The share ``a_g / (a_g + r_g)`` with ``a_g = N_g p_g`` and ``r_g`` the other groups'
+    sum is ``1 / (1 + r_g / a_g)``, a decreasing function of the ratio of two independent
+    estimates: the ratio's MOVER interval (Donner & Zou), from the prevalence intervals
+    (and their MOVER sum for ``r_g``), maps onto the share's.
+    """
+    n, p = est.n, est.prevalence
+    low_p, high_p = est.prevalence_ci
+    a, a_low, a_high = n * p, n * low_p, n * high_p
+    r = a.sum() - a
+    r_low = r - np.sqrt(np.sum((a - a_low) ** 2) - (a - a_low) ** 2)
+    r_high = r + np.sqrt(np.sum((a_high - a) ** 2) - (a_high - a) ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = a / total
-        grad_own = n * (1 - share) / total
-        var = grad_own**2 * v + (share / total) ** 2 * (np.sum(n**2 * v) - n**2 * v)
-    low, high = _wilson_effective(share, var, est.checked + est.ref_checked, confidence)
-    return entries(share, low, high, n)
+        rho_low, rho_high = _mover_ratio(r, (r_low, r_high), a, (a_low, a_high))
+        return a / a.sum(), 1 / (1 + rho_high), 1 / (1 + rho_low)
+
+
+def _mover_ratio(
+    x: Floats, x_ci: tuple[Floats, Floats], y: Floats, y_ci: tuple[Floats, Floats]
+) -> tuple[Floats, Floats]:
+    """MOVER interval of ``x / y`` for independent positive ``x``, ``y`` (Donner & Zou 2012)."""
+    (l1, u1), (l2, u2) = x_ci, y_ci
+    xy = x * y
+    low = (xy - np.sqrt(np.maximum(xy**2 - l1 * u2 * (2 * x - l1) * (2 * y - u2), 0))) / (
+        u2 * (2 * y - u2)
+    )
+    high = (xy + np.sqrt(np.maximum(xy**2 - u1 * l2 * (2 * x - u1) * (2 * y - l2), 0))) / (
+        l2 * (2 * y - l2)
+    )
+    high = np.where(l2 > 0, high, np.inf)
+    return np.maximum(low, 0.0), high
 
 
 def _difference_of_reciprocals(est: DomainEstimates, ref: int) -> tuple[Floats, Floats, Floats]:
@@ -567,19 +593,24 @@ def _notes(result: Mapping[str, Any], overall: DomainEstimates) -> list[dict[str
         )
     if not np.isfinite(overall.prevalence_not_selected[0]):
         note("no_reference")
-    unstratified = [
-        f"{attr}={group}"
-        for attr, rows in result["by_group"].items()
-        for group, row in rows.items()
-        if not row["poststratified"]
-    ]
+    rows = [(f"{a}={g}", row) for a, by in result["by_group"].items() for g, row in by.items()]
+    empty = [name for name, row in rows if row["prevalence_not_selected"]["value"] is None]
+    if empty and np.isfinite(overall.prevalence_not_selected[0]):
+        note("no_reference_group", fields=lambda lang: {"where": _listed(empty)})
+    # a group of the only group column is one cell: post-stratification does not apply
+    several = len(result["groups"]) > 1
+    unstratified = [name for name, row in rows if several and not row["poststratified"]]
+    unstratified = [name for name in unstratified if name not in empty]
     if not result["overall"]["poststratified"]:
         unstratified.insert(0, "overall")
-    if unstratified and len(result["groups"]) > 1:
-        where = ", ".join(unstratified[:8]) + (", …" if len(unstratified) > 8 else "")
-        note("not_poststratified", fields=lambda lang: {"where": where})
+    if unstratified:
+        note("not_poststratified", fields=lambda lang: {"where": _listed(unstratified)})
     note("assumption")
     return notes
+
+
+def _listed(names: Sequence[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (", …" if len(names) > most else "")
 
 
 def _percent(x: Any, lang: str) -> str:
@@ -683,6 +714,10 @@ class SelectivityResult:
         """The whole result as plain, JSON-ready Python objects (a copy)."""
         return copy.deepcopy(self._data)
 
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (UTF-8 characters kept, no NaN)."""
+        return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
+
     def summary(self, lang: str = "en") -> str:
         """A plain-text summary: key figures, per group, the outcome test, the notes."""
         if lang not in ("en", "nl"):
@@ -700,7 +735,9 @@ class SelectivityResult:
         lines += ["", f"{say('measure', lang):<52} {say('value', lang):>10}  {ci_head}"]
         for key in KEY_FIGURES:
             value, ci = shown(key, d["overall"][key], lang)
-            lines.append(f"{say(key, lang):<52} {value:>10}  {ci}")
+            test = d["overall"][key].get("p", False)
+            extra = f"  ({say('lift_p', lang)} {fmt_p(test, lang)})" if test is not False else ""
+            lines.append(f"{say(key, lang):<52} {value:>10}  {ci}{extra}")
         for attr, rows in d["by_group"].items():
             lines += ["", say("by_group", lang, attribute=attr)]
             for key in _SUMMARY_GROUP:

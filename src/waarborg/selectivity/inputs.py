@@ -43,6 +43,7 @@ __all__ = [
 SELECTED, REFERENCE, OUTCOME, COUNT = "selected", "reference", "outcome", "count"
 #: The outcome axis of the counts: 0 no outcome found, 1 outcome found, 2 unknown (null).
 OUTCOME_STATES = ("no", "yes", "unknown")
+_DENSE_KEYS = 1 << 22  # group-cell key spaces up to this size are counted densely
 _BOOLEAN = "must be true/false (or 1/0, yes/no, ja/nee)"
 _TRUE = frozenset({"true", "1", "yes", "ja", "waar"})
 _FALSE = frozenset({"false", "0", "no", "nee", "onwaar"})
@@ -149,8 +150,10 @@ def selection_counts(
     labels = [as_text(data.column(name).combine_chunks()) for name in groups]
     cells, cell_index = _cells(labels, data.num_rows)
     state = np.where(outcome < 0, 2, outcome)
-    cube = np.zeros((len(cells), 2, 2, 3), np.int64)
-    np.add.at(cube, (cell_index, selected, reference, state), weights)
+    flat = ((cell_index * 2 + selected) * 2 + reference) * 3 + state
+    size = len(cells) * 12
+    cube = np.bincount(flat, weights=weights, minlength=size).round().astype(np.int64)
+    cube = cube.reshape(len(cells), 2, 2, 3)
     return SelectionCounts(source, groups, cells, cube, data.num_rows)
 
 
@@ -214,10 +217,18 @@ def _cells(labels: list[pa.Array], rows: int) -> tuple[list[tuple[str, ...]], np
         encoded = pc.dictionary_encode(values)
         words = [str(w) for w in encoded.dictionary.to_pylist()]
         rank = np.argsort(np.argsort(np.array(words, dtype=object), kind="stable"))
-        codes = rank[encoded.indices.to_numpy(zero_copy_only=False)] if words else key
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        codes = rank.astype(np.int64)[indices] if words else key
         key = key * max(len(words), 1) + codes
         names.append(sorted(words))
-    unique, index = np.unique(key, return_inverse=True)
+    space = int(np.prod([max(len(w), 1) for w in names]))
+    if space <= _DENSE_KEYS:  # the usual case: label each present key without sorting
+        present = np.flatnonzero(np.bincount(key, minlength=space))
+        number = np.zeros(space, np.intp)
+        number[present] = np.arange(present.size)
+        unique, index = present, number[key]
+    else:
+        unique, index = np.unique(key, return_inverse=True)
     cells = []
     for k in unique.tolist():
         parts = []

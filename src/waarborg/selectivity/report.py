@@ -98,7 +98,11 @@ def _view(d: Mapping[str, Any], lang: str) -> dict[str, Any]:
         return say(key, lang, **fields)
 
     design = d["design"]
-    key_rows = [{"label": t(key)} | _cell(key, d["overall"][key], lang) for key in KEY_FIGURES]
+    key_rows = [
+        {"label": t(key), "note": None} | _cell(key, d["overall"][key], lang) for key in KEY_FIGURES
+    ]
+    lift_p = d["overall"]["lift"].get("p")
+    key_rows[KEY_FIGURES.index("lift")]["note"] = f"{t('lift_p')} {i18n.fmt_p(lift_p, lang)}"
     attributes = [_attribute(attr, rows, d, lang) for attr, rows in d["by_group"].items()]
     return {
         "lang": lang,
@@ -196,7 +200,7 @@ def _figure(d: Mapping[str, Any], lang: str) -> str:
         ax.set_xlim(0, None)
         ax.set_xlabel(say("rate_axis", lang))
         ax.xaxis.set_major_formatter(lambda x, _pos: i18n.fmt_number(100 * x, lang, 0) + "%")
-        ax.legend(loc="best")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
 
     height = 1.2 + 0.45 * len(points)
     return plots.figure_svg("selectivity", say("figure_alt", lang), draw, (6.4, height))

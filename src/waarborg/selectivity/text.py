@@ -36,6 +36,7 @@ TEXT: dict[str, dict[str, str]] = {
     "group": {"en": "Group", "nl": "Groep"},
     "p": {"en": "p", "nl": "p"},
     "p_holm": {"en": "p (Holm)", "nl": "p (Holm)"},
+    "lift_p": {"en": "p for lift 1", "nl": "p voor lift 1"},
     "reference_tag": {"en": "reference", "nl": "referentie"},
     "by_group": {"en": "By group: {attribute}", "nl": "Per groep: {attribute}"},
     "composition": {"en": "Who is selected", "nl": "Wie wordt geselecteerd"},
@@ -57,7 +58,10 @@ TEXT: dict[str, dict[str, str]] = {
         "p-waarden met Holm gecorrigeerd (aantal vergelijkingen: {k}).",
     },
     "design": {"en": "Design and assumptions", "nl": "Opzet en aannames"},
-    "figure": {"en": "Figure", "nl": "Figuur"},
+    "figure": {
+        "en": "Prevalence and hit rate per group",
+        "nl": "Prevalentie en trefkans per groep",
+    },
     "figure_caption": {
         "en": "Per group: the prevalence of the outcome in the population (from the random "
         "reference sample) and the hit rate among the selected, with {level}% confidence "
@@ -163,6 +167,13 @@ TEXT: dict[str, dict[str, str]] = {
         "prevalence, the lift and the share of outcomes found cannot be estimated.",
         "nl": "Er is geen referentiegeval met bekende uitkomst onder de niet-geselecteerden: de "
         "prevalentie, de lift en het deel van de gevonden uitkomsten zijn niet te schatten.",
+    },
+    "no_reference_group": {
+        "en": "No not-selected reference case with a known outcome in {where}: the prevalence, "
+        "the lift and the share of outcomes found are not estimable there.",
+        "nl": "Geen niet-geselecteerd referentiegeval met bekende uitkomst in {where}: de "
+        "prevalentie, de lift en het deel van de gevonden uitkomsten zijn daar niet te "
+        "schatten.",
     },
     "assumption": {
         "en": "The check finds an irregularity as often in a randomly drawn case as in a "
