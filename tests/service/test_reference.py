@@ -89,6 +89,8 @@ def test_draw_values_are_uniform() -> None:
     from scipy import stats
 
     values = draw_values("ab" * 32, range(1, 20_001))
+    assert [_hmac_value("ab" * 32, i) for i in range(1, 2001)] == list(values[:2000])
+    assert draw_values("00" * 32, [7])[0] == draw_value("00" * 32, 7)
     assert stats.kstest(values, "uniform").pvalue > 1e-4
     assert ((values >= 0) & (values < 1)).all()
 

@@ -23,6 +23,14 @@ import numpy as np
 
 SEED_BYTES = 32
 _SCALE = 2.0**64
+_BLOCK = 64  # SHA-256's block size, in bytes
+
+
+def _check_seed(seed: str) -> bytes:
+    key = bytes.fromhex(seed)
+    if len(key) > _BLOCK:
+        raise ValueError(f"a seed has at most {_BLOCK} bytes, not {len(key)}")
+    return key
 
 
 def new_seed() -> str:
@@ -62,14 +70,28 @@ def in_reference(value: float, share: float) -> bool:
 
 
 def draw_values(seed: str, case_ids: Iterable[int]) -> np.ndarray:
-    """The draw values of many cases (the same function, case by case).
+    """The draw values of many cases: :func:`draw_value` of each, computed faster.
+
+    The HMAC's inner and outer key blocks (RFC 2104) are hashed once and copied per
+    case, which gives the same digests as :mod:`hmac` at less than half the cost.
 
     Examples
     --------
-    >>> draw_values("00" * 32, [1, 2])[0] == draw_value("00" * 32, 1)
+    >>> bool(draw_values("00" * 32, [1, 2])[0] == draw_value("00" * 32, 1))
     True
     """
-    return np.fromiter((draw_value(seed, int(i)) for i in case_ids), dtype=np.float64)
+    key = _check_seed(seed).ljust(_BLOCK, b"\0")  # a key of one block needs no pre-hashing
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def value(case_id: int) -> float:
+        first = inner.copy()
+        first.update(b"case:%d" % case_id)
+        last = outer.copy()
+        last.update(first.digest())
+        return int.from_bytes(last.digest()[:8], "big") / _SCALE
+
+    return np.fromiter((value(int(i)) for i in case_ids), dtype=np.float64)
 
 
 def check_share(share: float) -> float:
