@@ -195,7 +195,7 @@ class DemoRun:
             table, list(SELECTIVITY_GROUPS), reference_share=REFERENCE_SHARE
         )
         for name, text in (
-            ("selectivity.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False)),
+            ("selectivity.json", result.to_json()),
             ("selectivity-en.html", render_html(result, "en")),
             ("selectivity-nl.html", render_html(result, "nl")),
         ):
