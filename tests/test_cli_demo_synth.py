@@ -57,6 +57,11 @@ def test_demo_writes_scores_and_summary_for_every_instrument(tmp_path: Path) -> 
     rules = summary["preselect-style"]["data_rules"]
     assert rules["events_read"] == rules["events_used"] + sum(rules["removed"].values())
     assert all(n > 0 for n in rules["removed"].values())
+    # the student-grant selection's selectivity report, from its 2% reference sample
+    selectivity = json.loads((folder / "generic-selection" / "selectivity.json").read_text())
+    assert selectivity["design"]["reference_share"]["given"] == 0.02
+    assert selectivity["n"] == summary["generic-selection"]["cases"]
+    assert (folder / "generic-selection" / "selectivity-nl.html").stat().st_size > 0
     # the demo organisation for the service is seeded, and its logins are printed
     assert (folder / "service.sqlite").stat().st_size > 0
     assert "caseworker" in result.stdout and "waarborg demo --serve" in result.stdout

@@ -15,6 +15,7 @@ verification, service) join the same list.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,8 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from waarborg import __version__
 from waarborg.audit import audit
@@ -85,6 +88,10 @@ class DemoRun:
             yield DemoStep(
                 f"audit {instrument_id}", lambda i=instrument_id: self._audit_instrument(i)
             )
+        yield DemoStep(
+            f"selectivity of {SELECTIVITY_INSTRUMENT} with a random reference sample",
+            self._selectivity,
+        )
         yield DemoStep(f"synthesise a city and score {AREA_INSTRUMENT}", self._score_areas)
         yield DemoStep(f"audit {AREA_INSTRUMENT} and simulate its feedback loop", self._audit_areas)
         yield DemoStep("verify a faulty OxRec-style implementation", self._verify_faulty)
@@ -168,6 +175,53 @@ class DemoRun:
         lines += [f"  {v['text_en']}" for v in significant[:2]]
         lines += [f"  {v['text_en']}" for v in proxies[:1]]
         return [*lines, f"  report: {folder / 'audit-en.html'} (Nederlands: audit-nl.html)"]
+
+    def _selectivity(self) -> list[str]:
+        """The selectivity report of the student-grant selection, from its cohort.
+
+        The selection table is the one the service would hold after a period with a
+        random reference share of :data:`REFERENCE_SHARE`: the cohort's rows are the
+        cases (numbered from 1), drawn with the service's draw function under a seed
+        derived from the demo's, with the true outcome recorded for every checked case.
+        """
+        from waarborg.selectivity import render_html, selectivity_report
+
+        folder = self.folder / SELECTIVITY_INSTRUMENT
+        inst = load_instrument(SELECTIVITY_INSTRUMENT)
+        cases = pq.read_table(folder / "cases.parquet")
+        scored = pq.read_table(folder / "scores.parquet")
+        table = reference_selection_table(inst, cases, scored, demo_draw_seed(self.seed))
+        result = selectivity_report(
+            table, list(SELECTIVITY_GROUPS), reference_share=REFERENCE_SHARE
+        )
+        for name, text in (
+            ("selectivity.json", result.to_json()),
+            ("selectivity-en.html", render_html(result, "en")),
+            ("selectivity-nl.html", render_html(result, "nl")),
+        ):
+            with atomic_path(folder / name) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        design = result["design"]
+        non_western = result["by_group"]["migration_background"]["non_western"]
+        ratio, prevalence = non_western["selection_ratio"], non_western["prevalence_difference"]
+        self.summary[SELECTIVITY_INSTRUMENT]["selectivity"] = {
+            "report": str(folder / "selectivity-en.html"),
+            "reference_share": REFERENCE_SHARE,
+            "reference_cases": design["n_reference"],
+            "lift": result["overall"]["lift"],
+            "selection_ratio_non_western": ratio,
+            "prevalence_difference_non_western": prevalence,
+        }
+        lift = result["overall"]["lift"]
+        return [
+            f"{SELECTIVITY_INSTRUMENT} selectivity · {design['n_reference']} cases drawn at "
+            f"random ({100 * REFERENCE_SHARE:g}%): lift {lift['value']:.2f} "
+            f"[{lift['ci'][0]:.2f}, {lift['ci'][1]:.2f}]; non-Western students selected "
+            f"{ratio['value']:.2f}x as often as Dutch [{ratio['ci'][0]:.2f}, "
+            f"{ratio['ci'][1]:.2f}], prevalence difference {100 * prevalence['value']:+.1f} "
+            f"pp [{100 * prevalence['ci'][0]:+.1f}, {100 * prevalence['ci'][1]:+.1f}]",
+            f"  report: {folder / 'selectivity-en.html'} (Nederlands: selectivity-nl.html)",
+        ]
 
     def _score_areas(self) -> list[str]:
         """Synthesise a smaller city and score every period of it (a backtest)."""
@@ -292,6 +346,60 @@ class DemoRun:
 
 
 PROTECTED = ("migration_background", "sex")
+SELECTIVITY_INSTRUMENT = "generic-selection"
+REFERENCE_SHARE = 0.02
+"""The random reference share of the demo's student-grant selection (as in its service)."""
+SELECTIVITY_GROUPS = ("migration_background", "sex", "education_type")
+
+
+def demo_draw_seed(seed: int) -> str:
+    """The draw seed of the demo's reference sample: derived from the demo's seed (so the
+    demo is reproducible), where the service records a random one.
+
+    Examples
+    --------
+    >>> len(demo_draw_seed(2026))
+    64
+    """
+    return hashlib.sha256(f"waarborg demo reference sample {seed}".encode()).hexdigest()
+
+
+def reference_selection_table(
+    inst: Instrument, cases: pa.Table, scored: pa.Table, draw_seed: str
+) -> pa.Table:
+    """A synthetic cohort as the selection table of a period with a reference sample.
+
+    Case ``i`` (rows numbered from 1) is ``selected`` when its band is one of the
+    instrument's selected bands, and in the ``reference`` sample when
+    :func:`waarborg.selectivity.draws.draw_value` of ``draw_seed`` and ``i`` is below
+    :data:`REFERENCE_SHARE`, exactly as the service draws. ``outcome`` is the cohort's
+    true outcome for the checked cases (selected or drawn) and null for the others.
+    """
+    from waarborg.selectivity.draws import draw_values
+
+    table, columns = audit_table(inst, cases, scored)
+    ids = np.arange(1, cases.num_rows + 1)
+    known = pc.and_(  # the rows audit_table keeps
+        pc.is_valid(scored.column(columns["band"])), pc.is_valid(scored.column(columns["score"]))
+    )
+    ids = ids[known.to_numpy(zero_copy_only=False)]
+    selected = pc.is_in(table.column(columns["band"]), pa.array(columns["select"])).to_numpy(
+        zero_copy_only=False
+    )
+    reference = draw_values(draw_seed, ids) < REFERENCE_SHARE
+    truth = table.column(columns["outcome"]).to_numpy(zero_copy_only=False).astype(bool)
+    outcome = pa.array(truth, mask=~(selected | reference))
+    return pa.table(
+        {
+            "case_id": ids,
+            "selected": selected,
+            "reference": reference,
+            "outcome": outcome,
+            "score": table.column(columns["score"]),
+            "band": table.column(columns["band"]),
+            **{name: table.column(name) for name in SELECTIVITY_GROUPS},
+        }
+    )
 
 
 def audit_table(

@@ -23,8 +23,12 @@ def _user(path: str, method: str) -> str:
     """A user whose role may call the operation (so requests get past the role check)."""
     if path.startswith(("/api/oversight", "/api/auditlog")):
         return "aud"
-    if (method, path) == ("POST", "/api/processes") or path.startswith(
-        ("/api/users", "/api/access-changes")
+    if path.endswith(("/reference-seeds", "/selectivity")):
+        return "aud"
+    if (
+        (method, path) == ("POST", "/api/processes")
+        or path.startswith(("/api/users", "/api/access-changes"))
+        or path.endswith("/reference-share")
     ):
         return "admin"
     if path in ("/api/logout", "/api/me/password"):
@@ -37,7 +41,12 @@ def test_no_input_gives_a_server_error(world: Service) -> None:
     world.add_user("fuzzy", "caseworker", "team-b")  # the account the lifecycle calls change
     with world.db.transaction() as session:
         fuzzy = session.execute(select(User.id).where(User.name == "fuzzy")).scalar_one()
-    real_ids = {"process_id": world.ids["A"], "case_id": world.ids["case"], "user_id": fuzzy}
+    real_ids = {
+        "process_id": world.ids["A"],
+        "case_id": world.ids["case"],
+        "user_id": fuzzy,
+        "name": "A",
+    }
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 14

@@ -26,7 +26,15 @@ from tests.service.test_auditlog import _copy, _entries
 from waarborg.cli import app as cli
 from waarborg.service import auditlog, retention
 from waarborg.service.auditlog import SYSTEM
-from waarborg.service.store.models import AuditEntry, AuditHead, Case, CaseView, Decision, User
+from waarborg.service.store.models import (
+    AuditEntry,
+    AuditHead,
+    Case,
+    CaseView,
+    Decision,
+    ReferenceDraw,
+    User,
+)
 from waarborg.service.witness import Witness, WitnessSettings, canonical, read_records
 
 DECIDE = {"outcome": "selected", "rationale": "Band 6 and the file agree.", "follows_score": True}
@@ -81,7 +89,8 @@ def test_an_intact_log_and_its_records_verify(decided: Service) -> None:
     assert result.witnessed_seq == result.entries == result.head_seq and result.unwitnessed == 0
     with decided.db.snapshot() as session:
         users = session.execute(select(User)).scalars().all()
-    assert result.records_checked == len(users) + 2  # + the case and its decision
+    # + the case, its draw, its decision, and the reference seeds of processes A and B
+    assert result.records_checked == len(users) + 5
     code, output = _cli(decided)
     assert code == 0 and "intact" in output and f"{result.records_checked} records" in output
 
@@ -268,9 +277,14 @@ def test_a_case_deleted_outside_retention_is_found(decided: Service) -> None:
     with decided.db.transaction() as session:
         session.execute(delete(CaseView).where(CaseView.case_id == case_id))
         session.execute(delete(Decision).where(Decision.case_id == case_id))
+        session.execute(delete(ReferenceDraw).where(ReferenceDraw.case_id == case_id))
         session.execute(delete(Case).where(Case.id == case_id))
     problems = _full(decided).record_problems
-    assert {(p.kind, p.id) for p in problems} == {("case", case_id), ("decision", decision_id)}
+    assert {(p.kind, p.id) for p in problems} == {
+        ("case", case_id),
+        ("decision", decision_id),
+        ("draw", case_id),
+    }
     assert all("deleted outside the service" in p.reason for p in problems)
     assert _cli(decided)[0] == 1
 
@@ -290,6 +304,7 @@ def test_deletion_by_the_retention_job_is_accepted(decided: Service) -> None:
     assert json.loads(last.records or "[]") == [
         ["case", decided.ids["case"], None],
         ["decision", decided.ids["decision"], None],
+        ["draw", decided.ids["case"], None],
     ]
 
 

@@ -9,6 +9,7 @@ never "forbidden", so its existence does not leak.
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.service.conftest import GENERIC_INPUTS, Service
@@ -46,6 +47,14 @@ MATRIX: dict[tuple[str, str, str], tuple[int, int, int, int]] = {
     ("GET", "/api/processes/{process}/audits", "other"): (403, 403, 200, 200),
     ("GET", "/api/processes/{process}/conditions", "own"): (403, 200, 200, 200),
     ("GET", "/api/processes/{process}/conditions", "other"): (403, 403, 200, 200),
+    ("POST", "/api/cases/{case}/outcome", "own"): (200, 200, 404, 404),
+    ("POST", "/api/cases/{case}/outcome", "other"): (404, 404, 404, 404),
+    ("PUT", "/api/processes/{process}/reference-share", "own"): (403, 403, 403, 200),
+    # the share was just set: no case drawn under it yet (409), but the role check passed
+    ("GET", "/api/processes/{process}/selectivity", "own"): (403, 403, 409, 409),
+    ("GET", "/api/processes/{process}/selectivity", "other"): (403, 403, 409, 409),
+    ("GET", "/api/processes/{process}/reference-seeds", "own"): (403, 403, 200, 200),
+    ("GET", "/api/processes/{process}/reference-seeds", "other"): (403, 403, 200, 200),
     ("GET", "/api/auditlog", "-"): (403, 403, 200, 403),
     ("GET", "/api/auditlog/verify", "-"): (403, 403, 200, 403),
 }
@@ -79,6 +88,10 @@ def _body(method: str, path: str) -> dict[str, Any] | None:
         return {"subject_ref": f"s{n}", "inputs": GENERIC_INPUTS}
     if path.endswith("/decision"):
         return DECIDE
+    if path.endswith("/outcome"):
+        return {"outcome": True, "observed_on": datetime.now(UTC).date().isoformat()}
+    if path.endswith("/reference-share"):
+        return {"reference_share": 0.02}
     if path.endswith("/audits") and method == "POST":
         return {"kind": "periodic", "result": {"validity": {}, "verdicts": [], "provenance": {}}}
     return None

@@ -59,3 +59,27 @@ def test_demo_users_work_through_the_api_within_their_purpose(database_url: str)
     with db.transaction() as session:
         assert auditlog.verify(session).intact
     db.dispose()
+
+
+def test_the_reference_process_is_seeded_in_bulk_with_outcomes_from_the_truth(
+    database_url: str,
+) -> None:
+    from waarborg.service.seed import DEMO_REFERENCE_SHARE, OUTCOME_COLUMN
+    from waarborg.service.selectivity import selection_table
+    from waarborg.synth import synthesize
+
+    db = Database(database_url)
+    org = seed_demo(db, cases_per_process=4, seed=7, reference_cases=300)
+    assert org.cases == {"controle-uitwonendenbeurs": 300, "reclasseringsadvies": 4}
+    table = selection_table(db, "controle-uitwonendenbeurs")
+    truth = synthesize("generic-selection", 300, seed=7).column(OUTCOME_COLUMN).to_pylist()
+    with db.transaction() as session:
+        process = session.execute(
+            select(Process).where(Process.name == "controle-uitwonendenbeurs")
+        ).scalar_one()
+        assert process.reference_share == DEMO_REFERENCE_SHARE[process.name]
+    for row, found in zip(table.iter_rows(named=True), truth, strict=True):
+        checked = row["selected"] or row["reference"]
+        assert row["outcome"] == (bool(found) if checked else None)
+    assert auditlog.verify_database(db).intact
+    db.dispose()

@@ -350,3 +350,37 @@ def test_api_docs_come_from_this_site_only(strict_page: Any, server: str) -> Non
     assert page.locator(".opblock").count() > 5  # the operations of /openapi.json
     assert page.hosts == {urlsplit(server).netloc}
     assert page.csp_errors == []
+
+
+def test_a_reference_case_shows_the_random_draw_as_the_reason(page: Any, server: str) -> None:
+    """A case drawn for the random reference sample says so, and hides the score's reasons.
+
+    The share is raised through the API (so the next case is drawn with near certainty)
+    and put back afterwards; the case is added through the API as a case worker.
+    """
+    import httpx
+
+    def token(user: str) -> dict[str, str]:
+        answer = httpx.post(
+            f"{server}/api/token", data={"username": user, "password": DEMO_PASSWORD}
+        )
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    admin, kees = token("admin"), token("kees")
+    share = f"{server}/api/processes/1/reference-share"
+    assert httpx.put(share, json={"reference_share": 0.999}, headers=admin).status_code == 200
+    try:
+        inputs = {"education_type": "wo", "age": 30, "distance_to_parents_km": 50}
+        body = {"subject_ref": "browser-reference", "inputs": inputs}
+        case = httpx.post(f"{server}/api/processes/1/cases", json=body, headers=kees).json()
+    finally:
+        httpx.put(share, json={"reference_share": 0.02}, headers=admin)
+    assert case["draw"]["drawn"], case["draw"]
+    log_in(page, server, "kees")
+    page.goto(f"{server}/cases/{case['id']}")
+    reason = page.locator("#reference-reason")
+    assert reason.is_visible()
+    assert "door loting gekozen voor de aselecte referentiesteekproef" in reason.inner_text()
+    assert page.locator("#factors-hidden").is_visible()
+    assert page.get_by_role("heading", name="Uitkomst van de controle").is_visible()
+    assert wcag_violations(page) == []

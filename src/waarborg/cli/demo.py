@@ -66,12 +66,12 @@ def _service_url(folder: Path) -> str:
 
 def _seed_service(folder: Path) -> str:
     """Seed the demo organisation into the folder's SQLite file; say how to log in."""
-    from waarborg.service.seed import DEMO_PASSWORD, seed_demo
+    from waarborg.service.seed import DEMO_PASSWORD, DEMO_REFERENCE_CASES, seed_demo
     from waarborg.service.store import Database
 
     url = _service_url(folder)
     db = Database(url)
-    org = seed_demo(db)
+    org = seed_demo(db, reference_cases=DEMO_REFERENCE_CASES)
     db.dispose()
     users = ", ".join(f"{name} ({role})" for name, role in org.users)
     out.print(f"service: demo organisation in {folder / 'service.sqlite'}", highlight=False)

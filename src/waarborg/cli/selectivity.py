@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from waarborg.cli.app import app, err, out, reports_errors
 from waarborg.cli.audit import _progress as progress
+from waarborg.cli.service import DatabaseOpt
 from waarborg.selectivity import (
     plan_reference_share,
     render_html,
@@ -48,19 +49,37 @@ app.add_typer(selectivity_app, name="selectivity")
 # --------------------------------------------------------------------------- report
 
 
-def selection_source(source: str) -> TableLike:
+def selection_source(
+    source: str,
+    database_url: str | None = None,
+    join: Path | None = None,
+    on: str | None = None,
+) -> TableLike:
     """SOURCE of ``waarborg selectivity report`` as a selection table (the one seam).
 
-    A file (.csv, .tsv, .parquet, a spreadsheet); anything else is refused with a clear
-    error. Other kinds of SOURCE (a service process) are added here.
+    A file (.csv, .tsv, .parquet, a spreadsheet); else the name of a process of the
+    service's database (``--database-url``): its cases drawn under its current reference
+    share (:func:`waarborg.service.selectivity.current_period`), with the columns of
+    ``join`` attached by the column ``on`` (e.g. ``subject_ref``).
     """
     path = Path(source)
     if path.suffix.lower() in (".csv", ".tsv", ".parquet", *SPREADSHEETS) or path.exists():
+        if join is not None:
+            raise typer.BadParameter("--join is for a process of the service", param_hint="--join")
         return path
-    raise typer.BadParameter(
-        f"{source!r} is not a selection table file (.csv, .parquet, .xlsx, ...)",
-        param_hint="SOURCE",
-    )
+    if (join is None) != (on is None):
+        raise typer.BadParameter("give --join FILE and --on COLUMN together", param_hint="--on")
+    from waarborg.cli.service import _database, _operator
+    from waarborg.service.selectivity import current_period, join_groups
+
+    db = _database(database_url)
+    try:
+        table = current_period(db, source, by=_operator())
+    finally:
+        db.dispose()
+    if join is not None and on is not None:
+        table = join_groups(table, join, on, f"process {source}")
+    return table
 
 
 def _lang(lang: str) -> str:
@@ -79,7 +98,9 @@ def _write(path: Path | None, content: str) -> None:
 @selectivity_app.command("report")
 @reports_errors
 def report_command(
-    source: Annotated[str, typer.Argument(help="The selection table: a .csv/.parquet/.xlsx file.")],
+    source: Annotated[
+        str, typer.Argument(help="The selection table (.csv/.parquet/.xlsx), or a process.")
+    ],
     group: Annotated[
         list[str] | None, typer.Option("--group", help="Group column (repeat for more).")
     ] = None,
@@ -105,10 +126,22 @@ def report_command(
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    database_url: DatabaseOpt = None,
+    join: Annotated[
+        Path | None, typer.Option("--join", help="A process: file of more group columns.")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="The column to join --join on (subject_ref).")
+    ] = None,
 ) -> None:
-    """Prevalence, hit rate, lift and burden per group from a random reference sample."""
+    """Prevalence, hit rate, lift and burden per group from a random reference sample.
+
+    SOURCE is a selection table file, or the name of a process in the service's
+    database (``--database-url``), optionally with group columns from ``--join FILE
+    --on COLUMN``.
+    """
     lang = _lang(lang)
-    table = selection_source(source)
+    table = selection_source(source, database_url, join, on)
     with progress(quiet, 3) as stage:
         stage("reading")
         counts = selection_counts(table, group or ())

@@ -14,9 +14,10 @@ previous entry's hash as hex (64 zeros before the first). One more row, the *cha
 head*, holds the last entry's number and hash.
 
 **Bound records.** ``records`` (canonical JSON text) lists ``[kind, id, hash]`` for every
-case, decision or user the entry created or changed (``hash`` of its canonical content,
-:mod:`waarborg.service.records`), and ``[kind, id, null]`` for one it deleted (the
-retention job). Bind a record by passing it to :func:`append`::
+record (case, decision, user, reference seed, draw, outcome) the entry created or
+changed (``hash`` of its canonical content, :mod:`waarborg.service.records`), and
+``[kind, id, null]`` for one it deleted (the retention job). Bind a record by passing
+it to :func:`append`::
 
     auditlog.append(session, actor, "user.role", detail={...}, records=[user])
     auditlog.append(session, SYSTEM, "retention.delete", deleted=[("case", 12)])

@@ -30,16 +30,19 @@ from waarborg.errors import DataError
 from waarborg.i18n import Message, OneOf
 from waarborg.instruments.engine import Instrument, list_instruments, load_instrument, score
 from waarborg.instruments.spec import parse_spec
-from waarborg.service import auditlog
+from waarborg.service import auditlog, reference
 from waarborg.service.auth import actor, team
 from waarborg.service.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from waarborg.service.schemas import CaseIn, DecisionIn, ProcessIn
+from waarborg.service.schemas import CaseIn, DecisionIn, OutcomeIn, ProcessIn
 from waarborg.service.store.models import (
     Case,
     CaseView,
+    CheckOutcome,
     Decision,
     Process,
     ProcessTeam,
+    ReferenceDraw,
+    ReferenceSeed,
     User,
     utcnow,
 )
@@ -96,7 +99,7 @@ def create_process(session: Session, user: User, data: ProcessIn) -> Process:
     names = [data.team] if isinstance(data.team, str) else list(dict.fromkeys(data.team))
     if not names:
         raise InvalidError(Message("give at least one team"), field="team")
-    fields = data.model_dump(exclude={"instrument", "team"})
+    fields = data.model_dump(exclude={"instrument", "team", "reference_share"})
     process = Process(
         **fields,
         instrument_id=inst.id,
@@ -107,9 +110,59 @@ def create_process(session: Session, user: User, data: ProcessIn) -> Process:
     )
     session.add(process)
     session.flush()
-    detail = {"name": process.name, "instrument": inst.id, "version": inst.version, "teams": names}
-    auditlog.append(session, actor(user), "process.create", process_id=process.id, detail=detail)
+    seed = reference.new_seed_record(session, process, data.reference_share, user.name)
+    detail = {
+        "name": process.name,
+        "instrument": inst.id,
+        "version": inst.version,
+        "teams": names,
+        "reference_share": seed.share,
+        "seed_id": seed.id,
+    }
+    auditlog.append(
+        session,
+        actor(user),
+        "process.create",
+        process_id=process.id,
+        detail=detail,
+        records=[seed],
+    )
     return process
+
+
+def set_reference_share(session: Session, user: User, process_id: int, share: float) -> Process:
+    """Set the share of a process's cases drawn into the random reference sample (admin).
+
+    A new seed is recorded with the new share (bound into the log); cases created from
+    now on are drawn under it, earlier draws keep theirs.
+    """
+    require_role(user, ["admin"], "setting the reference share")
+    process = get_process(session, process_id)
+    previous = process.reference_share
+    seed = reference.new_seed_record(session, process, share, user.name)
+    detail = {"reference_share": seed.share, "previous": previous, "seed_id": seed.id}
+    auditlog.append(
+        session,
+        actor(user),
+        "process.reference_share",
+        process_id=process.id,
+        detail=detail,
+        records=[seed],
+    )
+    return process
+
+
+def reference_seeds(session: Session, user: User, process_id: int) -> Sequence[ReferenceSeed]:
+    """Every seed of a process, oldest first (auditors and admins: to re-derive draws)."""
+    require_role(user, ["auditor", "admin"], "reading the reference seeds")
+    process = get_process(session, process_id)
+    seeds = session.execute(
+        select(ReferenceSeed)
+        .where(ReferenceSeed.process_id == process.id)
+        .order_by(ReferenceSeed.id)
+    )
+    auditlog.append(session, actor(user), "reference.seeds.read", process_id=process.id)
+    return seeds.scalars().all()
 
 
 def get_process(session: Session, process_id: int) -> Process:
@@ -129,7 +182,11 @@ def find_process(session: Session, name_or_id: str) -> Process:
         process = session.get(Process, int(name_or_id))
     if process is None:
         names = ", ".join(p.name for p in list_processes(session)) or "none"
-        raise NotFoundError(f"no process named {name_or_id!r} (registered: {names})")
+        raise NotFoundError(
+            Message(
+                "no process named '%(name)s' (registered: %(names)s)", name=name_or_id, names=names
+            )
+        )
     return process
 
 
@@ -161,39 +218,71 @@ def create_case(session: Session, user: User, process_id: int, data: CaseIn) -> 
     """Score a new case in a process the user works in.
 
     Creating a case is not opening it: the time to decide starts when a person first
-    opens the case and sees its score (:func:`open_case`), also for its creator.
+    opens the case and sees its score (:func:`open_case`), also for its creator. The
+    case is drawn for the process's random reference sample (:func:`reference.draw`).
+    """
+    return create_cases(session, user, process_id, [data])[0]
+
+
+def create_cases(
+    session: Session, user: User, process_id: int, items: Sequence[CaseIn]
+) -> list[Case]:
+    """Score new cases in one pass (one case for the API; many for a seed or an import).
+
+    Each case gets the same checks, its own draw and its own ``case.create`` entry
+    (binding it and its draw); the inputs are scored together, so every item must give
+    the same inputs, and the rows are written in one flush.
     """
     process = get_process(session, process_id)
     require_role(user, TEAM_ROLES, Message("adding a case"))
     if not works_in(user, process):
         raise ForbiddenError(Message("your team does not work in process %(id)s", id=process_id))
-    _check_subject_ref(data.subject_ref)
     inst = instrument(process)
-    result = score_inputs(inst, data.inputs)
-    case = Case(
-        process=process,
-        subject_ref=data.subject_ref,
-        inputs=data.inputs,
-        score=result,
-        band=result["band"],
-        suggests_selection=result["suggests_selection"],
-        spec_hash=inst.spec_hash,
-        created_by=user.id,
-        created_at=utcnow(),
-    )
-    session.add(case)
-    session.flush()
-    detail = {"band": case.band}
+    for item in items:
+        _check_subject_ref(item.subject_ref)
+    results = score_many(inst, [item.inputs for item in items])
+    now = utcnow()
+    cases = [
+        Case(
+            process=process,
+            subject_ref=item.subject_ref,
+            inputs=item.inputs,
+            score=result,
+            band=result["band"],
+            suggests_selection=result["suggests_selection"],
+            spec_hash=inst.spec_hash,
+            created_by=user.id,
+            created_at=now,
+        )
+        for item, result in zip(items, results, strict=True)
+    ]
+    session.add_all(cases)
+    session.flush()  # the ids, which the draws need
+    for case in cases:
+        _log_case(session, user, case, reference.draw(session, case))
+    return cases
+
+
+def _log_case(session: Session, user: User, case: Case, draw: ReferenceDraw | None) -> None:
+    """The ``case.create`` entry: the band and the draw, binding the case and its draw."""
+    detail: dict[str, Any] = {"band": case.band}
+    if draw is not None:
+        detail |= {
+            "seed_id": draw.seed_id,
+            "share": draw.share,
+            "draw": draw.value,
+            "drawn": draw.drawn,
+            "route": draw.route,
+        }
     auditlog.append(
         session,
         actor(user),
         "case.create",
-        process_id=process.id,
+        process_id=case.process_id,
         case_id=case.id,
         detail=detail,
-        records=[case],
+        records=[case] if draw is None else [case, draw],
     )
-    return case
 
 
 def _check_subject_ref(ref: str) -> None:
@@ -217,21 +306,41 @@ def score_inputs(inst: Instrument, inputs: dict[str, Any]) -> dict[str, Any]:
         uses is stored), or the engine's own complaint (missing, wrong type, unknown
         category, out of range).
     """
+    return score_many(inst, [inputs])[0]
+
+
+def score_many(inst: Instrument, many: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Score the inputs of many cases in one pass (each giving the same inputs).
+
+    Raises
+    ------
+    InvalidError
+        As :func:`score_inputs`; for more than one case the message names the case
+        (``cases[3].inputs.age: …``).
+    """
+    if not many:
+        return []
     allowed = [p.name for p in inst.predictors] + [f.name for f in inst.spec.case_fields]
-    unknown = [name for name in inputs if name not in allowed]
-    if unknown:
-        raise InvalidError(
-            f"inputs.{unknown[0]}: not an input of {inst.id} (it takes: {', '.join(allowed)})",
-            field=unknown[0],
-        )
+    names = list(many[0])
+    for i, inputs in enumerate(many):
+        where = f"cases[{i}].inputs" if len(many) > 1 else "inputs"
+        unknown = [name for name in inputs if name not in allowed]
+        if unknown:
+            raise InvalidError(
+                f"{where}.{unknown[0]}: not an input of {inst.id} (it takes: {', '.join(allowed)})",
+                field=unknown[0],
+            )
+        if set(inputs) != set(names):
+            raise InvalidError(f"{where}: give the same inputs as the first case ({names})")
     try:
-        row = score(inst, {k: [v] for k, v in inputs.items()}).to_pylist()[0]
+        rows = score(inst, {k: [inputs[k] for inputs in many] for k in names}).to_pylist()
     except DataError as exc:
-        where = f"inputs.{exc.column}" if exc.column else "inputs"
+        where = "inputs" if len(many) == 1 or exc.row is None else f"cases[{exc.row - 1}].inputs"
+        where = f"{where}.{exc.column}" if exc.column else where
         raise InvalidError(f"{where}: {exc.reason}", field=exc.column) from None
     except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
         raise InvalidError(f"inputs: cannot be read: {exc}") from None
-    return _score_record(inst, row)
+    return [_score_record(inst, row) for row in rows]
 
 
 def _score_record(inst: Instrument, row: dict[str, Any]) -> dict[str, Any]:
@@ -438,3 +547,72 @@ def decided_case(session: Session, user: User, case_id: int, doing: str) -> Case
             Message("case %(id)s has no decision yet: a notice follows a decision", id=case_id)
         )
     return case
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def checked(case: Case) -> bool:
+    """Whether the case went to a check: selected by its band, drawn, or decided so."""
+    decided = case.decision is not None and case.decision.outcome == "selected"
+    return bool(case.suggests_selection) or case.reference or decided
+
+
+def record_outcome(session: Session, user: User, case_id: int, data: OutcomeIn) -> CheckOutcome:
+    """Record the outcome of a case's check; a later one supersedes (the history stays).
+
+    For case workers and supervisors of the case's process (404 for anyone else), for
+    cases selected by their band, drawn into the reference sample, or decided to be
+    checked (409 otherwise). ``observed_on`` lies between the case's creation and today.
+    """
+    case = readable_case(session, user, case_id, "outcome.create")
+    if not checked(case):
+        raise ConflictError(
+            Message(
+                "case %(id)s was not selected for a check (band, reference sample or decision): "
+                "there is no check whose outcome could be recorded",
+                id=case_id,
+            )
+        )
+    today = utcnow().date()
+    if not case.created_at.date() <= data.observed_on <= today:
+        raise InvalidError(
+            Message(
+                "observed on %(date)s: give a date from the case's creation (%(created)s) to "
+                "today (%(today)s)",
+                date=data.observed_on.isoformat(),
+                created=case.created_at.date().isoformat(),
+                today=today.isoformat(),
+            ),
+            field="observed_on",
+        )
+    previous = case.check_outcome
+    record = CheckOutcome(
+        case_id=case.id,
+        outcome=data.outcome,
+        observed_on=data.observed_on,
+        note=data.note or None,
+        user_id=user.id,
+        recorded_by=user.display_name or user.name,
+        recorded_at=utcnow(),
+        supersedes_id=previous.id if previous else None,
+    )
+    session.add(record)
+    session.flush()
+    detail = {
+        "outcome": data.outcome,
+        "observed_on": data.observed_on.isoformat(),
+        "supersedes": record.supersedes_id,
+        "route": case.draw.route if case.draw else None,
+    }
+    auditlog.append(
+        session,
+        actor(user),
+        "outcome.create",
+        process_id=case.process_id,
+        case_id=case.id,
+        detail=detail,
+        records=[record],
+    )
+    session.expire(case, ["checks"])
+    return record

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from waarborg.i18n import Lang, format_value, gettext_for, localise
 from waarborg.instruments.explain import explain
+from waarborg.report.i18n import fmt_number
 from waarborg.service import auditlog
 from waarborg.service.auth import actor
 from waarborg.service.casework import decided_case, instrument
@@ -102,6 +103,16 @@ def _texts(lang: Lang) -> dict[str, str]:
         "footer": _(
             "Reference: case %(case)s · %(instrument)s %(version)s · specification %(spec)s"
         ),
+        "reference_h": _("Why was your case checked?"),
+        "reference": _(
+            "Your case was drawn at random for a check. Of all cases, we draw a small share at "
+            "random: %(share)s. These checks measure whether our way of selecting works and is "
+            "fair."
+        ),
+        "reference_not_you": _(
+            "The draw was not based on anything about you. The program's result played no part "
+            "in it either."
+        ),
     }
 
 
@@ -162,6 +173,7 @@ def build_notice(case: Case, lang: Lang) -> Notice:
         raise ValueError(f"case {case.id} has no decision")
     text, process, decision = _texts(lang), case.process, case.decision
     sections = [
+        *_reference_section(case, text, lang),
         _instrument_section(case, text, lang),
         _band_section(case, text),
         _factor_section(case, text, lang),
@@ -184,6 +196,29 @@ def build_notice(case: Case, lang: Lang) -> Notice:
             spec=case.spec_hash[:12],
         ),
     )
+
+
+def fmt_share(share: float, lang: str) -> str:
+    """A share as a percentage with the decimals it needs, in ``lang``.
+
+    Examples
+    --------
+    >>> fmt_share(0.02, "nl"), fmt_share(0.005, "nl"), fmt_share(0.0125, "en")
+    ('2%', '0,5%', '1.25%')
+    """
+    percent = round(share * 100, 6)
+    digits = next(d for d in (0, 1, 2, 3, 4, 6) if round(percent, d) == percent or d == 6)
+    return f"{fmt_number(percent, lang, digits)}%"
+
+
+def _reference_section(case: Case, text: dict[str, str], lang: Lang) -> list[Section]:
+    """For a case drawn into the random reference sample: why it was checked."""
+    if not case.reference:
+        return []
+    assert case.draw is not None
+    share = fmt_share(case.draw.share, lang)
+    lines = [_fill(text["reference"], share=share), text["reference_not_you"]]
+    return [Section(text["reference_h"], lines)]
 
 
 def _instrument_section(case: Case, text: dict[str, str], lang: Lang) -> Section:

@@ -2,16 +2,18 @@
 
 The log proves what happened only if the records it speaks of cannot change behind its
 back. So a **case** (reference, inputs, score, band), a **decision** (who, outcome,
-rationale, what was shown, when) and a **user** (name, role, team, active) are *bound*
+rationale, what was shown, when), a **user** (name, role, team, active), a process's
+**reference seed** (share, seed), a case's **draw** for the reference sample (seed,
+share, value, result) and a check's **outcome** (found or not, when, by whom) are *bound*
 into the log entry that created or changed them: the entry carries the record's kind, id
 and the SHA-256 of its canonical content, and ``waarborg auditlog verify`` re-hashes the
 live rows and compares (:func:`waarborg.service.auditlog.verify`).
 
 Canonical content: the fields listed in :data:`BOUND_FIELDS` as a JSON object with sorted
 keys, no spaces, UTF-8 (``ensure_ascii`` off); timestamps as ISO 8601 in UTC with
-microseconds (``2026-12-01T10:00:00.000000+00:00``); JSON columns as their value
-(re-serialised canonically, so key order and spacing in the database do not matter);
-numbers as Python's shortest round-trip form.
+microseconds (``2026-12-01T10:00:00.000000+00:00``), dates as ``2026-12-01``; JSON
+columns as their value (re-serialised canonically, so key order and spacing in the
+database do not matter); numbers as Python's shortest round-trip form.
 
 Code that creates or changes one of these records binds it by passing it to
 :func:`waarborg.service.auditlog.append` (``records=[obj]``); code that deletes one
@@ -22,14 +24,22 @@ later changes in the same transaction are covered.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from waarborg.service.store.models import Base, Case, Decision, User
+from waarborg.service.store.models import (
+    Base,
+    Case,
+    CheckOutcome,
+    Decision,
+    ReferenceDraw,
+    ReferenceSeed,
+    User,
+)
 
 CASE_FIELDS = ("id", "process_id", "subject_ref", "inputs", "score", "band",
                "suggests_selection", "spec_hash", "created_by", "created_at")  # fmt: skip
@@ -37,13 +47,20 @@ DECISION_FIELDS = ("id", "case_id", "user_id", "decider_name", "decider_role", "
                    "outcome", "rationale", "follows_score", "band_shown", "spec_hash_shown",
                    "opened_at", "decided_at", "seconds_to_decide")  # fmt: skip
 USER_FIELDS = ("id", "name", "role", "team_id", "active")
+SEED_FIELDS = ("id", "process_id", "share", "seed", "set_by", "set_at")
+DRAW_FIELDS = ("case_id", "seed_id", "share", "value", "drawn", "selected", "route")
+OUTCOME_FIELDS = ("id", "case_id", "outcome", "observed_on", "note", "user_id", "recorded_by",
+                  "recorded_at", "supersedes_id")  # fmt: skip
 
 BOUND_FIELDS: dict[str, tuple[type[Base], tuple[str, ...]]] = {
     "case": (Case, CASE_FIELDS),
     "decision": (Decision, DECISION_FIELDS),
     "user": (User, USER_FIELDS),
+    "reference_seed": (ReferenceSeed, SEED_FIELDS),
+    "draw": (ReferenceDraw, DRAW_FIELDS),
+    "outcome": (CheckOutcome, OUTCOME_FIELDS),
 }
-"""Kind of record → (model, the fields its hash covers)."""
+"""Kind of record → (model, the fields its hash covers; the first is the record's id)."""
 
 _KINDS = {model: kind for kind, (model, _) in BOUND_FIELDS.items()}
 
@@ -54,11 +71,13 @@ RecordRef = tuple[str, int]
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
 def kind_of(record: Base) -> str:
-    """The kind of a bound record (``case``, ``decision`` or ``user``).
+    """The kind of a bound record (a key of :data:`BOUND_FIELDS`, e.g. ``case``).
 
     Raises
     ------
@@ -75,8 +94,9 @@ def kind_of(record: Base) -> str:
 
 
 def ref(record: Base) -> RecordRef:
-    """A record's kind and id."""
-    return kind_of(record), record.id  # type: ignore[attr-defined]
+    """A record's kind and id (a draw's id is its case's)."""
+    kind = kind_of(record)
+    return kind, getattr(record, BOUND_FIELDS[kind][1][0])
 
 
 def content(record: Base) -> dict[str, Any]:
@@ -104,13 +124,20 @@ def content_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
 
 
-def live(session: Session, chunk: int = 5000) -> Iterator[tuple[RecordRef, str]]:
-    """Every bound record in the database with its hash, kind by kind (columns only)."""
+def live(
+    session: Session, chunk: int = 5000, kinds: Collection[str] | None = None
+) -> Iterator[tuple[RecordRef, str]]:
+    """Every bound record in the database with its hash, kind by kind (columns only).
+
+    ``kinds`` limits it to those kinds (a migration binds only the tables it knows).
+    """
     for kind, (model, names) in BOUND_FIELDS.items():
+        if kinds is not None and kind not in kinds:
+            continue
         columns = [getattr(model, name) for name in names]
         rows = session.execute(
             select(*columns).order_by(columns[0]).execution_options(yield_per=chunk)
         )
         for row in rows:
             fields = {name: _plain(value) for name, value in zip(names, row, strict=True)}
-            yield (kind, fields["id"]), content_hash(fields)
+            yield (kind, fields[names[0]]), content_hash(fields)

@@ -1,9 +1,10 @@
 """Retention (principle 5): cases past their process's retention period are deleted for real.
 
 A case expires ``retention_days`` after it was created. :func:`run` deletes, per process
-and in one transaction each, the expired cases with their scores, decisions and first
-views; before deleting it adds their aggregate counts (team, band, what the band
-suggested, the outcome, whether it followed the score: no personal data) to
+and in one transaction each, the expired cases with their scores, decisions, first
+views, draws for the reference sample and outcomes of checks; before deleting it adds
+their aggregate counts (team, band, what the band suggested, the outcome, whether it
+followed the score: no personal data) to
 ``retained_counts``, and it logs one ``retention.delete`` entry with the number of cases.
 The expired case rows are locked first, so a decision arriving at the same moment either
 commits before (and is counted) or fails.
@@ -26,8 +27,10 @@ from waarborg.service.store import Database
 from waarborg.service.store.models import (
     Case,
     CaseView,
+    CheckOutcome,
     Decision,
     Process,
+    ReferenceDraw,
     RetainedCount,
     utcnow,
 )
@@ -71,10 +74,15 @@ def expire(session: Session, process_id: int, now: datetime, by: Actor = SYSTEM)
         return 0
     decisions = session.execute(select(Decision.id).where(Decision.case_id.in_(expired)))
     gone = [("case", id_) for id_ in locked] + [("decision", id_) for id_ in decisions.scalars()]
+    draws = session.execute(select(ReferenceDraw.case_id).where(ReferenceDraw.case_id.in_(expired)))
+    checks = session.execute(select(CheckOutcome.id).where(CheckOutcome.case_id.in_(expired)))
+    gone += [("draw", id_) for id_ in draws.scalars()] + [("outcome", i) for i in checks.scalars()]
     _keep_counts(session, process_id, expired, now)
     quiet = {"synchronize_session": False}
     session.execute(delete(CaseView).where(CaseView.case_id.in_(expired)), execution_options=quiet)
     session.execute(delete(Decision).where(Decision.case_id.in_(expired)), execution_options=quiet)
+    for model in (ReferenceDraw, CheckOutcome):
+        session.execute(delete(model).where(model.case_id.in_(expired)), execution_options=quiet)
     session.execute(delete(Case).where(Case.id.in_(expired)), execution_options=quiet)
     detail = {"cases": len(locked), "created_before": cutoff.isoformat(timespec="seconds")}
     auditlog.append(

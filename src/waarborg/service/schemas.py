@@ -7,7 +7,7 @@ in :mod:`waarborg.service.casework`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -169,6 +169,17 @@ class AccessChangesOut(_Out):
 # --------------------------------------------------------------------------- processes
 
 
+ReferenceShare = Annotated[
+    float,
+    Field(
+        ge=0.0,
+        lt=1.0,
+        description="Share of all cases drawn at random, regardless of score, into the "
+        "reference sample that is checked the same way (e.g. 0.02; 0: none).",
+    ),
+]
+
+
 class ProcessIn(_In):
     """A process to register: the purpose an instrument may be used for, and by whom."""
 
@@ -197,6 +208,7 @@ class ProcessIn(_In):
     retest_interval_days: Annotated[int, Field(ge=1, le=3650)] = Field(
         365, description="Days within which a new discrimination test must follow the last."
     )
+    reference_share: ReferenceShare = 0.0
 
 
 class ProcessOut(_Out):
@@ -217,6 +229,7 @@ class ProcessOut(_Out):
     objection: str | None
     decider_disclosure: str
     retest_interval_days: int
+    reference_share: float = Field(description="Share of cases drawn into the reference sample.")
     created_at: datetime
 
     @classmethod
@@ -224,6 +237,23 @@ class ProcessOut(_Out):
         """From the stored process."""
         fields = {name: getattr(process, name) for name in cls.model_fields if name != "teams"}
         return cls(**fields, teams=[t.name for t in process.teams])
+
+
+class ReferenceShareIn(_In):
+    """A new reference share; a new seed is recorded with it."""
+
+    reference_share: ReferenceShare
+
+
+class ReferenceSeedOut(_Out):
+    """A reference share and its seed, from when it was set (to re-derive the draws)."""
+
+    id: int
+    process_id: int
+    share: float
+    seed: str = Field(description="64 hex digits: the HMAC key of the draws.")
+    set_by: str
+    set_at: datetime
 
 
 # --------------------------------------------------------------------------- audits
@@ -326,6 +356,39 @@ class DecisionOut(_Out):
     seconds_to_decide: float
 
 
+class DrawOut(_Out):
+    """How the case came to be checked: the service's draw and the band's say."""
+
+    seed_id: int
+    share: float = Field(description="The reference share when the case was drawn.")
+    value: float = Field(description="The draw, uniform on [0, 1): drawn when below the share.")
+    drawn: bool = Field(description="Drawn at random into the reference sample.")
+    selected: bool | None = Field(description="The band suggested selection (null: uncertain).")
+    route: Literal["selection", "reference", "both", "neither"]
+
+
+class OutcomeIn(_In):
+    """The outcome of a case's check."""
+
+    outcome: bool = Field(description="True: the check found what it looks for (e.g. an "
+                          "irregularity); false: it did not.")  # fmt: skip
+    observed_on: date = Field(description="The day the outcome was established (YYYY-MM-DD).")
+    note: Text | None = None
+
+
+class OutcomeOut(_Out):
+    """A recorded outcome of a check; ``supersedes`` the one it corrects."""
+
+    id: int
+    case_id: int
+    outcome: bool
+    observed_on: date
+    note: str | None
+    recorded_by: str
+    recorded_at: datetime
+    supersedes_id: int | None
+
+
 class CaseOut(_Out):
     """A case with its score and its decision (null until decided)."""
 
@@ -338,6 +401,12 @@ class CaseOut(_Out):
     score: ScoreOut
     decision: DecisionOut | None
     opened_at: datetime | None = Field(None, description="When you first opened this score.")
+    draw: DrawOut | None = Field(
+        None, description="The draw for the random reference sample (null: made before it)."
+    )
+    outcomes: list[OutcomeOut] = Field(
+        default_factory=list, description="Recorded outcomes of the check, oldest first."
+    )
 
     @classmethod
     def of(cls, case: Case, view: CaseView | None = None) -> CaseOut:
@@ -353,6 +422,8 @@ class CaseOut(_Out):
             score=ScoreOut(**case.score),
             decision=DecisionOut.model_validate(decision) if decision else None,
             opened_at=view.first_opened_at if view else None,
+            draw=DrawOut.model_validate(case.draw) if case.draw else None,
+            outcomes=[OutcomeOut.model_validate(o) for o in case.checks],
         )
 
 

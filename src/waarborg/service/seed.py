@@ -2,19 +2,25 @@
 
 Used by ``waarborg demo --serve`` and the browser tests. Everything is made through the
 same core functions as the API (so it is logged and purpose-bound like real work), and
-seeding twice adds nothing the second time.
+seeding twice adds nothing the second time. The student-grant process draws a random
+reference sample of :data:`DEMO_REFERENCE_SHARE`; the outcomes of the checks of its
+selected and drawn cases are recorded from the synthetic cohort's known truth
+(``outcome_selection``), so its selectivity can be estimated.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from waarborg.instruments.engine import load_instrument
 from waarborg.service import auth, casework
 from waarborg.service.auditlog import Actor
-from waarborg.service.schemas import CaseIn, ProcessIn
+from waarborg.service.schemas import CaseIn, OutcomeIn, ProcessIn
 from waarborg.service.store import Database
 from waarborg.service.store.models import Case, Process, User
 from waarborg.synth import synthesize
@@ -47,6 +53,16 @@ DEMO_PROCESSES = (
 )
 
 
+DEMO_REFERENCE_SHARE = {"controle-uitwonendenbeurs": 0.02}
+"""The random reference share of each demo process (others: 0)."""
+DEMO_REFERENCE_CASES = 2000
+"""Cases of the reference-sampling process that ``waarborg demo`` seeds (in bulk): enough
+for its selectivity page to show every part, if with wide intervals (2% of 2,000 is
+about 40 drawn cases; the demo's own report uses the whole synthetic cohort)."""
+OUTCOME_COLUMN = "outcome_selection"
+"""The cohort's true outcome, recorded as the outcome of each check (where it has one)."""
+
+
 @dataclass(frozen=True)
 class DemoOrganisation:
     """What :func:`seed_demo` made: users (name, role), processes and cases per process."""
@@ -56,8 +72,14 @@ class DemoOrganisation:
     cases: dict[str, int]
 
 
-def seed_demo(db: Database, cases_per_process: int = 12, seed: int = 2026) -> DemoOrganisation:
+def seed_demo(
+    db: Database, cases_per_process: int = 12, seed: int = 2026, *, reference_cases: int = 0
+) -> DemoOrganisation:
     """Make the demo organisation in ``db`` (idempotent: an existing one is kept).
+
+    ``reference_cases``: give each process with a reference share at least this many
+    cases (the reference sample needs thousands to say anything); they are added in
+    bulk (:func:`casework.create_cases`).
 
     Examples
     --------
@@ -78,9 +100,10 @@ def seed_demo(db: Database, cases_per_process: int = 12, seed: int = 2026) -> De
     for name, instrument, team, purpose in DEMO_PROCESSES:
         processes[name], cases[name] = _seed_process(db, name, instrument, team, purpose)
         if cases[name] == 0:
-            cases[name] = _seed_cases(
-                db, processes[name], team, instrument, cases_per_process, seed
-            )
+            n = cases_per_process
+            if DEMO_REFERENCE_SHARE.get(name):
+                n = max(n, reference_cases)
+            cases[name] = _seed_cases(db, processes[name], team, instrument, n, seed)
     return DemoOrganisation(tuple((n, r) for n, r, _ in DEMO_USERS), processes, cases)
 
 
@@ -104,6 +127,7 @@ def _seed_process(
             organisation="Demo-organisatie (fictief)",
             contact="Bel 0800-0000 (fictief), op werkdagen van 9 tot 17 uur.",
             objection="U kunt binnen zes weken bezwaar maken bij de demo-organisatie (fictief).",
+            reference_share=DEMO_REFERENCE_SHARE.get(name, 0.0),
         )
         return casework.create_process(session, admin, data).id, 0
 
@@ -116,10 +140,25 @@ def _seed_cases(
     cohort = synthesize(instrument, n, seed=seed)
     inst = load_instrument(instrument)
     fields = [p.name for p in inst.predictors] + [f.name for f in inst.spec.case_fields]
+    items = [
+        CaseIn(subject_ref=f"demo-{i + 1:04d}", inputs=row)
+        for i, row in enumerate(cohort.select(fields).to_pylist())
+    ]
+    truth = (
+        cohort.column(OUTCOME_COLUMN).to_pylist() if OUTCOME_COLUMN in cohort.column_names else None
+    )
     with db.transaction() as session:
         user = session.execute(select(User).where(User.name == worker)).scalar_one()
-        for i, row in enumerate(cohort.select(fields).to_pylist()):
-            casework.create_case(
-                session, user, process_id, CaseIn(subject_ref=f"demo-{i + 1:04d}", inputs=row)
-            )
+        made = casework.create_cases(session, user, process_id, items)
+        if truth is not None:
+            _record_outcomes(session, user, made, truth)
     return n
+
+
+def _record_outcomes(session: Session, user: User, cases: list[Case], truth: list[Any]) -> None:
+    """Record each check's outcome from the cohort's truth (selected and drawn cases)."""
+    today = datetime.now(UTC).date()
+    for case, found in zip(cases, truth, strict=True):
+        if found is not None and casework.checked(case):
+            data = OutcomeIn(outcome=bool(found), observed_on=today)
+            casework.record_outcome(session, user, case.id, data)

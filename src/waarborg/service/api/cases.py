@@ -9,7 +9,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from waarborg.service import casework, notices
 from waarborg.service.api.deps import CaseId, Token, as_user
-from waarborg.service.schemas import CaseOut, DecisionIn, DecisionOut, QueueItem, QueueOut
+from waarborg.service.schemas import (
+    CaseOut,
+    DecisionIn,
+    DecisionOut,
+    OutcomeIn,
+    OutcomeOut,
+    QueueItem,
+    QueueOut,
+)
 
 router = APIRouter(tags=["cases"])
 
@@ -50,6 +58,20 @@ def decide(request: Request, token: Token, case_id: CaseId, body: DecisionIn) ->
     """
     with as_user(request, token) as (session, user):
         return DecisionOut.model_validate(casework.decide(session, user, case_id, body))
+
+
+@router.post("/cases/{case_id}/outcome", response_model=OutcomeOut)
+def record_outcome(request: Request, token: Token, case_id: CaseId, body: OutcomeIn) -> OutcomeOut:
+    """Record the outcome of the case's check (e.g. an irregularity found: true or false).
+
+    For case workers and supervisors of the case's process (404 for anyone else), for
+    cases selected by their band and cases drawn into the random reference sample alike
+    (and cases decided to be checked); 409 for a case that went to no check. A
+    correction is a new outcome that supersedes the previous one; the history stays.
+    ``observed_on`` lies between the case's creation and today (422 otherwise).
+    """
+    with as_user(request, token) as (session, user):
+        return OutcomeOut.model_validate(casework.record_outcome(session, user, case_id, body))
 
 
 @router.get(

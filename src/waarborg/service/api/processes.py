@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated, Any
 
-from waarborg.service import casework
+from fastapi import APIRouter, Path, Query, Request, status
+
+from waarborg.service import casework, selectivity
 from waarborg.service.api.deps import ProcessId, Token, as_user
-from waarborg.service.schemas import CaseIn, CaseOut, ProcessIn, ProcessOut
+from waarborg.service.schemas import (
+    CaseIn,
+    CaseOut,
+    ProcessIn,
+    ProcessOut,
+    ReferenceSeedOut,
+    ReferenceShareIn,
+)
 
 router = APIRouter(tags=["processes"])
 
@@ -48,3 +57,62 @@ def create_case(request: Request, token: Token, process_id: ProcessId, body: Cas
     """
     with as_user(request, token) as (session, user):
         return CaseOut.of(casework.create_case(session, user, process_id, body))
+
+
+@router.put("/processes/{process_id}/reference-share", response_model=ProcessOut)
+def set_reference_share(
+    request: Request, token: Token, process_id: ProcessId, body: ReferenceShareIn
+) -> ProcessOut:
+    """Set the share of cases drawn at random into the reference sample (admin only).
+
+    A new random seed is recorded with it and the change is logged; cases created from
+    now on are drawn under the new share, earlier draws keep theirs.
+    """
+    with as_user(request, token) as (session, user):
+        process = casework.set_reference_share(session, user, process_id, body.reference_share)
+        return ProcessOut.of(process)
+
+
+@router.get("/processes/{process_id}/reference-seeds", response_model=list[ReferenceSeedOut])
+def reference_seeds(
+    request: Request, token: Token, process_id: ProcessId
+) -> list[ReferenceSeedOut]:
+    """Every reference share of a process with its seed (auditors and admins).
+
+    With a seed anyone can re-derive each draw made under it: the value of case ``id``
+    is the first 8 bytes of HMAC-SHA256(seed, ``"case:<id>"``) as a big-endian integer
+    divided by 2^64, and the case is drawn when that is below the share.
+    """
+    with as_user(request, token) as (session, user):
+        seeds = casework.reference_seeds(session, user, process_id)
+        return [ReferenceSeedOut.model_validate(s) for s in seeds]
+
+
+ProcessName = Annotated[
+    str, Path(min_length=1, max_length=200, description="The process's name (or id).")
+]
+GroupName = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+@router.get("/processes/{name}/selectivity")
+def get_selectivity(
+    request: Request,
+    token: Token,
+    name: ProcessName,
+    group: Annotated[list[GroupName] | None, Query(max_length=10)] = None,
+    confidence: Annotated[float, Query(gt=0.5, lt=1.0)] = 0.95,
+) -> dict[str, Any]:
+    """The selectivity of a process's selection (auditors and admins; aggregates only).
+
+    From the cases drawn under the process's current random reference share: the
+    prevalence of the outcome (from the reference sample), the hit rate among the
+    selected, the lift over random selection, recall, each group's share of the
+    selected against its share of all cases and of those with the outcome, the checks
+    per outcome found, and the outcome (hit-rate) test with Holm's correction. ``group``
+    (repeatable) names inputs of the instrument to report by (default: its categorical
+    inputs). 409 when the process draws no reference sample or has no cases since its
+    share was set; 422 for a group that is not an input or has too many values.
+    """
+    with as_user(request, token) as (session, user):
+        result = selectivity.process_selectivity(session, user, name, group, confidence)
+        return result.to_dict()

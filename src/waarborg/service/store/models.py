@@ -9,7 +9,7 @@ which serialises the chain, and may only move forward to an entry of the log.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -170,6 +170,17 @@ class Process(Base):
     teams: Mapped[list[Team]] = relationship(
         secondary="process_teams", lazy="selectin", order_by=Team.name
     )
+    reference_seed_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    reference_seed: Mapped[ReferenceSeed | None] = relationship(
+        primaryjoin="foreign(Process.reference_seed_id) == ReferenceSeed.id",
+        lazy="selectin",
+        viewonly=True,
+    )
+
+    @property
+    def reference_share(self) -> float:
+        """The share of cases drawn into the random reference sample (0: none)."""
+        return self.reference_seed.share if self.reference_seed is not None else 0.0
 
 
 class Case(Base):
@@ -189,6 +200,20 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     process: Mapped[Process] = relationship(lazy="joined")
     decision: Mapped[Decision | None] = relationship(lazy="joined", uselist=False)
+    draw: Mapped[ReferenceDraw | None] = relationship(lazy="joined", uselist=False)
+    checks: Mapped[list[CheckOutcome]] = relationship(
+        lazy="selectin", order_by="CheckOutcome.id", viewonly=True
+    )
+
+    @property
+    def reference(self) -> bool:
+        """Whether the case was drawn into the random reference sample."""
+        return self.draw is not None and self.draw.drawn
+
+    @property
+    def check_outcome(self) -> CheckOutcome | None:
+        """The check's latest recorded outcome (a correction supersedes), or None."""
+        return self.checks[-1] if self.checks else None
 
 
 class CaseView(Base):
@@ -278,3 +303,83 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+CHECK_ROUTES = ("selection", "reference", "both", "neither")
+"""How a case came to be checked: selected by the instrument's band, drawn into the random
+reference sample, both, or neither."""
+
+
+def check_route(selected: bool, drawn: bool) -> str:
+    """One of :data:`CHECK_ROUTES` from the two ways into a check.
+
+    Examples
+    --------
+    >>> check_route(True, False), check_route(False, True), check_route(True, True)
+    ('selection', 'reference', 'both')
+    """
+    if drawn:
+        return "both" if selected else "reference"
+    return "selection" if selected else "neither"
+
+
+class ReferenceSeed(Base):
+    """A process's random reference share from a moment on, with the seed of its draws.
+
+    Every change of the share records a new seed (64 hex digits); the process points at
+    its current one. Draws name the seed they were made with, so each can be re-derived
+    (:func:`waarborg.selectivity.draws.draw_value`).
+    """
+
+    __tablename__ = "reference_seeds"
+    __table_args__ = (
+        Index("ix_reference_seeds_process", "process_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id"))
+    share: Mapped[float] = mapped_column(Float)
+    seed: Mapped[str] = mapped_column(String(64))
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReferenceDraw(Base):
+    """How a case came to be checked: the service's draw at creation, and the band's say.
+
+    ``value`` is the draw (uniform on [0, 1), from the seed and the case id); ``drawn``
+    is ``value < share``; ``selected`` whether the band suggested selection (None: the
+    band was uncertain); ``route`` one of :data:`CHECK_ROUTES`.
+    """
+
+    __tablename__ = "reference_draws"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    seed_id: Mapped[int] = mapped_column(ForeignKey("reference_seeds.id"))
+    share: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)
+    drawn: Mapped[bool] = mapped_column(Boolean)
+    selected: Mapped[bool | None] = mapped_column(Boolean)
+    route: Mapped[str] = mapped_column(String(20))
+
+
+class CheckOutcome(Base):
+    """The outcome of a case's check (e.g. an irregularity found), as recorded by a person.
+
+    A correction is a new row that ``supersedes`` the previous one; the latest row counts
+    and the history stays.
+    """
+
+    __tablename__ = "check_outcomes"
+    __table_args__ = (
+        Index("ix_check_outcomes_case", "case_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    outcome: Mapped[bool] = mapped_column(Boolean)
+    observed_on: Mapped[date] = mapped_column()
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(Integer)

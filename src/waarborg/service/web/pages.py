@@ -19,13 +19,24 @@ from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from waarborg.i18n import Message
 from waarborg.instruments.explain import explain
-from waarborg.service import accounts, auditlog, casework, evidence, notices, oversight
+from waarborg.report.i18n import fmt_number
+from waarborg.service import (
+    accounts,
+    auditlog,
+    casework,
+    evidence,
+    notices,
+    oversight,
+    selectivity,
+)
 from waarborg.service.api.deps import MAX_ID, as_user, log_in, state
 from waarborg.service.auth import actor, csrf_ok, csrf_token
 from waarborg.service.errors import (
@@ -36,8 +47,8 @@ from waarborg.service.errors import (
     TooManyAttemptsError,
     UnauthorisedError,
 )
-from waarborg.service.schemas import DecisionIn, ProcessIn
-from waarborg.service.store.models import User
+from waarborg.service.schemas import DecisionIn, OutcomeIn, ProcessIn
+from waarborg.service.store.models import ReferenceDraw, User
 from waarborg.service.web.charts import agreement_svg
 from waarborg.service.web.i18n import LANGS, Lang, gettext, refusal, templates
 
@@ -271,8 +282,43 @@ def _case_page(
         explanation=explain(inst, case.inputs, lang=lang),
         inputs_by_name={p.name: p for p in [*inst.spec.predictors, *inst.spec.case_fields]},
         outcomes_by_name={o.name: o for o in inst.spec.outcomes},
+        draw_text=_draw_text(case.draw, lang) if case.draw else None,
+        checkable=casework.checked(case),
+        today=datetime.now(UTC).date().isoformat(),
         **extra,
     )
+
+
+def _draw_text(draw: ReferenceDraw, lang: Lang) -> dict[str, str]:
+    """The draw's share (as a percentage) and value, written in ``lang``."""
+    return {
+        "share": notices.fmt_share(draw.share, lang),
+        "value": fmt_number(draw.value, lang, 6),
+    }
+
+
+@router.post("/cases/{case_id}/outcome")
+def record_outcome(
+    request: Request,
+    case_id: int,
+    csrf: Annotated[str, Form(max_length=100)],
+    found: Annotated[str, Form(max_length=10)] = "",
+    observed_on: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Record the outcome of the case's check; a refused one shows the case with the reason."""
+    check_csrf(request, csrf)
+    _check_id(case_id)
+    try:
+        with as_web_user(request) as (session, user):
+            if found not in ("yes", "no"):
+                raise InvalidError("say whether the check found something", field="outcome")
+            data = OutcomeIn(outcome=found == "yes", observed_on=observed_on, note=note or None)  # type: ignore[arg-type]
+            casework.record_outcome(session, user, case_id, data)
+    except (ValidationError, InvalidError) as exc:  # rolled back; show the case again
+        with as_web_user(request) as (session, user):
+            return _case_page(request, session, user, case_id, 422, check_error=_message(exc))
+    return RedirectResponse(f"/cases/{case_id}#check", status_code=303)
 
 
 @router.post("/cases/{case_id}/decision")
@@ -444,6 +490,44 @@ def conditions_page(request: Request, process_id: int) -> Response:
         today = datetime.now(UTC).date()
         report = evidence.conditions(session, actor(user), process, today, threshold)
         return render(request, "conditions.html.j2", user=user, process=process, report=report)
+
+
+@router.get("/processes/{name}/selectivity")
+def selectivity_page(
+    request: Request,
+    name: Annotated[str, FastAPIPath(min_length=1, max_length=200)],
+    group: Annotated[list[str] | None, Query(max_length=10)] = None,
+) -> Response:
+    """The selectivity report of a process (auditors and admins), in the site's layout."""
+    from waarborg.selectivity import render_html
+
+    with as_web_user(request) as (session, user):
+        result = selectivity.process_selectivity(session, user, name, group)
+        process = casework.find_process(session, name)
+        lang = language(request)
+        return render(
+            request,
+            "selectivity.html.j2",
+            user=user,
+            process=process,
+            groups=result["groups"],
+            share=notices.fmt_share(process.reference_share, lang),
+            report=report_body(render_html(result, lang)),
+        )
+
+
+def report_body(page: str) -> Markup:
+    """The content of a self-contained report page's ``<body>``, to show inside the site.
+
+    The report escapes everything that came from data itself (it is waarborg's own
+    output, not user data); its inline style sheet stays out (the site's policy allows
+    no inline styles), so the site's own styles apply, and its ``<main>`` becomes a
+    ``<div>`` (the site's page has its own).
+    """
+    start = page.index(">", page.index("<body")) + 1
+    body = page[start : page.rindex("</body>")]
+    body = body.replace("<main>", '<div class="report">').replace("</main>", "</div>")
+    return Markup(body)
 
 
 # --------------------------------------------------------------------------- audit log

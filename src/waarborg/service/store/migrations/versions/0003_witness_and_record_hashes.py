@@ -83,7 +83,7 @@ def _bind_existing_records() -> None:
     from waarborg.service import auditlog, records
 
     session = Session(bind=op.get_bind())
-    refs = list(records.live(session))
+    refs = list(records.live(session, kinds=("case", "decision", "user")))
     for start in range(0, len(refs), BASELINE_CHUNK):
         chunk = refs[start : start + BASELINE_CHUNK]
         auditlog.append_now(
