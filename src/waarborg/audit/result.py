@@ -104,12 +104,20 @@ def _ints(a: Any, size: int) -> list[int | None]:
 
 
 def estimate_text(
-    value: float, low: float | None, high: float | None, lang: str, digits: int = 2
+    value: float,
+    low: float | None,
+    high: float | None,
+    lang: str,
+    digits: int = 2,
+    sep: str = "\u2013",
 ) -> tuple[str, str]:
     """An estimate and its interval as text, with enough decimals to tell them apart.
 
     ``digits`` decimals, or more (up to 6) when the interval would round to the
-    estimate itself; Dutch (``lang="nl"``) with a decimal comma.
+    estimate itself; Dutch (``lang="nl"``) with a decimal comma. The interval's bounds
+    are joined by ``sep`` (a dash, or e.g. ``" tot "``). Every estimate with an interval
+    that a person reads is written by this function, with
+    :func:`waarborg.report.i18n.fmt_number` for the numbers.
 
     Examples
     --------
@@ -117,20 +125,17 @@ def estimate_text(
     ('0,551', '0,550–0,553')
     >>> estimate_text(1.98, 1.93, 2.03, "en")
     ('1.98', '1.93–2.03')
+    >>> estimate_text(0.7012, 0.6981, 0.7104, "nl", sep=" tot ")
+    ('0,701', '0,698 tot 0,710')
     """
+    from waarborg.report.i18n import fmt_number  # the report package imports this module
+
     bounds = [b for b in (low, high) if b is not None and math.isfinite(b) and b != value]
     while digits < 6 and any(round(b, digits) == round(value, digits) for b in bounds):
         digits += 1
-
-    def text(x: float | None) -> str:
-        if x is None:
-            return "—"
-        if math.isinf(x):
-            return "∞"
-        shown = f"{x:.{digits}f}"
-        return shown.replace(".", ",") if lang == "nl" else shown
-
-    return text(value), f"{text(low)}–{text(high)}"
+    return fmt_number(value, lang, digits), sep.join(
+        fmt_number(b, lang, digits) for b in (low, high)
+    )
 
 
 def skipped(what: str, why_en: str, why_nl: str) -> dict[str, str]:

@@ -5,6 +5,9 @@ each predictor's contribution to the score, largest first, in words a case worke
 person concerned can read. A contribution is measured against the predictor's reference
 (weight 0: the reference level, or the value where the transformed number is 0), so
 "raises" and "lowers" are relative to that reference, and the text says so.
+
+In Dutch every title is the spec's Dutch one (:func:`~waarborg.instruments.spec.title_in`,
+:func:`~waarborg.instruments.spec.level_title_in`) and numbers have a decimal comma.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from waarborg.instruments.engine import (
     probability_column,
     score,
 )
+from waarborg.instruments.spec import Predictor, level_title_in, title_in, unit_in
+from waarborg.report.i18n import fmt_number
 
 Language = Literal["en", "nl"]
 
@@ -27,9 +32,12 @@ _TEXT = {
         "head": "{title} (version {version}), outcome '{outcome}': band {band}",
         "range": "band between {low} and {high}: a value is unknown, so every admissible value "
         "was scored",
-        "prob": "estimated probability within {horizon} years: {p:.1%}",
-        "up": "raises the score by {x:.3g}",
-        "down": "lowers the score by {x:.3g}",
+        "prob": "estimated probability within {horizon} years: {p}%",
+        "up": "raises the score by {x}",
+        "down": "lowers the score by {x}",
+        "yes": "yes",
+        "no": "no",
+        "missing": "unknown",
         "none": "no effect on the score",
         "unknown": "unknown, scored over every admissible value",
         "note": "Contributions are measured against each factor's reference value. "
@@ -39,9 +47,12 @@ _TEXT = {
         "head": "{title} (versie {version}), uitkomst '{outcome}': categorie {band}",
         "range": "categorie tussen {low} en {high}: een gegeven is onbekend, daarom is elke "
         "mogelijke waarde doorgerekend",
-        "prob": "geschatte kans binnen {horizon} jaar: {p:.1%}",
-        "up": "verhoogt de score met {x:.3g}",
-        "down": "verlaagt de score met {x:.3g}",
+        "prob": "geschatte kans binnen {horizon} jaar: {p}%",
+        "up": "verhoogt de score met {x}",
+        "down": "verlaagt de score met {x}",
+        "yes": "ja",
+        "no": "nee",
+        "missing": "onbekend",
         "none": "geen invloed op de score",
         "unknown": "onbekend, elke mogelijke waarde doorgerekend",
         "note": "De bijdragen zijn vergeleken met de referentiewaarde van elke factor. "
@@ -52,13 +63,19 @@ _TEXT = {
 
 @dataclass(frozen=True)
 class Factor:
-    """One predictor's part in a case's score."""
+    """One predictor's part in a case's score.
+
+    ``title`` and ``shown`` (the value as a person reads it: a level's title, a number
+    in the language's notation with its unit, yes/no) are in the explanation's language;
+    ``value`` is the value as given.
+    """
 
     name: str
     title: str
     value: Any
     contribution: float | None
     text: str
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,23 +118,36 @@ def explain(
     except DataError as exc:  # the one-row table is the case itself: name its source
         raise DataError(exc.reason, source, column=exc.column) from None
     outcome = inst.outcomes[0]
+    bands = inst.spec.bands[outcome.name]
     band = row[f"band_{outcome.name}"]
     lines = [
         text["head"].format(
-            title=inst.spec.title, version=inst.version, outcome=outcome.name, band=band or "?"
+            title=title_in(inst.spec, lang),
+            version=inst.version,
+            outcome=title_in(outcome, lang),
+            band=level_title_in(bands, band, lang) if band is not None else "?",
         )
     ]
     if band is None and f"band_{outcome.name}_lowest" in row:
         low, high = row[f"band_{outcome.name}_lowest"], row[f"band_{outcome.name}_highest"]
-        lines.append(text["range"].format(low=low, high=high))
+        lines.append(
+            text["range"].format(
+                low=level_title_in(bands, low, lang), high=level_title_in(bands, high, lang)
+            )
+        )
     probability = _probability(inst, row, outcome.name, outcome.horizons)
     if probability is not None:
-        lines.append(text["prob"].format(horizon=f"{probability[0]:g}", p=probability[1]))
+        horizon, p = probability
+        lines.append(
+            text["prob"].format(
+                horizon=fmt_number(horizon, lang, None), p=fmt_number(100 * p, lang, 1)
+            )
+        )
     factors = sorted(
-        (_factor(p.name, p.title or p.name, case.get(p.name), row, text) for p in inst.predictors),
+        (_factor(p, case.get(p.name), row, text, lang) for p in inst.predictors),
         key=lambda f: -abs(f.contribution) if f.contribution is not None else 0.0,
     )
-    lines += [f"- {f.title} = {f.value}: {f.text}" for f in factors]
+    lines += [f"- {f.title} = {f.shown}: {f.text}" for f in factors]
     lines.append(text["note"])
     return Explanation(outcome.name, band, probability[1] if probability else None, factors, lines)
 
@@ -132,14 +162,51 @@ def _probability(
     return None if value is None else (horizon or 0.0, value)
 
 
-def _factor(name: str, title: str, value: Any, row: dict[str, Any], text: dict[str, str]) -> Factor:
+def shown_value(predictor: Predictor, value: Any, lang: str) -> str:
+    """A predictor's value as a person reads it in ``lang``.
+
+    A level's title, yes/no for a boolean, a number in the language's notation with its
+    unit; an empty value is "unknown".
+
+    Examples
+    --------
+    >>> from waarborg.instruments.spec import catalog_path, load_spec
+    >>> spec = load_spec(catalog_path("generic-selection"))
+    >>> shown_value(spec.predictor("distance_to_parents_km"), 36.6, "nl")
+    '36,6 km'
+    """
+    text = _TEXT["nl" if lang == "nl" else "en"]
+    if value is None or value != value:  # None or nan
+        return text["missing"]
+    if predictor.type == "categorical":
+        return level_title_in(predictor, str(value), lang)
+    if predictor.type == "boolean":
+        return text["yes"] if value in (1, True, "1", "true") else text["no"]
+    try:
+        number = fmt_number(float(value), lang, None)
+    except (TypeError, ValueError):
+        return str(value)
+    unit = unit_in(predictor, lang)
+    return f"{number} {unit}" if unit else number
+
+
+def _amount(x: float, lang: str) -> str:
+    """A contribution to three significant figures, in the language's notation."""
+    return fmt_number(float(f"{x:.3g}"), lang, None)
+
+
+def _factor(
+    predictor: Predictor, value: Any, row: dict[str, Any], text: dict[str, str], lang: str
+) -> Factor:
+    name, title = predictor.name, title_in(predictor, lang)
+    shown = shown_value(predictor, value, lang)
     contribution = row.get(f"contribution_{name}")
     if contribution is None or contribution != contribution:  # nan: unknown, range policy
-        return Factor(name, title, value, None, text["unknown"])
+        return Factor(name, title, value, None, text["unknown"], shown)
     if contribution > 0:
-        words = text["up"].format(x=contribution)
+        words = text["up"].format(x=_amount(contribution, lang))
     elif contribution < 0:
-        words = text["down"].format(x=-contribution)
+        words = text["down"].format(x=_amount(-contribution, lang))
     else:
         words = text["none"]
-    return Factor(name, title, value, float(contribution), words)
+    return Factor(name, title, value, float(contribution), words, shown)

@@ -17,10 +17,12 @@ from html import escape as _escape
 from typing import Any
 
 from waarborg.areas.criteria import SuccessCriterion
-from waarborg.instruments.spec import InstrumentSpec, spec_hash
+from waarborg.audit.result import estimate_text
+from waarborg.instruments.spec import InstrumentSpec, Predictor, spec_hash, title_in, unit_in
 from waarborg.register.audits import cases, day
 from waarborg.register.owner import Owner
 from waarborg.register.standard import RegisterEntry, build_entry
+from waarborg.report.i18n import fmt_number
 
 MODEL_NL = {
     "logistic": "logistische regressie: een gewogen som van de kenmerken geeft een kans",
@@ -98,7 +100,7 @@ def register_entry(
     """
     purpose = process.purpose if process else (spec.purpose_nl or spec.purpose)
     fields: dict[str, Any] = {
-        "name": process.name if process else (spec.title_nl or spec.title),
+        "name": process.name if process else title_in(spec, "nl"),
         "description_short": _short(spec, owner, purpose),
         "organization": owner.organization,
         "category": owner.category,
@@ -145,11 +147,11 @@ def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
     if spec.is_area:
         return (
             f"{owner.organization} gebruikt een voorspelling per gebied "
-            f"({spec.title_nl or spec.title}). Het instrument {_selection_nl(spec)}. Het "
+            f"({title_in(spec, 'nl')}). Het instrument {_selection_nl(spec)}. Het "
             "beoordeelt geen personen. Het doel en de meetbare criteria staan bij 'Doel'."
         )
     return (
-        f"{owner.organization} gebruikt een risico-instrument ({spec.title_nl or spec.title}). "
+        f"{owner.organization} gebruikt een risico-instrument ({title_in(spec, 'nl')}). "
         "Doel: "
         f"{purpose.rstrip('.')}. Het instrument geeft een risicocategorie. Een medewerker "
         "beslist altijd zelf."
@@ -303,10 +305,10 @@ def _audit_summary(audit: Mapping[str, Any]) -> str:
     n = cases(audit)
     lines = [f"Laatste audit: {created or 'datum onbekend'}, {n if n is not None else '?'} zaken."]
     if auc and auc.get("value") is not None:
-        low, high = auc["ci"]
+        value, ci = estimate_text(auc["value"], *auc["ci"], "nl", sep=" tot ")
         lines.append(
-            f"Voorspellende waarde (AUC): {_nl(auc['value'])} (95%-betrouwbaarheidsinterval "
-            f"{_nl(low)} tot {_nl(high)}); 0,5 is gokken, 1 is perfect."
+            f"Voorspellende waarde (AUC): {value} (95%-betrouwbaarheidsinterval {ci}); "
+            "0,5 is gokken, 1 is perfect."
         )
     significant = [v for v in audit.get("verdicts", []) if v.get("significant")]
     if significant:
@@ -317,12 +319,12 @@ def _audit_summary(audit: Mapping[str, Any]) -> str:
 
 
 def _nl(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
+    return fmt_number(value, "nl")
 
 
 def _nl_short(value: float) -> str:
     """A number with a decimal comma and no trailing zeros (3 %, 0,2, 125)."""
-    return f"{value:.6g}".replace(".", ",")
+    return fmt_number(value, "nl", None)
 
 
 def _rules_sentence(spec: InstrumentSpec) -> str:
@@ -342,9 +344,8 @@ def _source_data(spec: InstrumentSpec) -> str:
         return _area_source_data(spec)
     items = []
     for p in [*spec.case_fields, *spec.predictors]:
-        title = getattr(p, "title", "") or p.name
-        unit = f" ({p.unit})" if getattr(p, "unit", None) else ""
-        items.append(escape(f"{title}{unit}"))
+        unit = unit_in(p, "nl") if isinstance(p, Predictor) else None
+        items.append(escape(f"{title_in(p, 'nl')} ({unit})" if unit else title_in(p, "nl")))
     text = _p("Het instrument gebruikt deze gegevens over de persoon:") + _ul(items)
     if spec.data_rules is not None:
         text += _p(escape(_rules_sentence(spec)))
@@ -361,7 +362,7 @@ def _area_source_data(spec: InstrumentSpec) -> str:
         f"({escape(', '.join(INCIDENT_NL.get(t, t) for t in area.incidents.types))}; bron: "
         f"{used}) en vaste kenmerken van "
         "vakken. Het gebruikt geen gegevens over personen:"
-    ) + _ul([escape(p.title or p.name) for p in spec.predictors])
+    ) + _ul([escape(title_in(p, "nl")) for p in spec.predictors])
     if area.incidents.uses_discovered:
         text += _p(
             "Let op: door de politie ontdekte incidenten hangen af van waar de politie was. "

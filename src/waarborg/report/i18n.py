@@ -570,7 +570,7 @@ def _localise(text: str, lang: str) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def fmt_number(x: Any, lang: str, digits: int = 2) -> str:
+def fmt_number(x: Any, lang: str, digits: int | None = 2) -> str:
     """Format a number with ``digits`` decimals, ``"—"`` when missing.
 
     Parameters
@@ -579,19 +579,28 @@ def fmt_number(x: Any, lang: str, digits: int = 2) -> str:
         The number (``None``, ``nan`` and infinities are handled).
     lang : str
         Language code.
-    digits : int, optional
-        Decimals to show.
+    digits : int or None, optional
+        Decimals to show; ``None`` shows a value as it was given (a whole number without
+        decimals, otherwise up to six, trailing zeros dropped), for values a person typed.
 
     Returns
     -------
     str
         The formatted number; ``"∞"`` for infinity.
+
+    Examples
+    --------
+    >>> fmt_number(36.6, "nl", None), fmt_number(1234.5, "nl")
+    ('36,6', '1.234,50')
     """
     if isinstance(x, int | float) and not isinstance(x, bool) and math.isinf(x):
         return "\u221e" if x > 0 else "\u2212\u221e"
     if not _finite(x):
         return "\u2014"
-    text = f"{x:,.{digits}f}"
+    if digits is None:
+        text = f"{x:,.6f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x):,}"
+    else:
+        text = f"{x:,.{digits}f}"
     return _localise(text, lang).replace("-", "\u2212")
 
 

@@ -244,12 +244,8 @@ def _factor_section(case: Case, text: dict[str, str], lang: Lang) -> Section:
     moved = [f for f in explanation.factors if f.contribution != 0.0][:TOP_FACTORS]
     if not moved:
         return Section(text["factors_h"], [text["no_factors"]])
-    items = [f"{f.title}: {_value(f.value, text)}. {f.text[0].upper()}{f.text[1:]}." for f in moved]
+    items = [f"{f.title}: {f.shown}. {f.text[0].upper()}{f.text[1:]}." for f in moved]
     return Section(text["factors_h"], [text["factors"]], items)
-
-
-def _value(value: Any, text: dict[str, str]) -> str:
-    return text["unknown"] if value is None else str(value)
 
 
 def _decision_section(
