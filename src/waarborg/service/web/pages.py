@@ -20,8 +20,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -40,7 +38,7 @@ from waarborg.service.errors import (
 from waarborg.service.schemas import DecisionIn, ProcessIn
 from waarborg.service.store.models import User
 from waarborg.service.web.charts import agreement_svg
-from waarborg.service.web.i18n import LANGS, Lang, texts
+from waarborg.service.web.i18n import LANGS, Lang, gettext, templates
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "waarborg_session"
@@ -48,12 +46,6 @@ LOGIN_COOKIE = "waarborg_login_csrf"
 LANG_COOKIE = "waarborg_lang"
 R = TypeVar("R", bound=Response)
 router = APIRouter(include_in_schema=False)
-# Autoescape for every template: Starlette's default escapes only *.html/.htm/.xml names,
-# and these are *.html.j2. Nothing shown is ever marked safe except the chart's SVG, whose
-# text is escaped where it is made (charts.agreement_svg).
-templates = Jinja2Templates(
-    env=Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True)
-)
 
 
 class LoginRequiredError(Exception):
@@ -78,12 +70,11 @@ def render(
     lang = language(request)
     token = request.cookies.get(SESSION_COOKIE)
     secret = state(request).secret
-    response = templates.TemplateResponse(
+    response = templates(lang).TemplateResponse(
         request,
         template,
         {
             "lang": lang,
-            "t": texts(lang),
             "user": user,
             "csrf": csrf_token(token, secret) if token and user else None,
             "path": request.url.path,
@@ -170,7 +161,7 @@ async def login(
     try:
         token = await log_in(request, username, password)
     except (UnauthorisedError, TooManyAttemptsError) as exc:
-        t = texts(language(request))
+        _ = gettext(language(request))
         waiting = isinstance(exc, TooManyAttemptsError)
         nonce = secrets.token_urlsafe(24)
         page = render(
@@ -179,7 +170,10 @@ async def login(
             exc.status,
             next=_local(next),
             login_csrf=nonce,
-            error=t["login_wait"].format(seconds=exc.retry_after) if waiting else t["login_wrong"],
+            error=_("Too many failed logins: try again in %(seconds)s s.")
+            % {"seconds": exc.retry_after}
+            if waiting
+            else _("Wrong user name or password."),
             username=username,
         )
         if waiting:
@@ -355,7 +349,7 @@ def oversight_page(request: Request) -> Response:
     with as_web_user(request) as (session, user):
         summary = oversight.summary(session, user, threshold)
         lang = language(request)
-        chart = agreement_svg(summary.trend, texts(lang)["trend_h"])
+        chart = agreement_svg(summary.trend, gettext(lang)("Agreement with the score per week"))
         today = datetime.now(UTC).date()
         warnings = evidence.revalidation_warnings(session, summary.processes, today)
         changes = access_changes(session) if user.role == "auditor" else None
