@@ -23,41 +23,28 @@ from waarborg.instruments.engine import (
     score,
 )
 from waarborg.instruments.spec import Predictor, level_title_in, title_in, unit_in
-from waarborg.report.i18n import fmt_number
+from waarborg.report.i18n import N_, fmt_number, texts
 
 Language = Literal["en", "nl"]
 
+#: The explanation's fixed text (English; the Dutch is in the ``reports`` catalog).
 _TEXT = {
-    "en": {
-        "head": "{title} (version {version}), outcome '{outcome}': band {band}",
-        "range": "band between {low} and {high}: a value is unknown, so every admissible value "
-        "was scored",
-        "prob": "estimated probability within {horizon} years: {p}%",
-        "up": "raises the score by {x}",
-        "down": "lowers the score by {x}",
-        "yes": "yes",
-        "no": "no",
-        "missing": "unknown",
-        "none": "no effect on the score",
-        "unknown": "unknown, scored over every admissible value",
-        "note": "Contributions are measured against each factor's reference value. "
-        "The score supports a person's decision; it does not decide.",
-    },
-    "nl": {
-        "head": "{title} (versie {version}), uitkomst '{outcome}': categorie {band}",
-        "range": "categorie tussen {low} en {high}: een gegeven is onbekend, daarom is elke "
-        "mogelijke waarde doorgerekend",
-        "prob": "geschatte kans binnen {horizon} jaar: {p}%",
-        "up": "verhoogt de score met {x}",
-        "down": "verlaagt de score met {x}",
-        "yes": "ja",
-        "no": "nee",
-        "missing": "onbekend",
-        "none": "geen invloed op de score",
-        "unknown": "onbekend, elke mogelijke waarde doorgerekend",
-        "note": "De bijdragen zijn vergeleken met de referentiewaarde van elke factor. "
-        "De score helpt een mens bij een besluit; de score beslist niet.",
-    },
+    "head": N_("{title} (version {version}), outcome '{outcome}': band {band}"),
+    "range": N_(
+        "band between {low} and {high}: a value is unknown, so every admissible value was scored"
+    ),
+    "prob": N_("estimated probability within {horizon} years: {p}%"),
+    "up": N_("raises the score by {x}"),
+    "down": N_("lowers the score by {x}"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "missing": N_("unknown"),
+    "none": N_("no effect on the score"),
+    "unknown": N_("unknown, scored over every admissible value"),
+    "note": N_(
+        "Contributions are measured against each factor's reference value. "
+        "The score supports a person's decision; it does not decide."
+    ),
 }
 
 
@@ -112,7 +99,7 @@ def explain(
     ('1', 0.0)
     """
     inst = case_instrument(instrument)
-    text = _TEXT[lang]
+    text = texts(_TEXT, lang)
     try:
         row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]
     except DataError as exc:  # the one-row table is the case itself: name its source
@@ -175,7 +162,7 @@ def shown_value(predictor: Predictor, value: Any, lang: str) -> str:
     >>> shown_value(spec.predictor("distance_to_parents_km"), 36.6, "nl")
     '36,6 km'
     """
-    text = _TEXT["nl" if lang == "nl" else "en"]
+    text = texts(_TEXT, lang)
     if value is None or value != value:  # None or nan
         return text["missing"]
     if predictor.type == "categorical":

@@ -25,71 +25,52 @@ from markupsafe import Markup
 from waarborg.instruments.spec import InstrumentSpec, Predictor, spec_hash
 from waarborg.register.audits import as_mapping, cases, day
 from waarborg.register.revalidation import revalidation_status
+from waarborg.report.i18n import N_, texts
 
 Lang = Literal["en", "nl"]
 
-TEXT: dict[str, dict[Lang, str]] = {
-    "title": {"en": "Model card", "nl": "Modelkaart"},
-    "purpose": {"en": "Purpose", "nl": "Doel"},
-    "population": {"en": "Population", "nl": "Populatie"},
-    "structure": {"en": "Structure and variables", "nl": "Opbouw en variabelen"},
-    "model": {"en": "Model", "nl": "Model"},
-    "variable": {"en": "Variable", "nl": "Variabele"},
-    "type": {"en": "Type", "nl": "Type"},
-    "allowed": {"en": "Values", "nl": "Waarden"},
-    "missing": {"en": "If missing", "nl": "Als onbekend"},
-    "bands": {"en": "Bands", "nl": "Categorieën"},
-    "cutoffs": {"en": "cut-offs", "nl": "grenzen"},
-    "selected": {"en": "selected", "nl": "geselecteerd"},
-    "data_rules": {"en": "Data rules", "nl": "Regels voor gegevens"},
-    "no_rules": {"en": "No event data rules.", "nl": "Geen regels voor gebeurtenissen."},
-    "excluded": {
-        "en": "Records with these dispositions never count",
-        "nl": "Registraties met deze afloop tellen nooit mee",
-    },
-    "lookback": {
-        "en": "Records older than {y:g} years drop out",
-        "nl": "Registraties ouder dan {y:g} jaar vallen weg",
-    },
-    "validity": {"en": "Validity and discrimination", "nl": "Validiteit en discriminatie"},
-    "no_audits": {
-        "en": "No audit results were given: validity and discrimination are not documented here.",
-        "nl": "Er zijn geen auditresultaten gegeven: validiteit en discriminatie staan hier niet.",
-    },
-    "audit": {"en": "Audit", "nl": "Audit"},
-    "date": {"en": "date", "nl": "datum"},
-    "cases": {"en": "cases", "nl": "gevallen"},
-    "auc": {"en": "AUC (95% CI)", "nl": "AUC (95%-BI)"},
-    "findings": {
-        "en": "Significant findings of the latest audit",
-        "nl": "Significante bevindingen van de laatste audit",
-    },
-    "no_findings": {
-        "en": "The latest audit found no significant disparities.",
-        "nl": "De laatste audit vond geen significante verschillen.",
-    },
-    "limitations": {"en": "Known limitations", "nl": "Bekende beperkingen"},
-    "illustrative": {
-        "en": "The parameters of this spec are illustrative, not published or estimated values.",
-        "nl": "De parameters van deze specificatie zijn illustratief, geen gepubliceerde of "
-        "geschatte waarden.",
-    },
-    "range_policy": {
-        "en": "Unknown inputs under the range policy give a range of bands, not one: {names}.",
-        "nl": "Onbekende invoer met het bereikbeleid geeft een bereik van categorieën, niet "
-        "één: {names}.",
-    },
-    "validation": {"en": "Validation", "nl": "Validatie"},
-    "last_validated": {"en": "Last validated", "nl": "Laatst gevalideerd"},
-    "next_due": {"en": "Next validation due", "nl": "Volgende validatie"},
-    "status": {"en": "Status", "nl": "Status"},
-    "within": {"en": "within policy", "nl": "binnen het beleid"},
-    "unknown": {"en": "unknown", "nl": "onbekend"},
-    "sources": {"en": "Sources", "nl": "Bronnen"},
-    "footer": {
-        "en": "Spec {id} {version}, content hash {hash}; made on {today} by waarborg.",
-        "nl": "Specificatie {id} {version}, inhoudshash {hash}; gemaakt op {today} door waarborg.",
-    },
+TEXT: dict[str, str] = {
+    "title": N_("Model card"),
+    "purpose": N_("Purpose"),
+    "population": N_("Population"),
+    "structure": N_("Structure and variables"),
+    "model": N_("Model"),
+    "variable": N_("Variable"),
+    "type": N_("Type"),
+    "allowed": N_("Values"),
+    "missing": N_("If missing"),
+    "bands": N_("Bands"),
+    "cutoffs": N_("cut-offs"),
+    "selected": N_("selected"),
+    "data_rules": N_("Data rules"),
+    "no_rules": N_("No event data rules."),
+    "excluded": N_("Records with these dispositions never count"),
+    "lookback": N_("Records older than {y:g} years drop out"),
+    "validity": N_("Validity and discrimination"),
+    "no_audits": N_(
+        "No audit results were given: validity and discrimination are not documented here."
+    ),
+    "audit": N_("Audit"),
+    "date": N_("date"),
+    "cases": N_("cases"),
+    "auc": N_("AUC (95% CI)"),
+    "findings": N_("Significant findings of the latest audit"),
+    "no_findings": N_("The latest audit found no significant disparities."),
+    "limitations": N_("Known limitations"),
+    "illustrative": N_(
+        "The parameters of this spec are illustrative, not published or estimated values."
+    ),
+    "range_policy": N_(
+        "Unknown inputs under the range policy give a range of bands, not one: {names}."
+    ),
+    "validation": N_("Validation"),
+    "last_validated": N_("Last validated"),
+    "next_due": N_("Next validation due"),
+    "status": N_("Status"),
+    "within": N_("within policy"),
+    "unknown": N_("unknown"),
+    "sources": N_("Sources"),
+    "footer": N_("Spec {id} {version}, content hash {hash}; made on {today} by waarborg."),
 }
 
 
@@ -133,7 +114,7 @@ def model_card(
 def _view(
     spec: InstrumentSpec, audits: list[Mapping[str, Any]], lang: Lang, today: date
 ) -> dict[str, Any]:
-    t = {key: value[lang] for key, value in TEXT.items()}
+    t = texts(TEXT, lang)
     status = revalidation_status(spec, audits, today)
     latest = audits[-1] if audits else None
     return {

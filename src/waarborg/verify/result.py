@@ -14,74 +14,48 @@ from typing import Any
 import jinja2
 
 from waarborg.report import i18n
+from waarborg.report.i18n import N_, texts, tr
 
-TEXT: dict[str, dict[str, str]] = {
-    "title": {
-        "en": "Does the implementation match its specification?",
-        "nl": "Klopt de uitvoering met de specificatie?",
-    },
-    "spec": {"en": "spec", "nl": "specificatie"},
-    "compared": {"en": "cases compared", "nl": "zaken vergeleken"},
-    "verdict": {"en": "Verdict", "nl": "Oordeel"},
-    "agrees": {
-        "en": "Every output agrees with the specification.",
-        "nl": "Alle uitkomsten komen overeen met de specificatie.",
-    },
-    "disagrees": {
-        "en": "The implementation disagrees with its specification.",
-        "nl": "De uitvoering wijkt af van de specificatie.",
-    },
-    "causes": {"en": "Likely causes", "nl": "Waarschijnlijke oorzaken"},
-    "causes_intro": {
-        "en": "Each cause was recovered from the outputs and tested by re-scoring the cases "
-        "with it built in; the share is of the disagreeing outputs (case and outcome) it "
-        "explains, net of the agreeing outputs it would break.",
-        "nl": "Elke oorzaak is uit de uitkomsten afgeleid en getoetst door de zaken opnieuw "
-        "te scoren met de fout erin; het aandeel is dat van de afwijkende uitkomsten (zaak "
-        "en uitkomstmaat) die ze verklaart, min de kloppende die ze zou breken.",
-    },
-    "no_cause": {
-        "en": "No simple fault explains the disagreements.",
-        "nl": "Geen eenvoudige fout verklaart de afwijkingen.",
-    },
-    "explains": {"en": "explains", "nl": "verklaart"},
-    "unexplained": {"en": "unexplained", "nl": "onverklaard"},
-    "matching": {"en": "Matching", "nl": "Koppeling"},
-    "only_cases": {"en": "Only in the cases file", "nl": "Alleen in het zakenbestand"},
-    "only_observed": {"en": "Only in the observed file", "nl": "Alleen in het uitvoerbestand"},
-    "disagree": {"en": "cases disagree", "nl": "zaken wijken af"},
-    "band_differs": {"en": "Different band", "nl": "Andere categorie"},
-    "too_high": {"en": "too high", "nl": "te hoog"},
-    "too_low": {"en": "too low", "nl": "te laag"},
-    "matrix": {
-        "en": "Band by the specification (rows) against the implementation (columns)",
-        "nl": "Categorie volgens de specificatie (rijen) tegen de uitvoering (kolommen)",
-    },
-    "probabilities": {"en": "Probability differences", "nl": "Verschillen in kansen"},
-    "column": {"en": "output", "nl": "uitkomst"},
-    "beyond": {"en": "beyond tolerance", "nl": "buiten tolerantie"},
-    "max": {"en": "largest", "nl": "grootste"},
-    "median": {"en": "median (beyond tol.)", "nl": "mediaan (buiten tol.)"},
-    "up_to": {"en": "up to", "nl": "tot"},
-    "above": {"en": "above", "nl": "boven"},
-    "histogram": {
-        "en": "Absolute differences (implementation − specification)",
-        "nl": "Absolute verschillen (uitvoering − specificatie)",
-    },
-    "worst": {"en": "Largest differences", "nl": "Grootste afwijkingen"},
-    "data": {"en": "data", "nl": "gegevens"},
-    "ci": {"en": "95% CI", "nl": "95%-BI"},
-    "band_changed": {"en": "band changed", "nl": "andere categorie"},
-    "no_bands": {"en": "no bands compared", "nl": "geen categorieën vergeleken"},
-    "tolerance": {"en": "tolerance", "nl": "tolerantie"},
-    "rounded": {
-        "en": "The observed probabilities are rounded to {step}: use a tolerance of {tol}.",
-        "nl": "De waargenomen kansen zijn afgerond op {step}: gebruik een tolerantie van {tol}.",
-    },
-    "equivalent": {
-        "en": "gives the same outputs as",
-        "nl": "geeft dezelfde uitkomsten als",
-    },
+TEXT: dict[str, str] = {
+    "title": N_("Does the implementation match its specification?"),
+    "spec": N_("spec"),
+    "compared": N_("cases compared"),
+    "verdict": N_("Verdict"),
+    "agrees": N_("Every output agrees with the specification."),
+    "disagrees": N_("The implementation disagrees with its specification."),
+    "causes": N_("Likely causes"),
+    "causes_intro": N_(
+        "Each cause was recovered from the outputs and tested by re-scoring the cases with it"
+        " built in; the share is of the disagreeing outputs (case and outcome) it explains, "
+        "net of the agreeing outputs it would break."
+    ),
+    "no_cause": N_("No simple fault explains the disagreements."),
+    "explains": N_("explains"),
+    "unexplained": N_("unexplained"),
+    "matching": N_("Matching"),
+    "only_cases": N_("Only in the cases file"),
+    "only_observed": N_("Only in the observed file"),
+    "disagree": N_("cases disagree"),
+    "band_differs": N_("Different band"),
+    "too_high": N_("too high"),
+    "too_low": N_("too low"),
+    "matrix": N_("Band by the specification (rows) against the implementation (columns)"),
+    "probabilities": N_("Probability differences"),
+    "column": N_("output"),
+    "beyond": N_("beyond tolerance"),
+    "max": N_("largest"),
+    "median": N_("median (beyond tol.)"),
+    "up_to": N_("up to"),
+    "above": N_("above"),
+    "histogram": N_("Absolute differences (implementation − specification)"),
+    "worst": N_("Largest differences"),
+    "data": N_("data"),
+    "ci": N_("95% CI"),
+    "band_changed": N_("band changed"),
+    "no_bands": N_("no bands compared"),
+    "tolerance": N_("tolerance"),
+    "rounded": N_("The observed probabilities are rounded to {step}: use a tolerance of {tol}."),
+    "equivalent": N_("gives the same outputs as"),
 }
 
 
@@ -182,7 +156,7 @@ class VerifyResult:
         env.filters["num"] = lambda x, digits=4: i18n.fmt_number(x, lang, digits)
         env.filters["short"] = lambda x: f"{x:g}".replace(".", "," if lang == "nl" else ".")
         env.filters["pct"] = lambda x: i18n.fmt_number(None if x is None else 100 * x, lang, 1)
-        text = {key: entry[lang] for key, entry in TEXT.items()}
+        text = texts(TEXT, lang)
         rounding = self._data.get("rounding") or {}
         rounded = (
             text["rounded"].format(
@@ -205,9 +179,9 @@ class VerifyResult:
 def headline(data: dict[str, Any], lang: str) -> str:
     """``band changed: any 21.5%, violent 5.9%``: per outcome, the share in another band."""
     shares = data.get("headline", {}).get("band_changed", {})
-    word = TEXT["band_changed"][lang]
+    word = tr(TEXT["band_changed"], lang)
     if not shares:
-        return f"{word}: {TEXT['no_bands'][lang]}"
+        return f"{word}: {tr(TEXT['no_bands'], lang)}"
     parts = [f"{name} {i18n.fmt_number(100 * share, lang, 1)}%" for name, share in shares.items()]
     return f"{word}: " + ", ".join(parts)
 
