@@ -13,6 +13,7 @@ from typing import Any
 
 import jinja2
 
+from waarborg.audit.result import estimate_text
 from waarborg.report import i18n
 from waarborg.report.i18n import N_, texts, tr
 
@@ -157,6 +158,7 @@ class VerifyResult:
         env.filters["short"] = lambda x: f"{x:g}".replace(".", "," if lang == "nl" else ".")
         env.filters["pct"] = lambda x: i18n.fmt_number(None if x is None else 100 * x, lang, 1)
         text = texts(TEXT, lang)
+        env.filters["estimate"] = lambda share: _share_text(share, text["ci"], lang)
         rounding = self._data.get("rounding") or {}
         rounded = (
             text["rounded"].format(
@@ -176,6 +178,13 @@ class VerifyResult:
         )
 
 
+def _share_text(share: dict[str, Any], ci_words: str, lang: str) -> str:
+    """``12.3%, 95% CI 11.0–13.6%``: a share and its interval, never collapsed to a point."""
+    low, high = (None if x is None else 100 * x for x in share["ci"])
+    value, ci = estimate_text(100 * share["value"], low, high, lang, digits=1)
+    return f"{value}%, {ci_words} {ci}%"
+
+
 def headline(data: dict[str, Any], lang: str) -> str:
     """``band changed: any 21.5%, violent 5.9%``: per outcome, the share in another band."""
     shares = data.get("headline", {}).get("band_changed", {})
@@ -189,8 +198,7 @@ def headline(data: dict[str, Any], lang: str) -> str:
 def _outcome_lines(name: str, outcome: dict[str, Any]) -> list[str]:
     dis = outcome["disagreement"]
     lines = [
-        f"{name}: {dis['k']:,} of {dis['n']:,} cases disagree ({100 * dis['value']:.1f}%, "
-        f"95% CI {100 * dis['ci'][0]:.1f}–{100 * dis['ci'][1]:.1f}%)"
+        f"{name}: {dis['k']:,} of {dis['n']:,} cases disagree ({_share_text(dis, '95% CI', 'en')})"
         if dis["n"]
         else f"{name}: no matched cases"
     ]
