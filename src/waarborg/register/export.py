@@ -18,7 +18,15 @@ from typing import Any
 
 from waarborg.areas.criteria import SuccessCriterion
 from waarborg.audit.result import estimate_text
-from waarborg.instruments.spec import InstrumentSpec, Predictor, spec_hash, title_in, unit_in
+from waarborg.instruments.spec import (
+    Band,
+    InstrumentSpec,
+    Predictor,
+    level_title_in,
+    spec_hash,
+    title_in,
+    unit_in,
+)
 from waarborg.register.audits import cases, day
 from waarborg.register.owner import Owner
 from waarborg.register.standard import RegisterEntry, build_entry
@@ -195,7 +203,10 @@ def _goal_text(spec: InstrumentSpec, purpose: str, shown: int) -> str:
             f"Het instrument {_selection_nl(spec)}.",
             "Een gekozen vak is geen verdenking van wie daar woont of komt.",
         )
-    labels = "; ".join(f"{name}: {', '.join(band.labels)}" for name, band in spec.bands.items())
+    labels = "; ".join(
+        f"{_outcome_nl(spec, name)}: {', '.join(_band_titles_nl(band))}"
+        for name, band in spec.bands.items()
+    )
     return text + _p(
         f"Voor wie: {escape(spec.population_nl or spec.population)}",
         "Het instrument schat het risico voor een persoon en geeft een categorie "
@@ -203,6 +214,16 @@ def _goal_text(spec: InstrumentSpec, purpose: str, shown: int) -> str:
         "Een medewerker gebruikt die categorie bij zijn besluit;",
         "de categorie is zelf geen besluit.",
     )
+
+
+def _outcome_nl(spec: InstrumentSpec, name: str) -> str:
+    """The Dutch title of the outcome called ``name``."""
+    return title_in(next(o for o in spec.outcomes if o.name == name), "nl")
+
+
+def _band_titles_nl(band: Band) -> list[str]:
+    """The Dutch titles of a band's labels."""
+    return [level_title_in(band, x, "nl") for x in band.labels]
 
 
 def _criterion(criterion: SuccessCriterion) -> str:
@@ -382,17 +403,18 @@ def _methods(spec: InstrumentSpec) -> str:
         )
     ]
     if model.variants:
-        names = ", ".join(model.variants)
+        field = next(f for f in spec.case_fields if f.name == model.variant_field)
+        names = ", ".join(level_title_in(field, v, "nl") for v in model.variants)
         parts.append(
             _p(
                 f"Er is een aparte formule per groep ({escape(names)}), gekozen met het gegeven "
-                f"'{escape(model.variant_field or '')}'."
+                f"'{escape(title_in(field, 'nl'))}'."
             )
         )
     if spec.is_area:
         parts.append(_p(f"Selectie: het instrument {_selection_nl(spec)}."))
     cuts = [
-        f"{escape(name)}: grenzen {', '.join(_nl(c) for c in band.cutoffs)} op de "
+        f"{escape(_outcome_nl(spec, name))}: grenzen {', '.join(map(_nl, band.cutoffs))} op de "
         f"{'kans' if band.quantity == 'probability' else 'score'}"
         for name, band in spec.bands.items()
     ]

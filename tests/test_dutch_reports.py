@@ -1,0 +1,92 @@
+"""Every Dutch report, card, register entry and CLI output is entirely Dutch (issue 12 §1).
+
+Each output is rendered in Dutch and checked with :func:`tests.dutch.assert_entirely_dutch`:
+no word of the English catalogs that is not also Dutch. What may stay as given is in
+``allow`` with its reason; nothing else is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.dutch import assert_entirely_dutch
+from waarborg import list_instruments, load_instrument
+from waarborg.cli import app
+from waarborg.instruments.spec import InstrumentSpec
+from waarborg.register.export import register_entry
+from waarborg.register.modelcard import model_card
+from waarborg.register.owner import DEMO_OWNER, load_owner
+from waarborg.synth import synthesize
+from waarborg.verify import demo_faulty_implementation, verify
+
+runner = CliRunner()
+CASE_INSTRUMENTS = list_instruments()
+ALL_INSTRUMENTS = list_instruments(unit=None)
+
+
+def _spec_as_given(spec: InstrumentSpec) -> tuple[str, ...]:
+    """Text the spec gives only in English, quoted as given: the owner's name (a name) and
+    the provenance's citations (bibliographic references keep their language)."""
+    return (spec.owner, *(s.citation for s in spec.provenance.sources))
+
+
+def _case(instrument: str) -> dict[str, Any]:
+    """One synthetic case of the instrument: its case fields and predictors."""
+    spec = load_instrument(instrument).spec
+    row = synthesize(instrument, 50, seed=3).to_pylist()[0]
+    names = [f.name for f in spec.case_fields] + [p.name for p in spec.predictors]
+    return {k: (str(v) if hasattr(v, "isoformat") else v) for k, v in row.items() if k in names}
+
+
+@pytest.mark.parametrize("instrument", CASE_INSTRUMENTS)
+def test_waarborg_explain_in_dutch(instrument: str, tmp_path: Path) -> None:
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(_case(instrument)), encoding="utf-8")
+    args = ["explain", instrument, "--case", str(case), "--lang", "nl"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert_entirely_dutch(result.stdout, where=f"explanation of {instrument}")
+
+
+@pytest.mark.parametrize("instrument", ALL_INSTRUMENTS)
+def test_the_register_entry_is_dutch(instrument: str) -> None:
+    spec = load_instrument(instrument).spec
+    entry = register_entry(spec, load_owner(DEMO_OWNER)).to_json_dict()
+    text = "\n".join(str(v) for v in entry.values() if isinstance(v, str))
+    assert_entirely_dutch(text, where=f"register entry of {instrument}")
+
+
+@pytest.mark.parametrize("instrument", ALL_INSTRUMENTS)
+def test_the_model_card_is_dutch(instrument: str) -> None:
+    spec = load_instrument(instrument).spec
+    card = model_card(spec, lang="nl", today=date(2026, 12, 1))
+    assert card.startswith("<!DOCTYPE html>")
+    # the card shows each variable's column name as code beside its Dutch title
+    columns = tuple(f.name for f in [*spec.case_fields, *spec.predictors])
+    allow = _spec_as_given(spec) + columns
+    assert_entirely_dutch(card, allow=allow, where=f"model card of {instrument}")
+
+
+def test_a_failing_verification_report_is_dutch() -> None:
+    cases = synthesize("oxrec-style", 800, seed=7)
+    result = verify("oxrec-style", cases, demo_faulty_implementation(cases))
+    assert not result.agrees
+    assert_entirely_dutch(result.to_html("nl"), where="verification report")
+
+
+def test_an_agreeing_verification_report_is_dutch() -> None:
+    inst = load_instrument("generic-selection")
+    cases = synthesize("generic-selection", 500, seed=2)
+    from waarborg import score
+
+    observed = score(inst, cases).select(["case_id", "band_selection", "score_selection"])
+    result = verify("generic-selection", cases, observed)
+    assert result.agrees
+    # "selection": the outcome's output name (band_selection), a code the report compares by
+    assert_entirely_dutch(result.to_html("nl"), allow=("selection",), where="verification report")
