@@ -22,7 +22,7 @@ DUTCH = frozenset(
     {
         *("waarborg", "nl", "en", "pdf", "csv", "json", "id", "hash", "api", "auc", "bi"),
         *("hbo", "mbo", "wo", "post", "token", "parquet", "rol", "team", "teams", "instrument"),
-        *("criteria", "was"),  # Dutch too: "meetbare criteria", "waar de politie was"
+        *("criteria", "was", "interval"),  # Dutch too: "meetbare criteria", "het interval"
     }
 )
 

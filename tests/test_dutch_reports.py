@@ -90,3 +90,42 @@ def test_an_agreeing_verification_report_is_dutch() -> None:
     assert result.agrees
     # "selection": the outcome's output name (band_selection), a code the report compares by
     assert_entirely_dutch(result.to_html("nl"), allow=("selection",), where="verification report")
+
+
+def _audited(instrument: str) -> tuple[Any, tuple[str, ...]]:
+    """The audit of the instrument's synthetic data, and the data's group values (codes)."""
+    import pyarrow.compute as pc
+
+    from waarborg import audit, score
+
+    inst = load_instrument(instrument)
+    cases = synthesize(instrument, 4000, seed=5)
+    outcome = inst.outcomes[0]
+    band = inst.spec.bands[outcome.name]
+    scored = score(inst, cases)
+    probability = [c for c in scored.column_names if c.startswith(f"probability_{outcome.name}")]
+    table = cases.append_column("score", scored[(probability or [f"score_{outcome.name}"])[-1]])
+    table = table.append_column("band", scored[f"band_{outcome.name}"])
+    table = table.filter(pc.and_(pc.is_valid(table["band"]), pc.is_valid(table["score"])))
+    truth = [c for c in cases.column_names if c.startswith(f"outcome_{outcome.name}")][-1]
+    groups = [c for c in ("sex", "migration_background") if c in cases.column_names]
+    result = audit(
+        table,
+        score="score",
+        outcome=truth,
+        band="band",
+        band_order=band.labels,
+        select=band.selected_labels,
+        group=groups,
+    )
+    values = {str(v) for g in groups for v in pc.unique(table[g]).to_pylist()}
+    return result, tuple(sorted(values, key=len, reverse=True))
+
+
+@pytest.mark.parametrize("instrument", CASE_INSTRUMENTS)
+def test_the_audit_report_is_dutch(instrument: str) -> None:
+    result, values = _audited(instrument)
+    # the data's group values ("dutch", "female") and the in-memory table's name "<table>"
+    # are codes from the audited data, shown as given
+    allow = (*values, "<table>")
+    assert_entirely_dutch(result.to_html("nl"), allow=allow, where=f"audit report of {instrument}")

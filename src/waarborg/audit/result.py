@@ -138,8 +138,10 @@ def estimate_text(
     )
 
 
-def skipped(what: str, why_en: str, why_nl: str) -> dict[str, str]:
+def skipped(what: str, why_en: str, why_nl: str, what_nl: str | None = None) -> dict[str, str]:
     """A flag saying what was not computed and why, in English and Dutch.
+
+    ``what_nl`` names it in Dutch (default ``what``, for a name such as AUC).
 
     Examples
     --------
@@ -150,7 +152,7 @@ def skipped(what: str, why_en: str, why_nl: str) -> dict[str, str]:
         "kind": "skipped",
         "metric": what,
         "text_en": f"Not computed: {what}, because {why_en}.",
-        "text_nl": f"Niet berekend: {what}, omdat {why_nl}.",
+        "text_nl": f"Niet berekend: {what_nl or what}, omdat {why_nl}.",
     }
 
 

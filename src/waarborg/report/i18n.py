@@ -221,6 +221,7 @@ _STRINGS: dict[str, str] = {
     "bin": N_("Bin"),
     "band": N_("band"),
     "decile": N_("score decile"),
+    "decile_n": N_("decile {n}"),
     "expected": N_("Expected rate"),
     "observed": N_("Observed rate"),
     "oe": N_("Observed / expected"),
