@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.dutch import assert_entirely_dutch
+from tests.test_areas_cli import files  # noqa: F401 (the area files fixture)
 from waarborg import list_instruments, load_instrument
 from waarborg.cli import app
 from waarborg.instruments.spec import InstrumentSpec
@@ -129,3 +130,24 @@ def test_the_audit_report_is_dutch(instrument: str) -> None:
     # are codes from the audited data, shown as given
     allow = (*values, "<table>")
     assert_entirely_dutch(result.to_html("nl"), allow=allow, where=f"audit report of {instrument}")
+
+
+def test_waarborg_areas_audit_in_dutch(files: dict[str, Path], tmp_path: Path) -> None:
+    report = tmp_path / "r.html"
+    args = ["areas", "audit", str(files["scored"]), "--incidents", str(files["incidents"])]
+    args += ["--goal", str(files["goal"]), "--report", str(report), "--lang", "nl"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert_entirely_dutch(result.stdout, where="areas audit summary")
+    assert_entirely_dutch(report.read_text(encoding="utf-8"), where="area audit report")
+
+
+def test_waarborg_simulate_feedback_in_dutch(tmp_path: Path) -> None:
+    report = tmp_path / "f.html"
+    args = ["simulate", "feedback", "--cells", "400", "--periods", "6", "--areas-per-side", "2"]
+    args += ["--urn", "0.55,0.45", "--report", str(report), "--lang", "nl"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    # "A" is the name of the first simulated area ("aandeel van A")
+    assert_entirely_dutch(result.stdout, allow=("van A",), where="feedback simulation summary")
+    assert_entirely_dutch(report.read_text(encoding="utf-8"), where="feedback simulation report")
