@@ -130,9 +130,25 @@ def test_the_audit_report_is_dutch(instrument: str) -> None:
     # are codes from the audited data, shown as given
     allow = (*values, "<table>")
     assert_entirely_dutch(result.to_html("nl"), allow=allow, where=f"audit report of {instrument}")
+    assert_entirely_dutch(result.summary("nl"), allow=allow, where=f"audit summary of {instrument}")
 
 
-def test_waarborg_areas_audit_in_dutch(files: dict[str, Path], tmp_path: Path) -> None:
+def test_waarborg_audit_in_dutch(tmp_path: Path) -> None:
+    from tests.test_audit_metrics import make_cases
+
+    cases = tmp_path / "cases.csv"
+    make_cases(3000, seed=7).to_csv(cases, index=False)
+    args = ["audit", str(cases), "--score", "p", "--outcome", "y", "--band", "band"]
+    args += ["--group", "sex", "--group", "origin", "--select", "hoog", "--lang", "nl"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "0,0" in result.stdout and "[0,0" in result.stdout  # decimal commas
+    # the file's name and its group values ("female", "dutch") are shown as given
+    allow = (str(cases), "female", "male", "dutch", "non_western", "western")
+    assert_entirely_dutch(result.stdout, allow=allow, where="waarborg audit summary")
+
+
+def test_waarborg_areas_audit_in_dutch(files: dict[str, Path], tmp_path: Path) -> None:  # noqa: F811
     report = tmp_path / "r.html"
     args = ["areas", "audit", str(files["scored"]), "--incidents", str(files["incidents"])]
     args += ["--goal", str(files["goal"]), "--report", str(report), "--lang", "nl"]
