@@ -167,3 +167,24 @@ def test_waarborg_simulate_feedback_in_dutch(tmp_path: Path) -> None:
     # "A" is the name of the first simulated area ("aandeel van A")
     assert_entirely_dutch(result.stdout, allow=("van A",), where="feedback simulation summary")
     assert_entirely_dutch(report.read_text(encoding="utf-8"), where="feedback simulation report")
+
+
+def test_waarborg_verify_in_dutch(tmp_path: Path) -> None:
+    cases = synthesize("oxrec-style", 800, seed=7)
+    cases_file, observed_file = tmp_path / "cases.parquet", tmp_path / "observed.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(cases, cases_file)
+    pq.write_table(demo_faulty_implementation(cases), observed_file)
+    args = ["verify", "oxrec-style", str(cases_file), str(observed_file), "--lang", "nl"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    assert "oordeel: WIJKT AF" in result.stdout and "95%-BI" in result.stdout
+    # codes the implementation's files use: outcome and variant names, predictor and
+    # level keys as quoted by the findings, and the output columns
+    spec = load_instrument("oxrec-style").spec
+    codes = [o.name for o in spec.outcomes] + ["'prisoner'", "'probationer'", "prisoner"]
+    codes += ["probationer", "'income'", "'low'"]
+    columns = sorted((c for c in result.stdout.split() if c.startswith("probability_")), key=len)
+    allow = (*columns[::-1], *codes)
+    assert_entirely_dutch(result.stdout, allow=allow, where="waarborg verify summary")

@@ -194,7 +194,11 @@ def estimate_text(
     >>> estimate_text(0.7012, 0.6981, 0.7104, "nl", sep=" tot ")
     ('0,701', '0,698 tot 0,710')
     """
-    bounds = [b for b in (low, high) if b is not None and math.isfinite(b) and b != value]
+    bounds = [
+        b
+        for b in (low, high)
+        if b is not None and math.isfinite(b) and not math.isclose(b, value, rel_tol=1e-9)
+    ]  # a bound equal to the estimate (up to rounding noise) needs no more digits
     while digits < 6 and any(round(b, digits) == round(value, digits) for b in bounds):
         digits += 1
     return fmt_number(value, lang, digits), sep.join(

@@ -103,42 +103,59 @@ class VerifyResult:
         """The result as JSON (see ``docs/verify.md``)."""
         return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
 
-    def summary(self) -> str:
-        """Plain-text summary: the band headline, the diagnosis, then the details."""
-        d = self._data
+    def summary(self, lang: str = "en") -> str:
+        """Plain-text summary in ``lang``: the band headline, the diagnosis, then the details."""
+        d, w = self._data, texts(_SUMMARY, i18n.check_lang(lang))
         inst, cases = d["instrument"], d["cases"]
-        lines = [headline(d, "en")]
+
+        def count(n: int) -> str:
+            return i18n.fmt_count(n, lang)
+
+        def pct(x: float) -> str:
+            return i18n.fmt_number(100 * x, lang, 1)
+
+        lines = [headline(d, lang)]
+        unexplained = d.get("unexplained") or {}
         if d["diagnosis"]:
-            lines.append("diagnosis (most likely first):")
+            lines.append(w["diagnosis"])
+            key = "detail_nl" if lang == "nl" else "detail"
             lines += [
-                f"  {100 * f['explains_share']:.1f}% of the disagreeing outputs: {f['detail']}"
+                "  " + w["explains"].format(share=pct(f["explains_share"]), detail=f[key])
                 for f in d["diagnosis"]
             ]
-        elif any(o["disagreement"]["k"] for o in d["outcomes"].values()):
-            lines.append("diagnosis: no simple fault explains the disagreements")
-        unexplained = d.get("unexplained", {})
-        if d["diagnosis"] and unexplained.get("unexplained_outputs"):
-            lines.append(
-                f"  unexplained: {100 * unexplained['share']:.1f}% of the disagreeing outputs"
-            )
+            if unexplained.get("unexplained_outputs"):
+                lines.append("  " + w["unexplained"].format(share=pct(unexplained["share"])))
         rounding = d.get("rounding")
         if rounding and not rounding["tolerance_covers_it"]:
-            lines.append(
-                f"note: {rounding['message']} (the diagnosis above used "
-                f"{unexplained.get('diagnosis_tolerance', 0):.3g})"
-            )
+            message = rounding["message"]
+            if lang != "en":
+                message = tr(TEXT["rounded"], lang).format(
+                    step=i18n.fmt_number(rounding["step"], lang, rounding["decimals"]),
+                    tol=i18n.fmt_number(rounding["step"] / 2, lang, rounding["decimals"] + 1),
+                )
+            tolerance = i18n.fmt_number(unexplained.get("diagnosis_tolerance", 0), lang, None)
+            lines.append(w["rounding_note"].format(message=message, tol=tolerance))
         elif rounding:
-            lines.append(f"note: observed probabilities are rounded to {rounding['step']:g}")
+            step = i18n.fmt_number(rounding["step"], lang, None)
+            lines.append(w["rounded_to"].format(step=step))
         lines += [
-            f"waarborg verify: {inst['id']} {inst['version']} (spec {inst['spec_hash'][:12]}); "
-            f"tolerance {d['tolerance']:g}",
-            f"cases matched: {cases['matched']:,}; only in the cases file: "
-            f"{cases['only_in_cases']['n']:,}; only in the observed file: "
-            f"{cases['only_in_observed']['n']:,}",
+            w["head"].format(
+                id=inst["id"],
+                version=inst["version"],
+                hash=inst["spec_hash"][:12],
+                tol=i18n.fmt_number(d["tolerance"], lang, None)
+                if d["tolerance"] >= 1e-4
+                else f"{d['tolerance']:g}",
+            ),
+            w["matched"].format(
+                n=count(cases["matched"]),
+                cases=count(cases["only_in_cases"]["n"]),
+                observed=count(cases["only_in_observed"]["n"]),
+            ),
         ]
         for name, outcome in d["outcomes"].items():
-            lines += _outcome_lines(name, outcome)
-        lines.append("verdict: " + ("AGREES with the spec" if self.agrees else "DISAGREES"))
+            lines += _outcome_lines(name, outcome, lang, w)
+        lines.append(w["agrees"] if self.agrees else w["disagrees"])
         return "\n".join(lines)
 
     def to_html(self, lang: str = "en") -> str:
@@ -178,6 +195,30 @@ class VerifyResult:
         )
 
 
+#: The plain-text summary's words (English; the Dutch is in the ``reports`` catalog).
+_SUMMARY = {
+    "diagnosis": N_("diagnosis (most likely first):"),
+    "explains": N_("share of the disagreeing outputs ({share}%): {detail}"),
+    "unexplained": N_("unexplained: share of the disagreeing outputs ({share}%)"),
+    "rounding_note": N_("note: {message} (the diagnosis above used {tol})"),
+    "rounded_to": N_("note: observed probabilities are rounded to {step}"),
+    "head": N_("waarborg verify: {id} {version} (spec {hash}); tolerance {tol}"),
+    "matched": N_(
+        "cases matched: {n}; only in the cases file: {cases}; only in the observed file: {observed}"
+    ),
+    "disagree": N_("{name}: {k} of {n} cases disagree ({share})"),
+    "no_cases": N_("{name}: no matched cases"),
+    "ci": N_("95% CI"),
+    "band_differs": N_("band differs for {k} ({share}%): too high {high}, too low {low}"),
+    "beyond": N_(
+        "{column}: {k} beyond the tolerance (too high {high}, too low {low}); largest "
+        "difference {max}"
+    ),
+    "agrees": N_("verdict: AGREES with the spec"),
+    "disagrees": N_("verdict: DISAGREES"),
+}
+
+
 def _share_text(share: dict[str, Any], ci_words: str, lang: str) -> str:
     """``12.3%, 95% CI 11.0–13.6%``: a share and its interval, never collapsed to a point."""
     low, high = (None if x is None else 100 * x for x in share["ci"])
@@ -195,24 +236,39 @@ def headline(data: dict[str, Any], lang: str) -> str:
     return f"{word}: " + ", ".join(parts)
 
 
-def _outcome_lines(name: str, outcome: dict[str, Any]) -> list[str]:
+def _outcome_lines(name: str, outcome: dict[str, Any], lang: str, w: dict[str, str]) -> list[str]:
     dis = outcome["disagreement"]
-    lines = [
-        f"{name}: {dis['k']:,} of {dis['n']:,} cases disagree ({_share_text(dis, '95% CI', 'en')})"
-        if dis["n"]
-        else f"{name}: no matched cases"
-    ]
+
+    def count(n: int) -> str:
+        return i18n.fmt_count(n, lang)
+
+    if dis["n"]:
+        share = _share_text(dis, w["ci"], lang)
+        first = w["disagree"].format(name=name, k=count(dis["k"]), n=count(dis["n"]), share=share)
+    else:
+        first = w["no_cases"].format(name=name)
+    lines = [first]
     if "direction" in outcome and outcome["band_disagreement"]["n"]:
         dr, bd = outcome["direction"], outcome["band_disagreement"]
         lines.append(
-            f"  band differs for {bd['k']:,} ({100 * bd['value']:.1f}%): too high "
-            f"{dr['observed_higher']:,}, too low {dr['observed_lower']:,}"
+            "  "
+            + w["band_differs"].format(
+                k=count(bd["k"]),
+                share=i18n.fmt_number(100 * bd["value"], lang, 1),
+                high=count(dr["observed_higher"]),
+                low=count(dr["observed_lower"]),
+            )
         )
     for column, diff in outcome["probabilities"].items():
         if diff.get("beyond_tolerance"):
             lines.append(
-                f"  {column}: {diff['beyond_tolerance']:,} beyond the tolerance (too high "
-                f"{diff['observed_higher']:,}, too low {diff['observed_lower']:,}); largest "
-                f"difference {diff['max_abs_difference']:.4f}"
+                "  "
+                + w["beyond"].format(
+                    column=column,
+                    k=count(diff["beyond_tolerance"]),
+                    high=count(diff["observed_higher"]),
+                    low=count(diff["observed_lower"]),
+                    max=i18n.fmt_number(diff["max_abs_difference"], lang, 4),
+                )
             )
     return lines
