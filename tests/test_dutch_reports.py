@@ -188,3 +188,15 @@ def test_waarborg_verify_in_dutch(tmp_path: Path) -> None:
     columns = sorted((c for c in result.stdout.split() if c.startswith("probability_")), key=len)
     allow = (*columns[::-1], *codes)
     assert_entirely_dutch(result.stdout, allow=allow, where="waarborg verify summary")
+
+
+def test_waarborg_modelcard_in_dutch(tmp_path: Path) -> None:
+    card = tmp_path / "card.html"
+    args = ["modelcard", "preselect-style", "-o", str(card), "--lang", "nl"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert_entirely_dutch(result.stdout, allow=(str(card),), where="waarborg modelcard")
+    spec = load_instrument("preselect-style").spec
+    columns = tuple(f.name for f in [*spec.case_fields, *spec.predictors])
+    text = card.read_text(encoding="utf-8")
+    assert_entirely_dutch(text, allow=_spec_as_given(spec) + columns, where="model card file")

@@ -18,6 +18,11 @@ from waarborg.report import i18n
 from waarborg.report.i18n import N_, texts, tr
 
 TEXT: dict[str, str] = {
+    "col_id": N_("case"),
+    "col_reference_band": N_("band by the spec"),
+    "col_observed_band": N_("band by the implementation"),
+    "col_reference_probability": N_("probability by the spec"),
+    "col_observed_probability": N_("probability by the implementation"),
     "title": N_("Does the implementation match its specification?"),
     "spec": N_("spec"),
     "compared": N_("cases compared"),
