@@ -3,8 +3,9 @@
 An *English word* is a word of an English message id (either catalog domain) that is not
 also Dutch: it is in no Dutch translation and not in :data:`DUTCH`. A Dutch page with
 one of them has English left in it. Names, numbers, codes and identifiers are not words
-(:func:`words` skips tokens with digits, ``_``, ``-`` or ``.`` inside); anything else a
-test knows is fine (a user called ``admin``) goes in ``allow``.
+(:func:`words` skips tokens with digits or ``_ / @ { } [ ] = " < >`` in them, or ``-``,
+``.`` or ``:`` between letters); ``<code>`` elements are machine data, not prose;
+anything else a test knows is fine (a user called ``admin``) goes in ``allow``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ DUTCH = frozenset(
 _PLACEHOLDER = re.compile(r"%(\([^)]*\))?[-#0 +]*\d*(\.\d+)?[a-zA-Z%]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _TOKEN = re.compile(r"\S+")
-_CODE = re.compile(r"[\w\-./:@]*[\d_/@][\w\-./:@]*|\w+[-.]\w[\w\-.]*")
+_CODE = re.compile(r".*[\d_/@{}\[\]=\"<>].*|\w+[-.:]\w.*")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+")
-_HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_HIDDEN = re.compile(r"<(script|style|code)\b.*?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -67,19 +68,23 @@ def english_words() -> frozenset[str]:
 
 
 def visible_text(page: str) -> str:
-    """The text a reader sees of an HTML page: no tags, attributes, scripts or styles."""
+    """The prose of an HTML page: no tags, attributes, scripts, styles or ``<code>``.
+
+    ``<code>`` holds machine data shown as it is stored (log actions' codes, the log's
+    JSON details, hashes): not words a translation could change.
+    """
     return html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", page)))
 
 
 def english_in(text: str, allow: tuple[str, ...] = ()) -> list[str]:
     """Each English word in ``text`` (HTML or plain) with the text around it.
 
-    ``allow`` holds phrases to ignore (names, text another part of the work will
-    translate); each is removed from the text before looking.
+    ``allow`` holds words and phrases to ignore (names, text another part of the work
+    will translate); each is removed, as a whole word or phrase, before looking.
     """
     plain = " ".join(visible_text(text).split())
     for phrase in allow:
-        plain = plain.replace(phrase, " ")
+        plain = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", " ", plain)
     english = english_words()
     found = []
     for match in _WORD.finditer(plain):

@@ -228,7 +228,7 @@ def test_the_web_sends_a_user_with_a_reset_password_to_change_it(admins: Service
     csrf = csrf_of(client, "/password")
     differ = {"csrf": csrf, "current_password": ONE_OFF, "new_password": NEW_PASSWORD}
     page = client.post("/password", data={**differ, "new_password_again": "something else"})
-    assert page.status_code == 422 and "differ" in page.text
+    assert page.status_code == 422 and "de nieuwe wachtwoorden verschillen" in page.text
     done = client.post(
         "/password", data={**differ, "new_password_again": NEW_PASSWORD}, follow_redirects=False
     )

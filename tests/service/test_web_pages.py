@@ -119,7 +119,7 @@ def test_forged_or_invalid_decisions_store_nothing(world: Service) -> None:
         data={"csrf": csrf, "outcome": "selected", "rationale": "short"},
     )
     assert short.status_code == 422
-    assert "at least 10 characters" in short.text and 'role="alert"' in short.text
+    assert "Motivering: minstens 10 tekens" in short.text and 'role="alert"' in short.text
     assert world.ok("ann", "GET", f"/api/cases/{case_id}")["decision"] is None
     other_session = log_in(web_client(world), "bob")  # a valid token of another user
     stolen = other_session.post(

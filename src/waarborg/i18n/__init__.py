@@ -45,6 +45,8 @@ __all__ = [
     "Lang",
     "Message",
     "OneOf",
+    "Only",
+    "format_value",
     "gettext_for",
     "install",
     "localise",
@@ -239,6 +241,29 @@ class OneOf:
         return self.translate(SOURCE_LANG)
 
 
+class Only:
+    """Text that exists in one language only (a library's English hint): left out in others.
+
+    Examples
+    --------
+    >>> hint = Only("en", "Avoid dates. ")
+    >>> hint.translate("en"), hint.translate("nl")
+    ('Avoid dates. ', '')
+    """
+
+    __slots__ = ("lang", "text")
+
+    def __init__(self, lang: str, text: str) -> None:
+        self.lang, self.text = lang, text
+
+    def translate(self, lang: str) -> str:
+        """The text in its own language, else nothing."""
+        return self.text if lang == self.lang else ""
+
+    def __str__(self) -> str:
+        return self.translate(SOURCE_LANG)
+
+
 def localise(value: Any, lang: str) -> str:
     """``value`` as text in ``lang``: translated if it can be, else ``str(value)``.
 
@@ -251,3 +276,26 @@ def localise(value: Any, lang: str) -> str:
     if callable(translate) and not isinstance(value, str):
         return translate(lang)
     return str(value)
+
+
+def format_value(value: Any, lang: str, digits: int | None = None) -> str:
+    """A value for a reader: a number the language's way (decimal comma in Dutch), else text.
+
+    ``digits`` is the number of decimals; by default a float shows the decimals it has
+    (at most three) and a whole number none. Numbers go through the one formatter,
+    :func:`waarborg.report.i18n.fmt_number`.
+
+    Examples
+    --------
+    >>> format_value(36.6, "nl"), format_value(1234, "nl"), format_value(0.125, "en", 2)
+    ('36,6', '1.234', '0.12')
+    """
+    from waarborg.report.i18n import fmt_number
+
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if digits is None:
+        decimals = repr(float(value)).partition(".")[2]
+        whole = isinstance(value, int) or float(value).is_integer() or "e" in decimals
+        digits = 0 if whole else min(3, len(decimals))
+    return fmt_number(value, lang, digits)

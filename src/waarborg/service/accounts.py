@@ -30,10 +30,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from waarborg.i18n import Message
 from waarborg.service import auditlog, auth
 from waarborg.service.auditlog import Actor
 from waarborg.service.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from waarborg.service.store.models import ROLES, AccessChange, User, utcnow
+from waarborg.service.words import change_status, role_name
 
 TEAM_ROLES = ("caseworker", "supervisor")
 RECENT_CHANGES = 50
@@ -75,7 +77,7 @@ def get_user(session: Session, user_id: int) -> User:
     """The user with ``user_id`` (404 if none)."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"no user with id {user_id}")
+        raise NotFoundError(Message("no user with id %(id)s", id=user_id))
     return user
 
 
@@ -83,7 +85,7 @@ def user_named(session: Session, name: str) -> User:
     """The user called ``name`` (404 if none)."""
     user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
     if user is None:
-        raise NotFoundError(f"no user called '{name}'")
+        raise NotFoundError(Message("no user called '%(name)s'", name=name))
     return user
 
 
@@ -144,11 +146,11 @@ def _active_admins(session: Session) -> int:
 def deactivate(session: Session, by: Requester, user: User) -> None:
     """Take ``user``'s access away at once (their tokens end)."""
     if by.user_id == user.id:
-        raise ForbiddenError("you cannot deactivate your own account")
+        raise ForbiddenError(Message("you cannot deactivate your own account"))
     if not user.active:
-        raise ConflictError(f"{user.name} is inactive already")
+        raise ConflictError(Message("%(name)s is inactive already", name=user.name))
     if user.role == "admin" and _active_admins(session) <= 1:
-        raise ConflictError("the last active admin cannot be deactivated")
+        raise ConflictError(Message("the last active admin cannot be deactivated"))
     user.active = False
     revoke_tokens(user)
     _log(session, by, "user.deactivate", user)
@@ -162,7 +164,7 @@ def reset_password(session: Session, by: Requester, user: User, password: str) -
     """
     if by.user_id is not None and user.role == "admin" and user.id != by.user_id:
         raise ForbiddenError(
-            "an admin's password is reset by the operator: waarborg users reset-password"
+            Message("an admin's password is reset by the operator: waarborg users reset-password")
         )
     user.password_hash = auth.hash_password(password, user_name=user.name)
     user.must_change_password = True
@@ -175,9 +177,13 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     try:
         auth.verify_password(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise InvalidError("the current password is wrong", field="current_password") from None
+        raise InvalidError(
+            Message("the current password is wrong"), field="current_password"
+        ) from None
     if new == current:
-        raise InvalidError("choose a password other than the current one", field="new_password")
+        raise InvalidError(
+            Message("choose a password other than the current one"), field="new_password"
+        )
     user.password_hash = auth.hash_password(new, user_name=user.name)
     user.must_change_password = False
     revoke_tokens(user)
@@ -196,7 +202,7 @@ def log_out(session: Session, user: User) -> None:
 def request_reactivation(session: Session, by: Requester, user: User) -> AccessChange:
     """Ask to give an inactive account its access back (waits for another admin)."""
     if user.active:
-        raise ConflictError(f"{user.name} is active already")
+        raise ConflictError(Message("%(name)s is active already", name=user.name))
     return _request(session, by, user, "reactivate", user.role, _team_name(user))
 
 
@@ -205,12 +211,19 @@ def request_role(
 ) -> AccessChange:
     """Ask to give ``user`` another role (and team, for case workers and supervisors)."""
     if role not in ROLES:
-        raise InvalidError(f"unknown role '{role}': use one of {', '.join(ROLES)}", field="role")
+        raise InvalidError(
+            Message(
+                "unknown role '%(role)s': use one of %(roles)s", role=role, roles=", ".join(ROLES)
+            ),
+            field="role",
+        )
     team = team_name or (_team_name(user) if role in TEAM_ROLES else None)
     if role in TEAM_ROLES and not team:
-        raise InvalidError(f"a {role} belongs to a team: give one", field="team")
+        raise InvalidError(
+            Message("a %(role)s belongs to a team: give one", role=role_name(role)), field="team"
+        )
     if role == user.role and team == _team_name(user):
-        raise ConflictError(f"{user.name} has that role already")
+        raise ConflictError(Message("%(name)s has that role already", name=user.name))
     return _request(session, by, user, "role", role, team if role in TEAM_ROLES else None)
 
 
@@ -218,10 +231,16 @@ def request_team(session: Session, by: Requester, user: User, team_name: str) ->
     """Ask to move ``user`` to another team (its processes' cases become visible)."""
     if user.role not in TEAM_ROLES:
         raise InvalidError(
-            f"only case workers and supervisors have a team; {user.name} is {user.role}"
+            Message(
+                "only case workers and supervisors have a team; %(name)s is %(role)s",
+                name=user.name,
+                role=role_name(user.role),
+            )
         )
     if team_name == _team_name(user):
-        raise ConflictError(f"{user.name} is in team {team_name} already")
+        raise ConflictError(
+            Message("%(name)s is in team %(team)s already", name=user.name, team=team_name)
+        )
     return _request(session, by, user, "team", user.role, team_name)
 
 
@@ -236,7 +255,9 @@ def _request(
         AccessChange.user_id == user.id, AccessChange.status == "pending"
     )
     if session.execute(open_).first():
-        raise ConflictError(f"a change for {user.name} is pending: approve or reject it first")
+        raise ConflictError(
+            Message("a change for %(name)s is pending: approve or reject it first", name=user.name)
+        )
     change = AccessChange(
         user_id=user.id,
         kind=kind,
@@ -264,9 +285,15 @@ def _request(
 def _pending(session: Session, change_id: int) -> AccessChange:
     change = session.get(AccessChange, change_id)
     if change is None:
-        raise NotFoundError(f"no access change {change_id}")
+        raise NotFoundError(Message("no access change %(id)s", id=change_id))
     if change.status != "pending":
-        raise ConflictError(f"access change {change_id} is {change.status} already")
+        raise ConflictError(
+            Message(
+                "access change %(id)s is %(status)s already",
+                id=change_id,
+                status=change_status(change.status),
+            )
+        )
     return change
 
 
@@ -277,9 +304,9 @@ def approve(session: Session, admin: User, change_id: int) -> AccessChange:
     """
     change = _pending(session, change_id)
     if admin.id == change.requested_by_id:
-        raise ForbiddenError("a change needs a second admin: you asked for this one")
+        raise ForbiddenError(Message("a change needs a second admin: you asked for this one"))
     if admin.id == change.user_id:
-        raise ForbiddenError("you cannot approve a change of your own account")
+        raise ForbiddenError(Message("you cannot approve a change of your own account"))
     user = change.user
     if change.kind in ("create", "reactivate"):
         user.active = True

@@ -22,10 +22,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from waarborg.i18n import Message
 from waarborg.service import auditlog, passwords
 from waarborg.service.auditlog import Actor
 from waarborg.service.errors import ConflictError, InvalidError, UnauthorisedError
 from waarborg.service.store.models import ROLES, Team, User
+from waarborg.service.words import role_name
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not a password: evens out the time of an unknown user's login")
@@ -109,11 +111,15 @@ def add_user(
     :func:`waarborg.service.accounts.create_user`'s policy (four-eyes).
     """
     if role not in ROLES:
-        raise InvalidError(f"unknown role '{role}': use one of {', '.join(ROLES)}")
+        raise InvalidError(
+            Message(
+                "unknown role '%(role)s': use one of %(roles)s", role=role, roles=", ".join(ROLES)
+            )
+        )
     if role in ("caseworker", "supervisor") and not team_name:
-        raise InvalidError(f"a {role} belongs to a team: give one")
+        raise InvalidError(Message("a %(role)s belongs to a team: give one", role=role_name(role)))
     if session.execute(select(User.id).where(User.name == name)).first():
-        raise ConflictError(f"a user called '{name}' exists already")
+        raise ConflictError(Message("a user called '%(name)s' exists already", name=name))
     user = User(
         name=name,
         display_name=display_name,
@@ -188,9 +194,9 @@ def read_token(token: str, secret: str, max_minutes: int) -> TokenClaims:
             options={"require": list(REQUIRED_CLAIMS)},
         )
     except jwt.ExpiredSignatureError:
-        raise UnauthorisedError("token expired: log in again") from None
+        raise UnauthorisedError(Message("token expired: log in again")) from None
     except jwt.InvalidTokenError:
-        raise UnauthorisedError("invalid token") from None
+        raise UnauthorisedError(Message("invalid token")) from None
     try:
         read = TokenClaims(
             int(claims["sub"]),
@@ -200,9 +206,9 @@ def read_token(token: str, secret: str, max_minutes: int) -> TokenClaims:
             int(claims["ver"]),
         )
     except (ValueError, TypeError):
-        raise UnauthorisedError("invalid token") from None
+        raise UnauthorisedError(Message("invalid token")) from None
     if read.expires_at - read.issued_at > max_minutes * 60:
-        raise UnauthorisedError("invalid token: it lives longer than tokens may")
+        raise UnauthorisedError(Message("invalid token: it lives longer than tokens may"))
     return read
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from waarborg.errors import DataError
+from waarborg.i18n import Message, OneOf
 from waarborg.instruments.engine import Instrument, list_instruments, load_instrument, score
 from waarborg.instruments.spec import parse_spec
 from waarborg.service import auditlog
@@ -42,15 +43,26 @@ from waarborg.service.store.models import (
     User,
     utcnow,
 )
+from waarborg.service.words import role_name
 
 TEAM_ROLES = ("caseworker", "supervisor")
 """Roles that work on cases, inside their team's processes."""
 
 
-def require_role(user: User, roles: Collection[str], doing: str) -> None:
-    """Raise :class:`ForbiddenError` unless ``user`` has one of ``roles``."""
+def require_role(user: User, roles: Collection[str], doing: str | Message) -> None:
+    """Raise :class:`ForbiddenError` unless ``user`` has one of ``roles``.
+
+    ``doing`` says what needs the role (a :class:`~waarborg.i18n.Message` for a page).
+    """
     if user.role not in roles:
-        raise ForbiddenError(f"{doing} needs the role {' or '.join(roles)}; you are {user.role}")
+        raise ForbiddenError(
+            Message(
+                "%(doing)s needs the role %(roles)s; you are %(role)s",
+                doing=doing,
+                roles=OneOf([role_name(r) for r in roles]),
+                role=role_name(user.role),
+            )
+        )
 
 
 def works_in(user: User, process: Process) -> bool:
@@ -68,18 +80,22 @@ def team_process_ids(user: User) -> Any:
 
 def create_process(session: Session, user: User, data: ProcessIn) -> Process:
     """Register a process (admin only); the instrument's spec is pinned by content."""
-    require_role(user, ["admin"], "registering a process")
+    require_role(user, ["admin"], Message("registering a process"))
     if data.instrument not in list_instruments():
         raise InvalidError(
-            f"unknown instrument '{data.instrument}' (bundled: {', '.join(list_instruments())})",
+            Message(
+                "unknown instrument '%(id)s' (bundled: %(ids)s)",
+                id=data.instrument,
+                ids=", ".join(list_instruments()),
+            ),
             field="instrument",
         )
     if session.execute(select(Process.id).where(Process.name == data.name)).first():
-        raise ConflictError(f"a process called '{data.name}' exists already")
+        raise ConflictError(Message("a process called '%(name)s' exists already", name=data.name))
     inst = load_instrument(data.instrument)
     names = [data.team] if isinstance(data.team, str) else list(dict.fromkeys(data.team))
     if not names:
-        raise InvalidError("give at least one team", field="team")
+        raise InvalidError(Message("give at least one team"), field="team")
     fields = data.model_dump(exclude={"instrument", "team"})
     process = Process(
         **fields,
@@ -100,7 +116,7 @@ def get_process(session: Session, process_id: int) -> Process:
     """A process by id (process metadata is public, as in the algorithm register)."""
     process = session.get(Process, process_id)
     if process is None:
-        raise NotFoundError(f"no process {process_id}")
+        raise NotFoundError(Message("no process %(id)s", id=process_id))
     return process
 
 
@@ -148,9 +164,9 @@ def create_case(session: Session, user: User, process_id: int, data: CaseIn) -> 
     opens the case and sees its score (:func:`open_case`), also for its creator.
     """
     process = get_process(session, process_id)
-    require_role(user, TEAM_ROLES, "adding a case")
+    require_role(user, TEAM_ROLES, Message("adding a case"))
     if not works_in(user, process):
-        raise ForbiddenError(f"your team does not work in process {process_id}")
+        raise ForbiddenError(Message("your team does not work in process %(id)s", id=process_id))
     _check_subject_ref(data.subject_ref)
     inst = instrument(process)
     result = score_inputs(inst, data.inputs)
@@ -271,7 +287,7 @@ def readable_case(session: Session, user: User, case_id: int, doing: str) -> Cas
     case = session.get(Case, case_id)
     if case is None or not works_in(user, case.process):
         raise NotFoundError(
-            f"no case {case_id}",
+            Message("no case %(id)s", id=case_id),
             audit={"action": "access.denied", "case_id": case_id, "detail": {"doing": doing}},
         )
     return case
@@ -300,7 +316,7 @@ def _first_view(session: Session, case: Case, user: User) -> CaseView:
 
 def queue(session: Session, user: User, limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
     """Undecided cases of the processes of the user's team, oldest first, and their number."""
-    require_role(user, TEAM_ROLES, "the queue")
+    require_role(user, TEAM_ROLES, Message("the queue"))
     undecided = (
         select(Case)
         .outerjoin(Decision, Decision.case_id == Case.id)
@@ -321,12 +337,15 @@ def decide(session: Session, user: User, case_id: int, data: DecisionIn) -> Deci
     """Record a person's decision on a case whose score they opened."""
     case = readable_case(session, user, case_id, "decision.create")
     if case.decision is not None:
-        raise ConflictError(f"case {case_id} is decided already")
+        raise ConflictError(Message("case %(id)s is decided already", id=case_id))
     view = session.get(CaseView, (case.id, user.id))
     if view is None:
         raise ConflictError(
-            f"open case {case_id} first: a decision records what its decider saw "
-            "and when they first saw it"
+            Message(
+                "open case %(id)s first: a decision records what its decider saw "
+                "and when they first saw it",
+                id=case_id,
+            )
         )
     _check_follows(case, data)
     now = utcnow()
@@ -349,7 +368,7 @@ def decide(session: Session, user: User, case_id: int, data: DecisionIn) -> Deci
         with session.begin_nested():
             session.add(decision)
     except IntegrityError:
-        raise ConflictError(f"case {case_id} is decided already") from None
+        raise ConflictError(Message("case %(id)s is decided already", id=case_id)) from None
     case.decision = decision
     detail = {
         "outcome": data.outcome,
@@ -398,9 +417,15 @@ def _check_follows(case: Case, data: DecisionIn) -> None:
         suggested = "selected" if case.suggests_selection else "not_selected"
         bands = ", ".join(case.score["selected_bands"])
         raise InvalidError(
-            f"follows_score is {str(data.follows_score).lower()}, but band {case.band} suggests "
-            f"{suggested} (bands that suggest selection: {bands}) and the outcome is "
-            f"{data.outcome}",
+            Message(
+                "follows_score is %(follows)s, but band %(band)s suggests %(suggested)s "
+                "(bands that suggest selection: %(bands)s) and the outcome is %(outcome)s",
+                follows=str(data.follows_score).lower(),
+                band=case.band,
+                suggested=suggested,
+                bands=bands,
+                outcome=data.outcome,
+            ),
             field="follows_score",
         )
 
@@ -409,5 +434,7 @@ def decided_case(session: Session, user: User, case_id: int, doing: str) -> Case
     """A readable case that has a decision (a notice follows a decision)."""
     case = readable_case(session, user, case_id, doing)
     if case.decision is None:
-        raise ConflictError(f"case {case_id} has no decision yet: a notice follows a decision")
+        raise ConflictError(
+            Message("case %(id)s has no decision yet: a notice follows a decision", id=case_id)
+        )
     return case

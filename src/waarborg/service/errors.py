@@ -11,17 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from waarborg.errors import WaarborgError
+from waarborg.i18n import Message, localise
 
 
 class ServiceError(WaarborgError):
-    """Base: ``status`` is the HTTP status code; ``audit`` an entry to log on refusal."""
+    """Base: ``status`` is the HTTP status code; ``audit`` an entry to log on refusal.
+
+    ``message`` is the English text (the JSON API's ``detail``); a page shows
+    :meth:`translate` of the :class:`~waarborg.i18n.Message` it was raised with.
+    """
 
     status = 400
 
-    def __init__(self, message: str, *, audit: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, audit: dict[str, Any] | None = None) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.text = message
         self.audit = audit
+
+    def translate(self, lang: str) -> str:
+        """The message in ``lang`` (a plain ``str`` message stays as it is)."""
+        return localise(self.text, lang)
 
 
 class UnauthorisedError(ServiceError):
@@ -41,9 +51,11 @@ class PasswordChangeRequiredError(ForbiddenError):
 
     def __init__(self) -> None:
         super().__init__(
-            "your password was reset: choose a new one first "
-            "(POST /api/me/password, or the page /password); until then only that and "
-            "logging out are allowed"
+            Message(
+                "your password was reset: choose a new one first "
+                "(POST /api/me/password, or the page /password); until then only that and "
+                "logging out are allowed"
+            )
         )
 
 
@@ -67,7 +79,7 @@ class InvalidError(ServiceError):
 
     status = 422
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str | Message, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
@@ -77,6 +89,6 @@ class TooManyAttemptsError(ServiceError):
 
     status = 429
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str | Message, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from waarborg.i18n import Message
 from waarborg.register.audits import missing_parts
 from waarborg.register.conditions import (
     AccessEvidence,
@@ -48,14 +49,18 @@ PERSONAL_DATA_ACTIONS = ("case.create", "case.read", "decision.create", "notice.
 """Log actions that read or write a person's data (condition 4 checks who did them)."""
 
 
-def check_evidence_access(user: User, process: Process, doing: str) -> None:
+def check_evidence_access(user: User, process: Process, doing: str | Message) -> None:
     """Auditors, administrators and the process's supervisors; others get 403."""
     if user.role in ("auditor", "admin"):
         return
     if user.role == "supervisor" and works_in(user, process):
         return
     raise ForbiddenError(
-        f"{doing} is for auditors, administrators and supervisors of process {process.id}"
+        Message(
+            "%(doing)s is for auditors, administrators and supervisors of process %(id)s",
+            doing=doing,
+            id=process.id,
+        )
     )
 
 
@@ -89,7 +94,7 @@ def record_audit(session: Session, by: Actor, process: Process, data: AuditIn) -
 def list_audits(session: Session, user: User, process_id: int) -> list[RecordedAudit]:
     """The audits recorded for a process, oldest first."""
     process = get_process(session, process_id)
-    check_evidence_access(user, process, "reading the recorded audits")
+    check_evidence_access(user, process, Message("reading the recorded audits"))
     return list_recorded(session, process.id)
 
 
@@ -142,13 +147,16 @@ def revalidation_of(
     return revalidation_status(instrument(process).spec, [a.result for a in audits], today)
 
 
-def revalidation_warnings(session: Session, process_ids: Sequence[int], today: date) -> list[str]:
-    """For the oversight dashboard: one line per process whose instrument is due or breached."""
+def revalidation_warnings(
+    session: Session, process_ids: Sequence[int], today: date, lang: str = "en"
+) -> list[str]:
+    """For the oversight dashboard: one line per breach of a process's instrument, in ``lang``."""
     lines = []
     for process_id in process_ids:
         process = get_process(session, process_id)
         status = revalidation_of(process, list_recorded(session, process_id), today)
-        lines += [f"{process.name}: {b}" for b in status.breaches]
+        breaches = status.breaches_nl if lang == "nl" else status.breaches
+        lines += [f"{process.name}: {b}" for b in breaches]
     return lines
 
 

@@ -17,129 +17,92 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from xml.sax.saxutils import escape
 
+from babel.dates import format_date
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
+from waarborg.i18n import Lang, gettext_for, localise
 from waarborg.instruments.explain import explain
 from waarborg.service import auditlog
 from waarborg.service.auth import actor
 from waarborg.service.casework import decided_case, instrument
 from waarborg.service.store.models import Case, Decision, Process, User
+from waarborg.service.words import role_name
 
-Lang = Literal["nl", "en"]
 TOP_FACTORS = 3
 TEMPLATES = Path(__file__).parent / "templates" / "notices"
 
-_MONTHS = {
-    "nl": [
-        *("januari", "februari", "maart", "april", "mei", "juni"),
-        *("juli", "augustus", "september", "oktober", "november", "december"),
-    ],
-    "en": [
-        *("January", "February", "March", "April", "May", "June"),
-        *("July", "August", "September", "October", "November", "December"),
-    ],
-}
 
-_TEXT: dict[str, dict[str, str]] = {
-    "nl": {
-        "title": "Uitleg over het besluit over uw zaak",
-        "intro": "U krijgt deze uitleg omdat wij een besluit hebben genomen over uw zaak. "
-        "Het gaat om: {process}.",
-        "used_h": "Wij gebruikten een risico-inschatting",
-        "used": "Bij uw zaak hebben wij een computerprogramma gebruikt. Het programma schat "
-        "een risico in. Het heet: {title} (versie {version}).",
-        "register": "U vindt meer informatie over dit programma in het Algoritmeregister "
-        "van de overheid, onder: {ref}.",
-        "no_register": "Wilt u meer weten over dit programma? Vraag het ons.",
-        "band_h": "Wat kwam eruit?",
-        "band": "De uitkomst was: categorie {band}. De categorieën lopen van {low} (laagste "
-        "risico) tot {high} (hoogste risico).",
-        "band_range": "De uitkomst lag tussen categorie {low} en {high}. Dat komt doordat een "
-        "gegeven over u niet bekend was.",
-        "suggests": "Bij deze categorie stelt het programma voor om u te kiezen voor een "
-        "vervolgstap, bijvoorbeeld een controle.",
-        "suggests_not": "Bij deze categorie stelt het programma geen vervolgstap voor.",
-        "factors_h": "Wat telde het zwaarst?",
-        "factors": "Deze gegevens hadden de meeste invloed op de uitkomst:",
-        "no_factors": "Geen van uw gegevens maakte de uitkomst hoger of lager.",
-        "unknown": "onbekend",
-        "human_h": "Een mens heeft besloten",
-        "human": "Het programma heeft niet zelf besloten. Een medewerker heeft uw zaak "
-        "bekeken en daarna het besluit genomen.",
-        "by_role": "Het besluit is genomen door een {role}{team}.",
-        "by_name": "Het besluit is genomen door {name} ({role}).",
-        "team": " van team {team}",
-        "selected": "Het besluit: u bent gekozen voor een vervolgstap.",
-        "not_selected": "Het besluit: u bent niet gekozen voor een vervolgstap.",
-        "follows": "Dit besluit komt overeen met de uitkomst van het programma.",
-        "departs": "De medewerker heeft anders besloten dan het programma voorstelde.",
-        "reason": "De reden: {rationale}",
-        "date": "Datum van het besluit: {date}.",
-        "object_h": "Bent u het niet eens met het besluit?",
-        "object": "Dan kunt u bezwaar maken. Doe dat binnen 6 weken na de datum van het "
-        "besluit. Schrijf in uw brief waarom u het niet eens bent met het besluit.",
-        "contact_h": "Heeft u vragen?",
-        "contact": "Neem dan contact op met de organisatie die u deze uitleg stuurt.",
-        "data_h": "Uw gegevens",
-        "retention": "Wij bewaren de gegevens van deze risico-inschatting tot {date}. Daarna "
-        "verwijderen wij ze.",
-        "basis": "Wij mogen deze gegevens gebruiken op grond van: {basis}",
-        "footer": "Kenmerk: zaak {case} · {instrument} {version} · specificatie {spec}",
-        "caseworker": "medewerker",
-        "supervisor": "leidinggevende",
-    },
-    "en": {
-        "title": "About the decision on your case",
-        "intro": "You receive this explanation because we have taken a decision on your "
-        "case. It concerns: {process}.",
-        "used_h": "We used a risk assessment",
-        "used": "For your case we used a computer program. The program estimates a risk. "
-        "It is called: {title} (version {version}).",
-        "register": "You can find more about this program in the government's algorithm "
-        "register, under: {ref}.",
-        "no_register": "Would you like to know more about this program? Ask us.",
-        "band_h": "What was the result?",
-        "band": "The result was: category {band}. The categories go from {low} (lowest risk) "
-        "to {high} (highest risk).",
-        "band_range": "The result was between category {low} and {high}, because a piece of "
-        "information about you was not known.",
-        "suggests": "For this category the program suggests choosing you for a next step, "
-        "such as a check.",
-        "suggests_not": "For this category the program suggests no next step.",
-        "factors_h": "What counted most?",
-        "factors": "This information had the most influence on the result:",
-        "no_factors": "None of your information made the result higher or lower.",
-        "unknown": "unknown",
-        "human_h": "A person decided",
-        "human": "The program did not decide by itself. A member of staff looked at your "
-        "case and then took the decision.",
-        "by_role": "The decision was taken by a {role}{team}.",
-        "by_name": "The decision was taken by {name} ({role}).",
-        "team": " of team {team}",
-        "selected": "The decision: you have been chosen for a next step.",
-        "not_selected": "The decision: you have not been chosen for a next step.",
-        "follows": "This decision agrees with the program's result.",
-        "departs": "The member of staff decided differently from what the program suggested.",
-        "reason": "The reason: {rationale}",
-        "date": "Date of the decision: {date}.",
-        "object_h": "Do you disagree with the decision?",
-        "object": "Then you can object. Do so within 6 weeks of the date of the decision. "
-        "Say in your letter why you disagree with the decision.",
-        "contact_h": "Do you have questions?",
-        "contact": "Please contact the organisation that sent you this explanation.",
-        "data_h": "Your data",
-        "retention": "We keep the data of this risk assessment until {date}. Then we delete it.",
-        "basis": "We may use this data on the following basis: {basis}",
-        "footer": "Reference: case {case} · {instrument} {version} · specification {spec}",
-        "caseworker": "case worker",
-        "supervisor": "supervisor",
-    },
-}
+def _texts(lang: Lang) -> dict[str, str]:
+    """The notice's fixed text in ``lang`` (``web`` catalog); ``%(name)s`` is filled in."""
+    _ = gettext_for(lang, "web")[0]
+    return {
+        "title": _("About the decision on your case"),
+        "intro": _(
+            "You receive this explanation because we have taken a decision on your case. It "
+            "concerns: %(process)s."
+        ),
+        "used_h": _("We used a risk assessment"),
+        "used": _(
+            "For your case we used a computer program. The program estimates a risk. It is "
+            "called: %(title)s (version %(version)s)."
+        ),
+        "register": _(
+            "You can find more about this program in the government's algorithm register, "
+            "under: %(ref)s."
+        ),
+        "no_register": _("Would you like to know more about this program? Ask us."),
+        "band_h": _("What was the result?"),
+        "band": _(
+            "The result was: category %(band)s. The categories go from %(low)s (lowest risk) "
+            "to %(high)s (highest risk)."
+        ),
+        "band_range": _(
+            "The result was between category %(low)s and %(high)s, because a piece of "
+            "information about you was not known."
+        ),
+        "suggests": _(
+            "For this category the program suggests choosing you for a next step, such as a check."
+        ),
+        "suggests_not": _("For this category the program suggests no next step."),
+        "factors_h": _("What counted most?"),
+        "factors": _("This information had the most influence on the result:"),
+        "no_factors": _("None of your information made the result higher or lower."),
+        "unknown": _("unknown"),
+        "human_h": _("A person decided"),
+        "human": _(
+            "The program did not decide by itself. A member of staff looked at your case and "
+            "then took the decision."
+        ),
+        "by_role": _("The decision was taken by a %(role)s%(team)s."),
+        "by_name": _("The decision was taken by %(name)s (%(role)s)."),
+        "team": _(" of team %(team)s"),
+        "selected": _("The decision: you have been chosen for a next step."),
+        "not_selected": _("The decision: you have not been chosen for a next step."),
+        "follows": _("This decision agrees with the program's result."),
+        "departs": _("The member of staff decided differently from what the program suggested."),
+        "reason": _("The reason: %(rationale)s"),
+        "date": _("Date of the decision: %(date)s."),
+        "object_h": _("Do you disagree with the decision?"),
+        "object": _(
+            "Then you can object. Do so within 6 weeks of the date of the decision. Say in "
+            "your letter why you disagree with the decision."
+        ),
+        "contact_h": _("Do you have questions?"),
+        "contact": _("Please contact the organisation that sent you this explanation."),
+        "data_h": _("Your data"),
+        "retention": _(
+            "We keep the data of this risk assessment until %(date)s. Then we delete it."
+        ),
+        "basis": _("We may use this data on the following basis: %(basis)s"),
+        "footer": _(
+            "Reference: case %(case)s · %(instrument)s %(version)s · specification %(spec)s"
+        ),
+    }
 
 
 @dataclass(frozen=True)
@@ -164,7 +127,12 @@ class Notice:
 
 
 def _date(value: datetime, lang: Lang) -> str:
-    return f"{value.day} {_MONTHS[lang][value.month - 1]} {value.year}"
+    """A date as a letter writes it: "1 december 2026" (CLDR month names, Babel)."""
+    return format_date(value, "d MMMM y", locale=lang)
+
+
+def _fill(template: str, **values: Any) -> str:
+    return template % values
 
 
 def read_notice(
@@ -192,7 +160,7 @@ def build_notice(case: Case, lang: Lang) -> Notice:
     """The notice for a decided case, in ``lang`` (``nl`` or ``en``)."""
     if case.decision is None:
         raise ValueError(f"case {case.id} has no decision")
-    text, process, decision = _TEXT[lang], case.process, case.decision
+    text, process, decision = _texts(lang), case.process, case.decision
     sections = [
         _instrument_section(case, text, lang),
         _band_section(case, text),
@@ -206,9 +174,10 @@ def build_notice(case: Case, lang: Lang) -> Notice:
         lang=lang,
         title=text["title"],
         organisation=process.organisation,
-        intro=text["intro"].format(process=process.name),
+        intro=_fill(text["intro"], process=process.name),
         sections=sections,
-        footer=text["footer"].format(
+        footer=_fill(
+            text["footer"],
             case=case.id,
             instrument=process.instrument_id,
             version=process.instrument_version,
@@ -221,10 +190,10 @@ def _instrument_section(case: Case, text: dict[str, str], lang: Lang) -> Section
     process = case.process
     spec = instrument(process).spec
     title = (lang == "nl" and spec.title_nl) or spec.title
-    used = text["used"].format(title=title, version=spec.version)
+    used = _fill(text["used"], title=title, version=spec.version)
     ref = process.register_ref
     return Section(
-        text["used_h"], [used, text["register"].format(ref=ref) if ref else text["no_register"]]
+        text["used_h"], [used, _fill(text["register"], ref=ref) if ref else text["no_register"]]
     )
 
 
@@ -233,8 +202,8 @@ def _band_section(case: Case, text: dict[str, str]) -> Section:
     labels = instrument(case.process).spec.bands[score["outcome"]].labels
     if score["band"] is None and score.get("band_range"):
         low, high = score["band_range"]
-        return Section(text["band_h"], [text["band_range"].format(low=low, high=high)])
-    lines = [text["band"].format(band=score["band"], low=labels[0], high=labels[-1])]
+        return Section(text["band_h"], [_fill(text["band_range"], low=low, high=high)])
+    lines = [_fill(text["band"], band=score["band"], low=labels[0], high=labels[-1])]
     lines.append(text["suggests"] if score["suggests_selection"] else text["suggests_not"])
     return Section(text["band_h"], lines)
 
@@ -251,12 +220,12 @@ def _factor_section(case: Case, text: dict[str, str], lang: Lang) -> Section:
 def _decision_section(
     decision: Decision, process: Process, text: dict[str, str], lang: Lang
 ) -> Section:
-    role = text.get(decision.decider_role, decision.decider_role)
+    role = localise(role_name(decision.decider_role), lang)
     if process.decider_disclosure == "name":
-        who = text["by_name"].format(name=decision.decider_name, role=role)
+        who = _fill(text["by_name"], name=decision.decider_name, role=role)
     else:
-        team = text["team"].format(team=decision.team) if decision.team else ""
-        who = text["by_role"].format(role=role, team=team)
+        team = _fill(text["team"], team=decision.team) if decision.team else ""
+        who = _fill(text["by_role"], role=role, team=team)
     return Section(
         text["human_h"],
         [
@@ -264,17 +233,17 @@ def _decision_section(
             who,
             text[decision.outcome],
             text["follows"] if decision.follows_score else text["departs"],
-            text["reason"].format(rationale=decision.rationale),
-            text["date"].format(date=_date(decision.decided_at, lang)),
+            _fill(text["reason"], rationale=decision.rationale),
+            _fill(text["date"], date=_date(decision.decided_at, lang)),
         ],
     )
 
 
 def _data_section(case: Case, text: dict[str, str], lang: Lang) -> Section:
     until = case.created_at + timedelta(days=case.process.retention_days)
-    lines = [text["retention"].format(date=_date(until, lang))]
+    lines = [_fill(text["retention"], date=_date(until, lang))]
     if case.process.lawful_basis:
-        lines.append(text["basis"].format(basis=case.process.lawful_basis))
+        lines.append(_fill(text["basis"], basis=case.process.lawful_basis))
     return Section(text["data_h"], lines)
 
 

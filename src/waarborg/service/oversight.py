@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from waarborg.audit import build_cube
 from waarborg.audit.cube import Cube
 from waarborg.audit.stats import wilson_interval
+from waarborg.i18n import Message
 from waarborg.service import auditlog
 from waarborg.service.auth import actor
 from waarborg.service.casework import instrument, require_role, team_process_ids
@@ -43,7 +44,7 @@ CUBE_GROUPS = ["process", "team", "suggested"]
 
 def scope(session: Session, user: User, process_id: int | None = None) -> list[int]:
     """The process ids ``user`` oversees (optionally just ``process_id``)."""
-    require_role(user, OVERSIGHT_ROLES, "oversight")
+    require_role(user, OVERSIGHT_ROLES, Message("oversight"))
     query = select(Process.id).order_by(Process.id)
     if user.role == "supervisor":
         query = query.where(Process.id.in_(team_process_ids(user)))
@@ -52,8 +53,8 @@ def scope(session: Session, user: User, process_id: int | None = None) -> list[i
         return ids
     if process_id not in ids:
         if session.get(Process, process_id) is None:
-            raise NotFoundError(f"no process {process_id}")
-        raise ForbiddenError(f"process {process_id} is not one of your team's")
+            raise NotFoundError(Message("no process %(id)s", id=process_id))
+        raise ForbiddenError(Message("process %(id)s is not one of your team's", id=process_id))
     return [process_id]
 
 
@@ -213,7 +214,7 @@ def decision_cube(session: Session, user: User, process_id: int | None = None) -
     processes = scope(session, user, process_id)
     counts = _live_counts(session, processes) + _retained_counts(session, processes)
     if not counts:
-        raise NotFoundError("no decided cases to export in the processes you oversee")
+        raise NotFoundError(Message("no decided cases to export in the processes you oversee"))
     table = pa.table(
         {
             "process": [c[0] for c in counts],

@@ -16,6 +16,7 @@ from typing import Literal
 
 from zxcvbn import zxcvbn
 
+from waarborg.i18n import Message, Only
 from waarborg.service.errors import InvalidError
 
 MIN_LENGTH = 12
@@ -33,7 +34,7 @@ Reason = Literal["too_short", "too_long", "contains_name", "guessable"]
 class PasswordPolicyError(InvalidError):
     """A password the policy refuses; ``reason`` says why (for translated messages)."""
 
-    def __init__(self, message: str, reason: Reason) -> None:
+    def __init__(self, message: str | Message, reason: Reason) -> None:
         super().__init__(message, field="password")
         self.reason = reason
 
@@ -58,18 +59,26 @@ def check(password: str, user_name: str) -> None:
 This is similar to a commonly used password. Choose a longer phrase of unrelated words.
     """
     if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(f"a password needs at least {MIN_LENGTH} characters", "too_short")
+        raise PasswordPolicyError(
+            Message("a password needs at least %(n)s characters", n=MIN_LENGTH), "too_short"
+        )
     if len(password) > MAX_LENGTH:
-        raise PasswordPolicyError(f"a password has at most {MAX_LENGTH} characters", "too_long")
+        raise PasswordPolicyError(
+            Message("a password has at most %(n)s characters", n=MAX_LENGTH), "too_long"
+        )
     if user_name and user_name.casefold() in password.casefold():
-        raise PasswordPolicyError("a password must not contain the user name", "contains_name")
+        raise PasswordPolicyError(
+            Message("a password must not contain the user name"), "contains_name"
+        )
     with _ZXCVBN:
         judged = zxcvbn(password[:_JUDGED_CHARS], user_inputs=[user_name] if user_name else [])
     if judged["score"] < MIN_SCORE:
         warning = judged["feedback"]["warning"]
         raise PasswordPolicyError(
-            "a common or easily guessed password: "
-            + (f"{warning} " if warning else "")
-            + "Choose a longer phrase of unrelated words.",
+            Message(
+                "a common or easily guessed password: %(warning)sChoose a longer phrase of "
+                "unrelated words.",
+                warning=Only("en", f"{warning} " if warning else ""),
+            ),
             "guessable",
         )

@@ -36,13 +36,13 @@ DEMO_PROCESSES = (
         "controle-uitwonendenbeurs",
         "generic-selection",
         "toezicht-studiefinanciering",
-        "Selecting students with a living-away-from-home grant for a home visit.",
+        "Studenten met een uitwonendenbeurs kiezen voor een huisbezoek.",
     ),
     (
         "reclasseringsadvies",
         "oxrec-style",
         "reclassering-advies",
-        "Informing the probation advice to the court about the risk of reoffending.",
+        "Het reclasseringsadvies aan de rechter onderbouwen met het risico op recidive.",
     ),
 )
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from waarborg.errors import WaarborgError
+from waarborg.i18n import Message
 from waarborg.service import auditlog
 from waarborg.service.auditlog import Actor
 from waarborg.service.auth import actor, credentials, password_matches
@@ -39,7 +40,7 @@ from waarborg.service.store.models import User
 ANONYMOUS = Actor("anonymous", "none")
 MAX_NAME = 200
 """Longest user name looked up (a longer one is no user's)."""
-WRONG = "wrong user name or password"
+WRONG = Message("wrong user name or password")
 _NAME_KEY_LABEL = b"waarborg sign-in: keyed hash of typed user names"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -153,7 +154,7 @@ class SignInLimiter:
             if wait > 0:
                 seconds = max(1, int(wait + 0.999))
                 raise TooManyAttemptsError(
-                    f"too many failed logins: try again in {seconds} s", seconds
+                    Message("too many failed logins: try again in %(s)s s", s=seconds), seconds
                 )
             self._accounts.add(account, now)
             self._addresses.add(address, now)

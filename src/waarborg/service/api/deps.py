@@ -25,7 +25,7 @@ from waarborg.service.errors import (
 )
 from waarborg.service.schemas import NAME_PATTERN
 from waarborg.service.settings import Settings
-from waarborg.service.signin import Network, SignInLimiter, client_address, sign_in
+from waarborg.service.signin import WRONG, Network, SignInLimiter, client_address, sign_in
 from waarborg.service.store import Database
 from waarborg.service.store.models import User
 
@@ -130,7 +130,7 @@ async def log_in(request: Request, name: str, password: str) -> str:
     """
     app = state(request)
     if len(name) > 200 or not re.fullmatch(NAME_PATTERN, name):
-        raise UnauthorisedError("wrong user name or password")
+        raise UnauthorisedError(WRONG)
     address = client_address(
         request.client.host if request.client else None,
         request.headers.get("x-forwarded-for"),

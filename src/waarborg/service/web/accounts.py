@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from waarborg.i18n import Message
 from waarborg.service import accounts
 from waarborg.service.accounts import Requester
 from waarborg.service.api.deps import MAX_ID, new_token
@@ -33,6 +34,7 @@ from waarborg.service.web.pages import (
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(max_length=100)]
 Field = Annotated[str, Form(max_length=1000)]
+MANAGING = Message("managing accounts")
 
 
 # --------------------------------------------------------------------------- own password
@@ -57,14 +59,15 @@ def change_password(
     check_csrf(request, csrf)
     try:
         if new_password != new_password_again:
-            raise InvalidError("the new passwords differ", field="new_password_again")
+            raise InvalidError(Message("the new passwords differ"), field="new_password_again")
         with as_web_user(request, before_password_change=True) as (session, user):
             data = PasswordChangeIn(current_password=current_password, new_password=new_password)
             accounts.change_password(session, user, data.current_password, data.new_password)
             token = new_token(request, session, user)
     except (ValidationError, InvalidError) as exc:  # rolled back: the form again
         with as_web_user(request, before_password_change=True) as (_, user):
-            return render(request, "password.html.j2", 422, user=user, error=_message(exc))
+            error = _message(request, exc)
+            return render(request, "password.html.j2", 422, user=user, error=error)
     return start_session(request, RedirectResponse("/", status_code=303), token)
 
 
@@ -75,7 +78,7 @@ def change_password(
 def users_page(request: Request) -> Response:
     """Every user, a form for a new one, and the access changes waiting for approval."""
     with as_web_user(request) as (session, user):
-        require_role(user, ["admin"], "managing accounts")
+        require_role(user, ["admin"], MANAGING)
         return render(
             request,
             "users.html.j2",
@@ -90,14 +93,14 @@ def users_page(request: Request) -> Response:
 def user_page(request: Request, user_id: int) -> Response:
     """One user, with the lifecycle actions."""
     with as_web_user(request) as (session, user):
-        require_role(user, ["admin"], "managing accounts")
+        require_role(user, ["admin"], MANAGING)
         target = accounts.get_user(session, _id(user_id))
         return render(request, "user.html.j2", user=user, target=target, roles=ROLES)
 
 
 def _id(value: int) -> int:
     if not 1 <= value <= MAX_ID:
-        raise InvalidError(f"no such id: {value}")
+        raise InvalidError(Message("no such id: %(id)s", id=value))
     return value
 
 
@@ -108,10 +111,10 @@ def _admin_action(
     check_csrf(request, csrf)
     try:
         with as_web_user(request) as (session, user):
-            require_role(user, ["admin"], "managing accounts")
+            require_role(user, ["admin"], MANAGING)
             act(session, user)
     except ValidationError as exc:
-        raise InvalidError(_message(exc)) from None
+        raise InvalidError(_message(request, exc)) from None
     return RedirectResponse(back, status_code=303)
 
 

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from waarborg.i18n import Message
 from waarborg.instruments.explain import explain
 from waarborg.service import accounts, auditlog, casework, evidence, notices, oversight
 from waarborg.service.api.deps import MAX_ID, as_user, log_in, state
@@ -38,7 +39,7 @@ from waarborg.service.errors import (
 from waarborg.service.schemas import DecisionIn, ProcessIn
 from waarborg.service.store.models import User
 from waarborg.service.web.charts import agreement_svg
-from waarborg.service.web.i18n import LANGS, Lang, gettext, templates
+from waarborg.service.web.i18n import LANGS, Lang, gettext, refusal, templates
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "waarborg_session"
@@ -112,7 +113,9 @@ def check_csrf(request: Request, given: str) -> None:
     """Refuse a form whose CSRF token is not the session's (403)."""
     token = request.cookies.get(SESSION_COOKIE) or ""
     if not token or not csrf_ok(given, token, state(request).secret):
-        raise ForbiddenError("the form has expired or did not come from this site: reload it")
+        raise ForbiddenError(
+            Message("the form has expired or did not come from this site: reload it")
+        )
 
 
 def error_page(request: Request, exc: ServiceError | LoginRequiredError) -> Response:
@@ -121,7 +124,8 @@ def error_page(request: Request, exc: ServiceError | LoginRequiredError) -> Resp
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     if isinstance(exc, PasswordChangeRequiredError):
         return RedirectResponse("/password", status_code=303)
-    return render(request, "error.html.j2", exc.status, message=exc.message)
+    message = exc.translate(language(request))
+    return render(request, "error.html.j2", exc.status, message=message)
 
 
 # --------------------------------------------------------------------------- login
@@ -157,7 +161,7 @@ async def login(
     """Log in (the same login as the API: rate-limited, logged); the token in a cookie."""
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf, expected):
-        raise ForbiddenError("the login form has expired: reload the page and try again")
+        raise ForbiddenError(Message("the login form has expired: reload the page and try again"))
     try:
         token = await log_in(request, username, password)
     except (UnauthorisedError, TooManyAttemptsError) as exc:
@@ -265,6 +269,8 @@ def _case_page(
         spec=inst.spec,
         labels=inst.spec.bands[case.score["outcome"]].labels,
         explanation=explain(inst, case.inputs, lang=lang),
+        inputs_by_name={p.name: p for p in [*inst.spec.predictors, *inst.spec.case_fields]},
+        outcomes_by_name={o.name: o for o in inst.spec.outcomes},
         **extra,
     )
 
@@ -298,7 +304,7 @@ def decide(
                 user,
                 case_id,
                 422,
-                error=_message(exc),
+                error=_message(request, exc),
                 outcome=outcome,
                 rationale=rationale,
             )
@@ -311,19 +317,23 @@ def _follows(suggests: bool | None, outcome: str, stated: str) -> bool:
     if derived is not None:
         return derived
     if stated not in ("yes", "no"):
-        raise InvalidError("say whether the decision follows the score", field="follows_score")
+        raise InvalidError(
+            Message("say whether the decision follows the score"), field="follows_score"
+        )
     return stated == "yes"
 
 
-def _message(exc: ValidationError | InvalidError) -> str:
+def _message(request: Request, exc: ValidationError | InvalidError) -> str:
+    """Why a form was refused, in the page's language."""
+    lang = language(request)
     if isinstance(exc, InvalidError):
-        return exc.message
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return exc.translate(lang)
+    return "; ".join(refusal(e).translate(lang) for e in exc.errors())
 
 
 def _check_id(value: int) -> None:
     if not 1 <= value <= MAX_ID:
-        raise InvalidError(f"no such id: {value}")
+        raise InvalidError(Message("no such id: %(id)s", id=value))
 
 
 @router.get("/cases/{case_id}/notice")
@@ -332,7 +342,7 @@ def notice_page(
 ) -> Response:
     """The notice to the person concerned, as a page or a print-ready PDF."""
     if format not in ("html", "pdf"):
-        raise InvalidError("format is html or pdf", field="format")
+        raise InvalidError(Message("format is html or pdf"), field="format")
     with as_web_user(request) as (session, user):
         _check_id(case_id)
         case, notice = notices.read_notice(session, user, case_id, lang, format)
@@ -351,7 +361,7 @@ def oversight_page(request: Request) -> Response:
         lang = language(request)
         chart = agreement_svg(summary.trend, gettext(lang)("Agreement with the score per week"))
         today = datetime.now(UTC).date()
-        warnings = evidence.revalidation_warnings(session, summary.processes, today)
+        warnings = evidence.revalidation_warnings(session, summary.processes, today, lang)
         changes = access_changes(session) if user.role == "auditor" else None
         return render(
             request,
@@ -418,7 +428,8 @@ def create_process(
     except (ValidationError, InvalidError) as exc:  # rolled back; show the form again
         form["retention_days"] = retention_days
         with as_web_user(request) as (session, user):
-            return _processes_page(request, session, user, 422, error=_message(exc), form=form)
+            error = _message(request, exc)
+            return _processes_page(request, session, user, 422, error=error, form=form)
     return RedirectResponse("/processes", status_code=303)
 
 
@@ -429,7 +440,7 @@ def conditions_page(request: Request, process_id: int) -> Response:
     with as_web_user(request) as (session, user):
         _check_id(process_id)
         process = casework.get_process(session, process_id)
-        evidence.check_evidence_access(user, process, "reading the conditions")
+        evidence.check_evidence_access(user, process, Message("reading the conditions"))
         today = datetime.now(UTC).date()
         report = evidence.conditions(session, actor(user), process, today, threshold)
         return render(request, "conditions.html.j2", user=user, process=process, report=report)
@@ -447,7 +458,7 @@ def auditlog_page(request: Request, after: Annotated[int, Query(ge=0, le=MAX_ID)
     entries, and holds no lock while it verifies.
     """
     with as_web_user(request) as (session, user):
-        casework.require_role(user, ["auditor"], "reading the audit log")
+        casework.require_role(user, ["auditor"], Message("reading the audit log"))
         entries, _ = auditlog.read_entries(session, actor(user), after, 100)
     check = auditlog.verify_recent(state(request).db)
     return render(request, "auditlog.html.j2", user=user, entries=entries, check=check, after=after)
