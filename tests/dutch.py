@@ -23,6 +23,8 @@ DUTCH = frozenset(
     {
         *("waarborg", "nl", "en", "pdf", "csv", "json", "id", "hash", "api", "auc", "bi"),
         *("hbo", "mbo", "wo", "post", "token", "parquet", "rol", "team", "teams", "instrument"),
+        *("criteria", "was", "interval"),  # Dutch too: "meetbare criteria", "het interval"
+        *("holm", "wilson", "newcombe", "katz", "delong", "brier"),  # names of methods
     }
 )
 
@@ -42,7 +44,7 @@ def words(text: str) -> list[str]:
     ['zaak', 'van', 'op']
     """
     text = _URL.sub(" ", _PLACEHOLDER.sub(" ", text))
-    kept = [t for t in _TOKEN.findall(text) if not _CODE.fullmatch(t.strip("()[]{},.;:!?\"'"))]
+    kept = [t for t in _TOKEN.findall(text) if not _CODE.fullmatch(t.strip("()[]{},.;:!?\"'…"))]
     return [w.lower() for t in kept for w in _WORD.findall(t)]
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 import waarborg
 from waarborg.cli import app
+from waarborg.instruments.spec import level_title_in
 from waarborg.register.modelcard import model_card
 from waarborg.synth import synthesize
 
@@ -52,11 +53,11 @@ def test_card_documents_the_whole_spec(instrument: str, fmt: str) -> None:
     card = model_card(spec, format=fmt, today=date(2026, 11, 23))  # type: ignore[arg-type]
     for p in spec.predictors:
         assert f"{p.name}" in card, p.name
-        if p.levels:
-            assert ", ".join(p.levels) in card, p.name
+        if p.levels:  # as a person reads them: the English titles (or the codes)
+            assert ", ".join(level_title_in(p, x, "en") for x in p.levels) in card, p.name
     assert "built-in method" not in card
     for band in spec.bands.values():
-        assert ", ".join(band.labels) in card
+        assert ", ".join(level_title_in(band, x, "en") for x in band.labels) in card
         assert all(f"{c:g}" in card for c in band.cutoffs)
     if spec.data_rules is not None:
         assert all(d in card for d in spec.data_rules.exclude_dispositions)

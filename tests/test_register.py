@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from waarborg import list_instruments, load_instrument
 from waarborg.cli import app
 from waarborg.errors import WaarborgError
-from waarborg.instruments.spec import parse_spec, spec_hash
+from waarborg.instruments.spec import parse_spec, spec_hash, title_in
 from waarborg.register import ProcessFacts, load_owner, register_entry
 from waarborg.register.owner import DEMO_OWNER
 from waarborg.register.standard import ALLOWED_TAGS, RegisterEntry
@@ -108,7 +108,8 @@ def test_every_bundled_instrument_exports_a_valid_entry(instrument: str, referen
     assert spec.version in entry["methods_and_models"]
     assert spec_hash(spec)[:12] in entry["methods_and_models"]
     for predictor in spec.predictors:
-        assert (predictor.title or predictor.name) in entry["source_data"]
+        assert title_in(predictor, "nl") in entry["source_data"]  # Dutch titles
+        assert predictor.title not in entry["source_data"]
 
 
 def test_the_latest_audit_and_the_process_fill_the_texts(reference: dict) -> None:
@@ -219,3 +220,11 @@ def test_spec_hash_ignores_fields_left_at_their_default() -> None:
     assert spec_hash(explicit) == spec_hash(spec)
     changed = parse_spec({**raw, "version": "9.9.9"})
     assert spec_hash(changed) != spec_hash(spec)
+
+
+def test_the_entry_never_rounds_the_auc_interval_to_a_point() -> None:
+    spec = load_instrument("generic-selection").spec
+    audit = {"n": {"value": 90000}, "validity": {"auc": {"value": 0.7004, "ci": [0.6962, 0.7046]}}}
+    entry = register_entry(spec, load_owner(DEMO_OWNER), audit=audit).to_json_dict()
+    # at two decimals this reads "0,70 (… 0,70 tot 0,70)"; three tell them apart
+    assert "AUC): 0,700 (95%-betrouwbaarheidsinterval 0,696 tot 0,705)" in entry["risks"]

@@ -150,7 +150,7 @@ class DemoRun:
             ("audit-nl.html", result.to_html("nl")),
             ("register-entry.json", json.dumps(entry.to_json_dict(), ensure_ascii=False)),
             ("modelcard-en.html", model_card(inst.spec, [result], lang="en")),
-            ("modelcard-nl.md", model_card(inst.spec, [result], lang="nl", format="md")),
+            ("modelcard-nl.html", model_card(inst.spec, [result], lang="nl")),
         ):
             with atomic_path(folder / name) as tmp:
                 tmp.write_text(text, encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.service.conftest import LOW_INPUTS, Service
+from waarborg import load_instrument
 from waarborg.service import auditlog
 from waarborg.service.store.models import AuditEntry, CaseView, Decision
 
@@ -129,7 +130,9 @@ def test_first_opening_is_kept_and_not_moved_by_later_reads(world: Service) -> N
 def test_processes_pin_the_instrument_spec(world: Service) -> None:
     process = world.ok("bob", "GET", f"/api/processes/{world.ids['A']}")
     assert process["instrument_id"] == "generic-selection"
-    assert process["instrument_version"] == "1.0.0" and process["teams"] == ["team-a"]
+    assert process["instrument_version"] == load_instrument(
+        "generic-selection"
+    ).version and process["teams"] == ["team-a"]
     assert process["register_ref"] == "AR-2026-001"
     assert len(world.ok("aud", "GET", "/api/processes")) == 2
 

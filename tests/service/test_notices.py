@@ -23,10 +23,11 @@ def test_the_dutch_notice_says_what_was_used_what_it_said_and_who_decided(world:
     for words in [
         '<html lang="nl">',
         "Wij gebruikten een risico-inschatting",
-        f"{load_instrument('generic-selection').spec.title_nl} (versie 1.0.0)",
+        f"{load_instrument('generic-selection').spec.title_nl} "
+        f"(versie {load_instrument('generic-selection').version})",
         "Algoritmeregister van de overheid, onder: AR-2026-001",
         "De uitkomst was: categorie 6",
-        "Distance to the parents&#39; address: 0,4. Verhoogt de score met 4.",
+        "Afstand tot het adres van de ouders: 0,4 km. Verhoogt de score met 4.",  # Dutch title
         "Het programma heeft niet zelf besloten",
         "door een medewerker van team team-a",
         "u bent gekozen voor een vervolgstap",

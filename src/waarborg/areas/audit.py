@@ -162,6 +162,7 @@ def audit_areas(
                 "success criteria",
                 "no goal with success criteria was given",
                 "er geen doel met succescriteria is opgegeven",
+                "succescriteria",
             )
         )
     xy = read_cells(cells, s, cell_size) if cells is not None else None

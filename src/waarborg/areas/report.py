@@ -19,225 +19,148 @@ import jinja2
 from markupsafe import Markup
 
 from waarborg.report import i18n
+from waarborg.report.i18n import N_, tr
 
 __all__ = ["policy_label", "render", "render_feedback", "summary"]
 
-_S: dict[str, dict[str, str]] = {
-    "title": {"en": "Area audit", "nl": "Gebiedsaudit"},
-    "subtitle": {
-        "en": "Accuracy, baselines, exposure of residents and stops of an area-based risk "
-        "instrument",
-        "nl": "Nauwkeurigheid, vergelijkingsbases, blootstelling van bewoners en controles van "
-        "een gebiedsgebonden risico-instrument",
-    },
-    "instrument": {"en": "Instrument", "nl": "Instrument"},
-    "unknown_instrument": {"en": "not named", "nl": "niet genoemd"},
-    "span": {"en": "Periods", "nl": "Periodes"},
-    "span_text": {
-        "en": "{periods} periods of {days} days, {first} to {last}; {cells} cells",
-        "nl": "{periods} periodes van {days} dagen, {first} tot en met {last}; {cells} cellen",
-    },
-    "created": {"en": "Audit date", "nl": "Auditdatum"},
-    "verdicts": {"en": "Verdicts", "nl": "Bevindingen"},
-    "goal": {"en": "Goal", "nl": "Doel"},
-    "criteria": {"en": "Success criteria", "nl": "Succescriteria"},
-    "no_criteria": {
-        "en": "No goal with measurable success criteria was given: whether the instrument "
-        "works as intended cannot be judged.",
-        "nl": "Er is geen doel met meetbare succescriteria opgegeven: of het instrument werkt "
-        "zoals bedoeld, is niet te beoordelen.",
-    },
-    "met": {"en": "met", "nl": "voldaan"},
-    "not_met": {"en": "not met", "nl": "niet voldaan"},
-    "unknown": {"en": "unknown", "nl": "onbekend"},
-    "exposure_findings": {"en": "Exposure findings", "nl": "Bevindingen over blootstelling"},
-    "no_exposure_finding": {
-        "en": "No group's exposure differs significantly from the reference group's.",
-        "nl": "De blootstelling van geen enkele groep wijkt significant af van die van de "
-        "referentiegroep.",
-    },
-    "significant": {"en": "significant", "nl": "significant"},
-    "warnings": {"en": "Warnings and notes", "nl": "Waarschuwingen en opmerkingen"},
-    "accuracy": {"en": "Accuracy", "nl": "Nauwkeurigheid"},
-    "accuracy_intro": {
-        "en": "Pooled over all periods; intervals from a block bootstrap over periods ({level}%).",
-        "nl": "Over alle periodes samen; intervallen uit een blokbootstrap over periodes "
-        "({level}%).",
-    },
-    "metric": {"en": "Metric", "nl": "Maat"},
-    "value": {"en": "Value", "nl": "Waarde"},
-    "ci": {"en": "{level}% CI", "nl": "{level}%-BI"},
-    "hit_rate": {"en": "Hit rate", "nl": "Trefkans"},
-    "hit_rate_help": {
-        "en": "share of the period's incidents in selected cells",
-        "nl": "deel van de incidenten van de periode in geselecteerde cellen",
-    },
-    "area_share": {"en": "Area selected", "nl": "Geselecteerd oppervlak"},
-    "area_share_help": {"en": "share of cells selected", "nl": "deel van de cellen geselecteerd"},
-    "pai": {"en": "PAI", "nl": "PAI"},
-    "pai_help": {
-        "en": "hit rate divided by area share (1 = no better than chance)",
-        "nl": "trefkans gedeeld door geselecteerd oppervlak (1 = niet beter dan toeval)",
-    },
-    "pei": {"en": "PEI", "nl": "PEI"},
-    "pei_help": {
-        "en": "incidents caught over the most a selection of that size could catch",
-        "nl": "gevangen incidenten gedeeld door het maximum voor een selectie van die omvang",
-    },
-    "auc": {"en": "AUC over cells", "nl": "AUC over cellen"},
-    "auc_help": {
-        "en": "mean over periods; 0.5 is chance",
-        "nl": "gemiddeld over periodes; 0,5 is toeval",
-    },
-    "jaccard": {"en": "Stability (Jaccard)", "nl": "Stabiliteit (Jaccard)"},
-    "jaccard_help": {
-        "en": "overlap of the selection with the previous period's",
-        "nl": "overlap van de selectie met die van de vorige periode",
-    },
-    "oe": {"en": "Calibration O/E", "nl": "Kalibratie W/V"},
-    "oe_help": {
-        "en": "observed over expected incidents (exact Poisson interval)",
-        "nl": "waargenomen gedeeld door verwachte incidenten (exact Poisson-interval)",
-    },
-    "baselines": {
-        "en": "Against simple alternatives",
-        "nl": "Vergeleken met eenvoudige alternatieven",
-    },
-    "baselines_intro": {
-        "en": "Each alternative selects as many cells as the model did, on the same periods; "
-        "the difference is paired over periods.",
-        "nl": "Elk alternatief selecteert evenveel cellen als het model, in dezelfde periodes; "
-        "het verschil is gepaard over periodes.",
-    },
-    "baseline": {"en": "Alternative", "nl": "Alternatief"},
-    "periods": {"en": "Periods", "nl": "Periodes"},
-    "base_hit": {"en": "Its hit rate", "nl": "Trefkans alternatief"},
-    "model_hit": {"en": "Model hit rate", "nl": "Trefkans model"},
-    "difference": {"en": "Difference", "nl": "Verschil"},
-    "gain": {"en": "Relative gain", "nl": "Relatieve winst"},
-    "last_period": {"en": "last period's hot spots", "nl": "hotspots van de vorige periode"},
-    "long_run": {"en": "long-run hot spots", "nl": "hotspots over alle eerdere periodes"},
-    "random": {"en": "random selection", "nl": "willekeurige selectie"},
-    "model": {"en": "model", "nl": "model"},
-    "hit_figure": {"en": "Hit rate per period", "nl": "Trefkans per periode"},
-    "map": {"en": "Map of the selections", "nl": "Kaart van de selecties"},
-    "map_caption": {
-        "en": "Left: how often each cell was selected (darker = more often; cells never "
-        "selected are blank). Right: the selection in the last periods. North is up.",
-        "nl": "Links: hoe vaak elke cel geselecteerd werd (donkerder = vaker; nooit "
-        "geselecteerde cellen zijn leeg). Rechts: de selectie in de laatste periodes. Noord "
-        "is boven.",
-    },
-    "no_map": {
-        "en": "No map: the cells' coordinates were not given (--cells).",
-        "nl": "Geen kaart: de coördinaten van de cellen zijn niet opgegeven (--cells).",
-    },
-    "exposure": {
-        "en": "Exposure of residents by group",
-        "nl": "Blootstelling van bewoners per groep",
-    },
-    "exposure_intro": {
-        "en": "Share of each group's residents living in a selected cell (average over "
-        "periods), its ratio to the reference group '{ref}', and the same for the incidents "
-        "recorded around them.",
-        "nl": "Deel van de bewoners van elke groep dat in een geselecteerde cel woont "
-        "(gemiddeld over periodes), de verhouding tot referentiegroep '{ref}', en hetzelfde "
-        "voor de geregistreerde incidenten in hun buurt.",
-    },
-    "no_exposure": {
-        "en": "No residents table was given: exposure by group is not assessed.",
-        "nl": "Er is geen bewonerstabel opgegeven: blootstelling per groep is niet beoordeeld.",
-    },
-    "group": {"en": "Group", "nl": "Groep"},
-    "residents": {"en": "Residents", "nl": "Bewoners"},
-    "share_selected": {"en": "Share in selected cells", "nl": "Aandeel in geselecteerde cellen"},
-    "ratio": {"en": "Ratio to reference", "nl": "Verhouding tot referentie"},
-    "incident_ratio": {"en": "Incidents: ratio", "nl": "Incidenten: verhouding"},
-    "given_incidents": {
-        "en": "Residents ratio ÷ incidents ratio",
-        "nl": "Verhouding bewoners ÷ verhouding incidenten",
-    },
-    "reference": {"en": "reference", "nl": "referentie"},
-    "too_small": {"en": "too small", "nl": "te klein"},
-    "years": {"en": "Per year", "nl": "Per jaar"},
-    "year": {"en": "Year from period", "nl": "Jaar vanaf periode"},
-    "at_least_once": {"en": "selected at least once", "nl": "minstens één keer geselecteerd"},
-    "average": {"en": "on average", "nl": "gemiddeld"},
-    "stops": {"en": "Stops and checks", "nl": "Staandehoudingen en controles"},
-    "stops_intro": {
-        "en": "Police actions by their recorded basis. Those based only on the area selection "
-        "are the ones without a concrete suspicion.",
-        "nl": "Politiehandelingen naar hun vastgelegde grond. Handelingen alleen op grond van "
-        "de gebiedsselectie zijn die zonder concrete verdenking.",
-    },
-    "no_stops": {
-        "en": "No table of police actions was given: stops based on the selection are not counted.",
-        "nl": "Er is geen tabel met politiehandelingen opgegeven: controles op grond van de "
-        "selectie zijn niet geteld.",
-    },
-    "basis": {"en": "Basis", "nl": "Grond"},
-    "actions": {"en": "Actions", "nl": "Handelingen"},
-    "persons": {"en": "Distinct persons", "nl": "Unieke personen"},
-    "area_selection": {"en": "area selection only", "nl": "alleen gebiedsselectie"},
-    "concrete_suspicion": {"en": "concrete suspicion", "nl": "concrete verdenking"},
-    "other": {"en": "other", "nl": "anders"},
-    "stops_by_group": {
-        "en": "Based only on the area selection, by group",
-        "nl": "Alleen op grond van de gebiedsselectie, per groep",
-    },
-    "stops_figure": {
-        "en": "Actions based only on the area selection, per period",
-        "nl": "Handelingen alleen op grond van de gebiedsselectie, per periode",
-    },
-    "calibration": {"en": "Calibration per decile", "nl": "Kalibratie per deciel"},
-    "decile": {"en": "Decile of expected", "nl": "Deciel van verwacht"},
-    "cells": {"en": "Cell-periods", "nl": "Cel-periodes"},
-    "observed": {"en": "Observed", "nl": "Waargenomen"},
-    "expected": {"en": "Expected", "nl": "Verwacht"},
-    "inputs": {"en": "Inputs and method", "nl": "Invoer en methode"},
-    "sources": {"en": "Files", "nl": "Bestanden"},
-    "incidents_read": {"en": "Incidents read / used", "nl": "Incidenten gelezen / gebruikt"},
-    "discovered": {"en": "Of which discovered by police", "nl": "Waarvan ontdekt door politie"},
-    "bootstrap": {"en": "Intervals", "nl": "Intervallen"},
-    "bootstrap_text": {
-        "en": "circular block bootstrap over periods, {resamples} resamples, blocks of "
-        "{block} periods, seed {seed}",
-        "nl": "circulaire blokbootstrap over periodes, {resamples} trekkingen, blokken van "
-        "{block} periodes, seed {seed}",
-    },
-    "provenance": {"en": "Provenance", "nl": "Herkomst"},
-    "fingerprint": {"en": "Data fingerprint", "nl": "Vingerafdruk van de data"},
-    "software": {"en": "Software", "nl": "Software"},
-    "fb_title": {"en": "Feedback-loop simulation", "nl": "Simulatie van de terugkoppeling"},
-    "fb_intro": {
-        "en": "A synthetic city of {cells} cells in {areas} areas over {periods} periods. Police "
+_S: dict[str, str] = {
+    "title": N_("Area audit"),
+    "subtitle": N_(
+        "Accuracy, baselines, exposure of residents and stops of an area-based risk instrument"
+    ),
+    "instrument": N_("Instrument"),
+    "unknown_instrument": N_("not named"),
+    "span": N_("Periods"),
+    "span_text": N_("{periods} periods of {days} days, {first} to {last}; {cells} cells"),
+    "created": N_("Audit date"),
+    "verdicts": N_("Verdicts"),
+    "goal": N_("Goal"),
+    "criteria": N_("Success criteria"),
+    "no_criteria": N_(
+        "No goal with measurable success criteria was given: whether the instrument works as "
+        "intended cannot be judged."
+    ),
+    "met": N_("met"),
+    "not_met": N_("not met"),
+    "unknown": N_("unknown"),
+    "exposure_findings": N_("Exposure findings"),
+    "no_exposure_finding": N_(
+        "No group's exposure differs significantly from the reference group's."
+    ),
+    "significant": N_("significant"),
+    "warnings": N_("Warnings and notes"),
+    "accuracy": N_("Accuracy"),
+    "accuracy_intro": N_(
+        "Pooled over all periods; intervals from a block bootstrap over periods ({level}%)."
+    ),
+    "metric": N_("Metric"),
+    "value": N_("Value"),
+    "ci": N_("{level}% CI"),
+    "hit_rate": N_("Hit rate"),
+    "hit_rate_help": N_("share of the period's incidents in selected cells"),
+    "area_share": N_("Area selected"),
+    "area_share_help": N_("share of cells selected"),
+    "pai": N_("PAI"),
+    "pai_help": N_("hit rate divided by area share (1 = no better than chance)"),
+    "pei": N_("PEI"),
+    "pei_help": N_("incidents caught over the most a selection of that size could catch"),
+    "auc": N_("AUC over cells"),
+    "auc_help": N_("mean over periods; 0.5 is chance"),
+    "jaccard": N_("Stability (Jaccard)"),
+    "jaccard_help": N_("overlap of the selection with the previous period's"),
+    "oe": N_("Calibration O/E"),
+    "oe_help": N_("observed over expected incidents (exact Poisson interval)"),
+    "baselines": N_("Against simple alternatives"),
+    "baselines_intro": N_(
+        "Each alternative selects as many cells as the model did, on the same periods; the "
+        "difference is paired over periods."
+    ),
+    "baseline": N_("Alternative"),
+    "periods": N_("Periods"),
+    "base_hit": N_("Its hit rate"),
+    "model_hit": N_("Model hit rate"),
+    "difference": N_("Difference"),
+    "gain": N_("Relative gain"),
+    "last_period": N_("last period's hot spots"),
+    "long_run": N_("long-run hot spots"),
+    "random": N_("random selection"),
+    "model": N_("model"),
+    "hit_figure": N_("Hit rate per period"),
+    "map": N_("Map of the selections"),
+    "map_caption": N_(
+        "Left: how often each cell was selected (darker = more often; cells never selected "
+        "are blank). Right: the selection in the last periods. North is up."
+    ),
+    "no_map": N_("No map: the cells' coordinates were not given (--cells)."),
+    "exposure": N_("Exposure of residents by group"),
+    "exposure_intro": N_(
+        "Share of each group's residents living in a selected cell (average over periods), "
+        "its ratio to the reference group '{ref}', and the same for the incidents recorded "
+        "around them."
+    ),
+    "no_exposure": N_("No residents table was given: exposure by group is not assessed."),
+    "group": N_("Group"),
+    "residents": N_("Residents"),
+    "share_selected": N_("Share in selected cells"),
+    "ratio": N_("Ratio to reference"),
+    "incident_ratio": N_("Incidents: ratio"),
+    "given_incidents": N_("Residents ratio ÷ incidents ratio"),
+    "reference": N_("reference"),
+    "too_small": N_("too small"),
+    "years": N_("Per year"),
+    "year": N_("Year from period"),
+    "at_least_once": N_("selected at least once"),
+    "average": N_("on average"),
+    "stops": N_("Stops and checks"),
+    "stops_intro": N_(
+        "Police actions by their recorded basis. Those based only on the area selection are "
+        "the ones without a concrete suspicion."
+    ),
+    "no_stops": N_(
+        "No table of police actions was given: stops based on the selection are not counted."
+    ),
+    "basis": N_("Basis"),
+    "actions": N_("Actions"),
+    "persons": N_("Distinct persons"),
+    "area_selection": N_("area selection only"),
+    "concrete_suspicion": N_("concrete suspicion"),
+    "other": N_("other"),
+    "stops_by_group": N_("Based only on the area selection, by group"),
+    "stops_figure": N_("Actions based only on the area selection, per period"),
+    "calibration": N_("Calibration per decile"),
+    "decile": N_("Decile of expected"),
+    "cells": N_("Cell-periods"),
+    "observed": N_("Observed"),
+    "expected": N_("Expected"),
+    "inputs": N_("Inputs and method"),
+    "sources": N_("Files"),
+    "incidents_read": N_("Incidents read / used"),
+    "discovered": N_("Of which discovered by police"),
+    "bootstrap": N_("Intervals"),
+    "bootstrap_text": N_(
+        "circular block bootstrap over periods, {resamples} resamples, blocks of {block} "
+        "periods, seed {seed}"
+    ),
+    "provenance": N_("Provenance"),
+    "fingerprint": N_("Data fingerprint"),
+    "software": N_("Software"),
+    "fb_title": N_("Feedback-loop simulation"),
+    "fb_intro": N_(
+        "A synthetic city of {cells} cells in {areas} areas over {periods} periods. Police "
         "patrol cells with a probability proportional to the model's score; patrols discover "
         "unreported crimes; the model is re-scored each period on what was recorded, under "
         "each update policy. The divergence is the total variation distance between the "
-        "patrol share per area and the true crime share (0 = in proportion).",
-        "nl": "Een synthetische stad van {cells} cellen in {areas} gebieden over {periods} "
-        "periodes. De politie surveilleert cellen met een kans evenredig aan de score van het "
-        "model; surveillances ontdekken niet-gemelde misdrijven; het model wordt elke periode "
-        "opnieuw gescoord op wat geregistreerd is, per bijwerkbeleid. De divergentie is de "
-        "totale-variatieafstand tussen het surveillanceaandeel per gebied en het werkelijke "
-        "misdaadaandeel (0 = naar verhouding).",
-    },
-    "fb_divergence": {"en": "Divergence per period", "nl": "Divergentie per periode"},
-    "fb_shares": {
-        "en": "Patrol share per area in the last period against the true crime share",
-        "nl": "Surveillanceaandeel per gebied in de laatste periode tegen het werkelijke "
-        "misdaadaandeel",
-    },
-    "fb_area": {"en": "Area", "nl": "Gebied"},
-    "fb_true": {"en": "True crime share", "nl": "Werkelijk misdaadaandeel"},
-    "fb_reporting": {"en": "Reporting rate", "nl": "Meldingsbereidheid"},
-    "all_recorded": {"en": "all recorded", "nl": "alle geregistreerde"},
-    "reported_only": {"en": "reported only", "nl": "alleen gemelde"},
-    "discovered_weighted": {
-        "en": "discovered weighted (Ensign et al.)",
-        "nl": "ontdekte gewogen (Ensign e.a.)",
-    },
-    "urn_discovered": {"en": "discovered, unweighted", "nl": "ontdekte, ongewogen"},
+        "patrol share per area and the true crime share (0 = in proportion)."
+    ),
+    "fb_divergence": N_("Divergence per period"),
+    "fb_shares": N_("Patrol share per area in the last period against the true crime share"),
+    "fb_area": N_("Area"),
+    "fb_true": N_("True crime share"),
+    "fb_reporting": N_("Reporting rate"),
+    "all_recorded": N_("all recorded"),
+    "reported_only": N_("reported only"),
+    "discovered_weighted": N_("discovered weighted (Ensign et al.)"),
+    "urn_discovered": N_("discovered, unweighted"),
 }
 
 _STATUS_CLASS = {"met": "met", "not_met": "not_met", "unknown": "unknown"}
@@ -252,17 +175,8 @@ _COLOURS = {
 
 
 def _t(key: str, lang: str, **fields: Any) -> str:
-    text = _S[key][lang]
+    text = tr(_S[key], lang)
     return text.format(**fields) if fields else text
-
-
-def _check_complete() -> None:
-    for key, entry in _S.items():
-        if set(entry) != set(i18n.LANGUAGES):
-            raise RuntimeError(f"area report string {key!r} lacks a language")
-
-
-_check_complete()
 
 
 # --------------------------------------------------------------------------- formatting

@@ -220,6 +220,7 @@ def _proxies(
             "the proxy analysis of the instrument's predictors",
             "it needs one row per case with the instrument's inputs, not a cube",
             "die één rij per zaak met de invoer van het instrument nodig heeft, geen kubus",
+            "de proxyanalyse van de kenmerken van het instrument",
         )
     table, _ = read_table(items[0])
     missing = [p.name for p in inst.predictors if p.name not in table.column_names]
@@ -228,6 +229,7 @@ def _proxies(
             "the proxy analysis of the instrument's predictors",
             f"the data do not hold its inputs ({', '.join(missing)})",
             f"de gegevens de invoer niet bevatten ({', '.join(missing)})",
+            "de proxyanalyse van de kenmerken van het instrument",
         )
     labels = inst.spec.bands[inst.outcomes[0].name].labels
     chosen = select if select and set(select) <= set(labels) else None
@@ -396,7 +398,8 @@ def _cube_flags(cube: Cube, cells: Any) -> list[dict[str, Any]]:
             skipped(
                 "selection rates, error rates and shares of the selected",
                 "no selection is given (select bands, or a selected column)",
-                "er geen selectie is opgegeven (te selecteren banden, of een kolom selected)",
+                "er geen selectie is opgegeven (te selecteren categorieën, of een kolom selected)",
+                "selectiepercentages, foutpercentages en aandelen in de selectie",
             )
         )
     if cells.binning == "mixed":

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from waarborg.report.i18n import N_, fmt_count, fmt_number, texts
+
 __all__ = ["AuditResult", "entries", "entry", "jsonable", "skipped"]
 
 _WIDTH = 99
@@ -29,6 +31,70 @@ _OVERALL = (
     ("fnr", "False negative rate"),
     ("ppv", "Positive predictive value"),
 )
+#: The summary's words (English; the Dutch is in the ``reports`` catalog).
+_WORDS = {
+    "selection rate": N_("selection rate"),
+    "base rate": N_("base rate"),
+    "AUC": N_("AUC"),
+    "FPR": N_("FPR"),
+    "FNR": N_("FNR"),
+    "PPV": N_("PPV"),
+    "Selection rate": N_("Selection rate"),
+    "False positive rate": N_("False positive rate"),
+    "False negative rate": N_("False negative rate"),
+    "Positive predictive value": N_("Positive predictive value"),
+    "Base rate": N_("Base rate"),
+    "AUC (DeLong)": N_("AUC (DeLong)"),
+    "AUC of the bands": N_("AUC of the bands"),
+    "Brier score": N_("Brier score"),
+    "Calibration intercept": N_("Calibration intercept"),
+    "Calibration slope": N_("Calibration slope"),
+    "data": N_("Data"),
+    "cases": N_("Cases (n)"),
+    "score": N_("Score"),
+    "outcome": N_("Outcome"),
+    "no_outcome": N_("— (selection metrics only)"),
+    "band": N_("Band"),
+    "selected": N_("Selected"),
+    "groups": N_("Groups"),
+    "min_n": N_("Min group n"),
+    "min_n_text": N_("{n} (smaller groups flagged, no verdicts)"),
+    "intervals": N_("Intervals"),
+    "intervals_text": N_("{level} (Wilson; Newcombe; Katz log; DeLong); Holm-adjusted p-values"),
+    "instrument": N_("Instrument"),
+    "fingerprint": N_("Data fingerprint"),
+    "fingerprint_text": N_("{hash}… (of the count cube)"),
+    "exact": N_("every distinct value kept"),
+    "quantile": N_("quantile bins"),
+    "merged": N_("bins of merged cubes"),
+    "binned": N_("{score} ({bins} bins: {how})"),
+    "band_in": N_("band in {{{bands}}}"),
+    "column": N_("column {name}"),
+    "no_selection": N_("— (no selection)"),
+    "validity_overall": N_("Validity and overall"),
+    "value": N_("value"),
+    "ci": N_("{level} CI"),
+    "calibration_per": N_("Calibration per {kind}"),
+    "observed": N_("observed"),
+    "expected": N_("expected"),
+    "O/E": N_("O/E"),
+    "reference": N_("{attribute} (reference group: '{ref}'); rates with {level} CI"),
+    "group": N_("group"),
+    "share": N_("share"),
+    "ref": N_("(ref)"),
+    "more_groups": N_("… and {n} smaller groups (see to_dict())"),
+    "too_small": N_("* too small: reported, but excluded from verdicts"),
+    "verdicts_head": N_(
+        "Verdicts on {shown} comparisons of selection, false positives, false negatives "
+        "and precision (Holm correction over all {size} tests of this audit, alpha 0.05):"
+    ),
+    "verdicts_tail": N_(
+        "No significant difference in the {others} other comparison(s) (see verdicts)."
+    ),
+    "validity": N_("Validity"),
+    "flags": N_("Flags"),
+    "spec": N_("spec"),
+}
 
 
 def _number(x: Any) -> float | int | None:
@@ -104,12 +170,20 @@ def _ints(a: Any, size: int) -> list[int | None]:
 
 
 def estimate_text(
-    value: float, low: float | None, high: float | None, lang: str, digits: int = 2
+    value: float,
+    low: float | None,
+    high: float | None,
+    lang: str,
+    digits: int = 2,
+    sep: str = "\u2013",
 ) -> tuple[str, str]:
     """An estimate and its interval as text, with enough decimals to tell them apart.
 
     ``digits`` decimals, or more (up to 6) when the interval would round to the
-    estimate itself; Dutch (``lang="nl"``) with a decimal comma.
+    estimate itself; Dutch (``lang="nl"``) with a decimal comma. The interval's bounds
+    are joined by ``sep`` (a dash, or e.g. ``" tot "``). Every estimate with an interval
+    that a person reads is written by this function, with
+    :func:`waarborg.report.i18n.fmt_number` for the numbers.
 
     Examples
     --------
@@ -117,24 +191,25 @@ def estimate_text(
     ('0,551', '0,550–0,553')
     >>> estimate_text(1.98, 1.93, 2.03, "en")
     ('1.98', '1.93–2.03')
+    >>> estimate_text(0.7012, 0.6981, 0.7104, "nl", sep=" tot ")
+    ('0,701', '0,698 tot 0,710')
     """
-    bounds = [b for b in (low, high) if b is not None and math.isfinite(b) and b != value]
+    bounds = [
+        b
+        for b in (low, high)
+        if b is not None and math.isfinite(b) and not math.isclose(b, value, rel_tol=1e-9)
+    ]  # a bound equal to the estimate (up to rounding noise) needs no more digits
     while digits < 6 and any(round(b, digits) == round(value, digits) for b in bounds):
         digits += 1
-
-    def text(x: float | None) -> str:
-        if x is None:
-            return "—"
-        if math.isinf(x):
-            return "∞"
-        shown = f"{x:.{digits}f}"
-        return shown.replace(".", ",") if lang == "nl" else shown
-
-    return text(value), f"{text(low)}–{text(high)}"
+    return fmt_number(value, lang, digits), sep.join(
+        fmt_number(b, lang, digits) for b in (low, high)
+    )
 
 
-def skipped(what: str, why_en: str, why_nl: str) -> dict[str, str]:
+def skipped(what: str, why_en: str, why_nl: str, what_nl: str | None = None) -> dict[str, str]:
     """A flag saying what was not computed and why, in English and Dutch.
+
+    ``what_nl`` names it in Dutch (default ``what``, for a name such as AUC).
 
     Examples
     --------
@@ -145,7 +220,7 @@ def skipped(what: str, why_en: str, why_nl: str) -> dict[str, str]:
         "kind": "skipped",
         "metric": what,
         "text_en": f"Not computed: {what}, because {why_en}.",
-        "text_nl": f"Niet berekend: {what}, omdat {why_nl}.",
+        "text_nl": f"Niet berekend: {what_nl or what}, omdat {why_nl}.",
     }
 
 
@@ -222,18 +297,18 @@ class AuditResult:
         """Plain-text summary: inputs, n, validity verdicts, validity with CIs, groups,
         group verdicts, flags.
 
-        Verdict lines are in ``lang`` ("en" or "nl"); the tables are in English. At most
+        Everything is in ``lang`` ("en" or "nl"), numbers included. At most
         ``max_groups`` groups are listed per attribute (the largest; the rest are
         counted); :meth:`to_dict` has them all.
         """
-        d = self._data
+        d, w = self._data, texts(_WORDS, lang)
         lines = [_rule("="), "waarborg audit".center(_WIDTH), _rule("=")]
-        lines += _header(d)
-        lines += _validity_verdicts(d, lang)
-        lines += _validity(d)
-        lines += _groups(d, max_groups)
-        lines += _verdicts(d, lang)
-        lines += _flags(d, lang)
+        lines += _header(d, w, lang)
+        lines += _validity_verdicts(d, lang, w)
+        lines += _validity(d, w, lang)
+        lines += _groups(d, max_groups, w, lang)
+        lines += _verdicts(d, lang, w)
+        lines += _flags(d, lang, w)
         return "\n".join([*lines, _rule("=")])
 
 
@@ -244,68 +319,67 @@ def _rule(char: str = "-") -> str:
     return char * _WIDTH
 
 
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
-
-
-def _ci(e: Mapping[str, Any], digits: int = 3) -> str:
+def _est(e: Mapping[str, Any], lang: str, digits: int = 3) -> tuple[str, str]:
+    """An estimate and ``[low, high]`` (Dutch ``[low; high]``), never collapsed to a point."""
     low, high = e["ci"]
-    if low is None or high is None:
-        return ""
-    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+    if e["value"] is None:
+        return "—", ""
+    value, ci = estimate_text(
+        e["value"], low, high, lang, digits, sep="; " if lang == "nl" else ", "
+    )
+    return value, "" if low is None or high is None else f"[{ci}]"
 
 
-def _int(n: int | None) -> str:
-    return "—" if n is None else f"{n:,}"
+def _int(n: int | None, lang: str) -> str:
+    return "—" if n is None else fmt_count(n, lang)
 
 
-def _header(d: Mapping[str, Any]) -> list[str]:
+def _header(d: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
     inp, prov = d["inputs"], d["provenance"]
-    level = round(inp["confidence"] * 100)
+    level = f"{round(inp['confidence'] * 100)}%"
     pairs = [
-        ("Data", ", ".join(inp["sources"]) or "<table>"),
-        ("Cases (n)", _int(d["n"]["value"])),
-        ("Score", _score_text(inp, prov)),
-        ("Outcome", inp["outcome"] or "— (selection metrics only)"),
-        ("Band", inp["band"] or "—"),
-        ("Selected", _selection_text(inp)),
-        ("Groups", ", ".join(inp["groups"]) or "—"),
-        ("Min group n", f"{inp['min_group_size']} (smaller groups flagged, no verdicts)"),
-        ("Intervals", f"{level}% (Wilson; Newcombe; Katz log; DeLong); Holm-adjusted p-values"),
-        ("Instrument", _instrument_text(prov)),
-        ("Data fingerprint", f"{prov['data_fingerprint'][:16]}… (of the count cube)"),
+        (w["data"], ", ".join(inp["sources"]) or "<table>"),
+        (w["cases"], _int(d["n"]["value"], lang)),
+        (w["score"], _score_text(inp, prov, w)),
+        (w["outcome"], inp["outcome"] or w["no_outcome"]),
+        (w["band"], inp["band"] or "—"),
+        (w["selected"], _selection_text(inp, w)),
+        (w["groups"], ", ".join(inp["groups"]) or "—"),
+        (w["min_n"], w["min_n_text"].format(n=inp["min_group_size"])),
+        (w["intervals"], w["intervals_text"].format(level=level)),
+        (w["instrument"], _instrument_text(prov, w)),
+        (w["fingerprint"], w["fingerprint_text"].format(hash=prov["data_fingerprint"][:16])),
         ("waarborg", f"{prov['waarborg_version']}, {prov['created']}"),
     ]
-    return [f"{k + ':':<18}{v}" for k, v in pairs]
+    width = max(len(k) for k, _ in pairs) + 2
+    return [f"{k + ':':<{width}}{v}" for k, v in pairs]
 
 
-def _score_text(inp: Mapping[str, Any], prov: Mapping[str, Any]) -> str:
+def _score_text(inp: Mapping[str, Any], prov: Mapping[str, Any], w: Mapping[str, str]) -> str:
     if not inp["score"]:
         return "—"
     binning = prov.get("score_binning") or {}
-    how = {"exact": "every distinct value kept", "quantile": "quantile bins"}.get(
-        binning.get("method"), "bins of merged cubes"
-    )
-    return f"{inp['score']} ({binning.get('bins')} bins: {how})"
+    how = w.get(binning.get("method") or "", w["merged"])
+    return w["binned"].format(score=inp["score"], bins=binning.get("bins"), how=how)
 
 
-def _selection_text(inp: Mapping[str, Any]) -> str:
+def _selection_text(inp: Mapping[str, Any], w: Mapping[str, str]) -> str:
     if inp["select"]:
-        return f"band in {{{', '.join(inp['select'])}}}"
-    return f"column {inp['selected']}" if inp["selected"] else "— (no selection)"
+        return w["band_in"].format(bands=", ".join(inp["select"]))
+    return w["column"].format(name=inp["selected"]) if inp["selected"] else w["no_selection"]
 
 
-def _instrument_text(prov: Mapping[str, Any]) -> str:
+def _instrument_text(prov: Mapping[str, Any], w: Mapping[str, str]) -> str:
     inst = prov.get("instrument")
     if not inst:
         return "—"
-    return f"{inst['id']} {inst['version']} (spec {inst['spec_hash'][:12]})"
+    return f"{inst['id']} {inst['version']} ({w['spec']} {inst['spec_hash'][:12]})"
 
 
-def _validity(d: Mapping[str, Any]) -> list[str]:
+def _validity(d: Mapping[str, Any], w: Mapping[str, str], lang: str) -> list[str]:
     v = d["validity"]
     rows = [
-        (label, v[key])
+        (w[label], v[key])
         for key, label in (
             ("base_rate", "Base rate"),
             ("auc", "AUC (DeLong)"),
@@ -317,51 +391,55 @@ def _validity(d: Mapping[str, Any]) -> list[str]:
         if key in v
     ]
     o = d.get("overall", {})
-    rows += [(name, o[key]) for key, name in _OVERALL if key in o]
+    rows += [(w[name], o[key]) for key, name in _OVERALL if key in o]
     if not rows:
         return []
-    level = _level(d) + " CI"
-    lines = [_rule(), f"{'Validity and overall':<30}{'value':>10}  {level:<20}{'n':>14}"]
-    lines += [
-        f"{label:<30}{_fmt(e['value']):>10}  {_ci(e):<20}{_int(e['n']):>14}" for label, e in rows
-    ]
+    level = w["ci"].format(level=_level(d))
+    head = f"{w['validity_overall']:<30}{w['value']:>10}  {level:<22}{'n':>14}"
+    lines = [_rule(), head]
+    for label, e in rows:
+        value, ci = _est(e, lang)
+        lines.append(f"{label:<30}{value:>10}  {ci:<22}{_int(e['n'], lang):>14}")
     calibration = v.get("calibration") or []
     if calibration and "oe" in calibration[0]:
+        kind = w["band"].lower() if calibration[0]["kind"] == "band" else calibration[0]["kind"]
         lines += [
             "",
-            f"{'Calibration per ' + calibration[0]['kind']:<30}{'n':>12}{'observed':>10}"
-            f"{'expected':>11}{'O/E':>8}  95% CI",
+            f"{w['calibration_per'].format(kind=kind):<30}{'n':>12}{w['observed']:>12}"
+            f"{w['expected']:>12}{w['O/E']:>8}  {level}",
         ]
         for c in calibration:
+            oe, oe_ci = _est(c["oe"], lang, 2)
             lines.append(
-                f"{c['label']:<30}{_int(c['n']):>12}{_int(c['observed']):>10}"
-                f"{c['expected']:>11,.1f}{_fmt(c['oe']['value'], 2):>8}  {_ci(c['oe'], 2)}"
+                f"{c['label']:<30}{_int(c['n'], lang):>12}{_int(c['observed'], lang):>12}"
+                f"{fmt_number(c['expected'], lang, 1):>12}{oe:>8}  {oe_ci}"
             )
     return lines
 
 
-def _groups(d: Mapping[str, Any], max_groups: int) -> list[str]:
+def _groups(d: Mapping[str, Any], max_groups: int, w: Mapping[str, str], lang: str) -> list[str]:
     lines: list[str] = []
     for attribute, every in d["groups"].items():
         ref = d["reference"].get(attribute)
         groups = _largest(every, max_groups)
-        lines += [_rule(), f"{attribute} (reference group: '{ref}'); rates with {_level(d)} CI"]
+        head = w["reference"].format(attribute=attribute, ref=ref, level=_level(d))
+        lines += [_rule(), head]
         for block in _GROUP_BLOCKS:
-            present = [(k, h) for k, h in block if any(k in g for g in groups.values())]
+            present = [(k, w[h]) for k, h in block if any(k in g for g in groups.values())]
             if not present:
                 continue
             head = "".join(f"{h:>21}" for _, h in present)
             width = max(17, *(len(name) for name in groups)) + 1
-            lines.append(f"{'group':<{width}}{'n':>11}{'share':>7}{head}")
+            lines.append(f"{w['group']:<{width}}{'n':>11}{w['share']:>8}{head}")
             for name, g in groups.items():
-                mark = " *" if g["too_small"] else (" (ref)" if name == ref else "")
-                cells = "".join(f"{_cell(g[k]) if k in g else '':>21}" for k, _ in present)
-                share = _fmt(g["share"]["value"], 3)
-                lines.append(f"{name:<{width}}{_int(g['n']):>11}{share:>7}{cells}{mark}")
+                mark = " *" if g["too_small"] else (f" {w['ref']}" if name == ref else "")
+                cells = "".join(f"{_cell(g[k], lang) if k in g else '':>21}" for k, _ in present)
+                share = fmt_number(g["share"]["value"], lang, 3)
+                lines.append(f"{name:<{width}}{_int(g['n'], lang):>11}{share:>8}{cells}{mark}")
         if len(groups) < len(every):
-            lines.append(f"… and {len(every) - len(groups)} smaller groups (see to_dict())")
+            lines.append(w["more_groups"].format(n=len(every) - len(groups)))
     if any(g["too_small"] for gs in d["groups"].values() for g in gs.values()):
-        lines.append("* too small: reported, but excluded from verdicts")
+        lines.append(w["too_small"])
     return lines
 
 
@@ -377,16 +455,15 @@ def _level(d: Mapping[str, Any]) -> str:
     return f"{round(d['inputs']['confidence'] * 100)}%"
 
 
-def _cell(e: Mapping[str, Any]) -> str:
+def _cell(e: Mapping[str, Any], lang: str) -> str:
     low, high = e["ci"]
     if e["value"] is None:
         return "—"
-    if low is None or high is None:
-        return f"{e['value']:.3f}"
-    return f"{e['value']:.3f} ({low:.3f}–{high:.3f})"
+    value, ci = estimate_text(e["value"], low, high, lang, 3)
+    return value if low is None or high is None else f"{value} ({ci})"
 
 
-def _verdicts(d: Mapping[str, Any], lang: str) -> list[str]:
+def _verdicts(d: Mapping[str, Any], lang: str, w: Mapping[str, str]) -> list[str]:
     verdicts = d["verdicts"]
     if not verdicts:
         return []
@@ -394,38 +471,22 @@ def _verdicts(d: Mapping[str, Any], lang: str) -> list[str]:
     significant = [v for v in verdicts if v["significant"]]
     others = len(verdicts) - len(significant)
     size, shown = d["tests"]["family_size"], len(verdicts)
-    if lang == "nl":
-        lines = [
-            _rule(),
-            f"Bevindingen over {shown} vergelijkingen van selectie, fout-positieven, "
-            f"fout-negatieven en precisie (Holm-correctie over alle {size} toetsen van deze "
-            "audit, alfa 0,05):",
-        ]
-        tail = f"Geen significant verschil in de {others} andere vergelijking(en) (zie verdicts)."
-    else:
-        lines = [
-            _rule(),
-            f"Verdicts on {shown} comparisons of selection, false positives, false negatives "
-            f"and precision (Holm correction over all {size} tests of this audit, alpha 0.05):",
-        ]
-        tail = f"No significant difference in the {others} other comparison(s) (see verdicts)."
+    lines = [_rule(), w["verdicts_head"].format(shown=shown, size=size)]
     lines += [f"- {v[key]}" for v in significant]
-    return lines + ([tail] if others else [])
+    return lines + ([w["verdicts_tail"].format(others=others)] if others else [])
 
 
-def _validity_verdicts(d: Mapping[str, Any], lang: str) -> list[str]:
+def _validity_verdicts(d: Mapping[str, Any], lang: str, w: Mapping[str, str]) -> list[str]:
     found = d.get("validity_verdicts") or []
     if not found:
         return []
     key = "text_nl" if lang == "nl" else "text_en"
-    title = "Geldigheid" if lang == "nl" else "Validity"
     mark = {"ok": "ok", "concern": "!!", "unknown": "??"}
-    return [_rule(), f"{title}:", *(f"{mark[v['status']]:>2} {v[key]}" for v in found)]
+    return [_rule(), f"{w['validity']}:", *(f"{mark[v['status']]:>2} {v[key]}" for v in found)]
 
 
-def _flags(d: Mapping[str, Any], lang: str) -> list[str]:
+def _flags(d: Mapping[str, Any], lang: str, w: Mapping[str, str]) -> list[str]:
     if not d["flags"]:
         return []
     key = "text_nl" if lang == "nl" else "text_en"
-    title = "Signaleringen" if lang == "nl" else "Flags"
-    return [_rule(), f"{title}:", *(f"! {f[key]}" for f in d["flags"])]
+    return [_rule(), f"{w['flags']}:", *(f"! {f[key]}" for f in d["flags"])]

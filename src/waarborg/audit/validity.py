@@ -63,7 +63,7 @@ def assess(cells: Cells, confidence: float = 0.95) -> tuple[dict[str, Any], list
     (0.7083, 0.2)
     """
     if cells.outcome is None:
-        return {}, [skipped("validity", "there is no outcome", "er is geen uitkomst")]
+        return {}, [skipped("validity", "there is no outcome", "er geen uitkomst is", "validiteit")]
     flags: list[dict] = []
     pos = float(cells.count[cells.outcome == 1].sum())
     low, high = wilson_interval(pos, cells.n, confidence)
@@ -82,7 +82,8 @@ def assess(cells: Cells, confidence: float = 0.95) -> tuple[dict[str, Any], list
             skipped(
                 "brier and calibration against predictions",
                 "the score is not a probability (values outside [0, 1])",
-                "de score is geen kans (waarden buiten [0, 1])",
+                "de score geen kans is (waarden buiten [0, 1])",
+                "Brier-score en kalibratie tegen de voorspellingen",
             )
         )
     out |= _calibration(cells, confidence, flags)
@@ -115,7 +116,7 @@ def _discrimination(cells: Cells, confidence: float, flags: list[dict]) -> dict[
                 skipped(
                     "AUC",
                     "the order of the bands is unknown (give band_order)",
-                    "de volgorde van de banden onbekend is (geef band_order)",
+                    "de volgorde van de categorieën onbekend is (geef band_order)",
                 )
             )
         return out
@@ -312,6 +313,7 @@ def _recalibration(
                 "calibration slope and intercept",
                 "some predicted probabilities are exactly 0 or 1 (logit infinite)",
                 "sommige voorspelde kansen precies 0 of 1 zijn (logit oneindig)",
+                "kalibratiehelling en -intercept",
             )
         )
         return {}

@@ -19,6 +19,7 @@ from waarborg.register.export import ProcessFacts, register_entry
 from waarborg.register.modelcard import model_card
 from waarborg.register.owner import DEMO_OWNER, load_owner
 from waarborg.register.revalidation import revalidation_status
+from waarborg.report.i18n import N_, tr
 from waarborg.tables import atomic_path
 
 register_app = typer.Typer(help="The algorithm register (publication standard 1.0).")
@@ -84,7 +85,7 @@ def modelcard_command(
     )
     with atomic_path(output) as tmp:
         tmp.write_text(card, encoding="utf-8")
-    out.print(f"model card: {output}", highlight=False)
+    out.print(tr(N_("model card: {path}"), lang).format(path=output), highlight=False)
 
 
 @app.command("revalidation")

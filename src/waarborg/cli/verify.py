@@ -88,7 +88,7 @@ def verify_command(
             with atomic_path(path) as tmp:
                 tmp.write_text(text if text is not None else result.to_html(lang), encoding="utf-8")
             err.print(f"wrote {path}", highlight=False)
-    out.print(result.summary(), highlight=False, markup=False, soft_wrap=True)
+    out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(result.exit_code)
 
 

@@ -5,6 +5,9 @@ each predictor's contribution to the score, largest first, in words a case worke
 person concerned can read. A contribution is measured against the predictor's reference
 (weight 0: the reference level, or the value where the transformed number is 0), so
 "raises" and "lowers" are relative to that reference, and the text says so.
+
+In Dutch every title is the spec's Dutch one (:func:`~waarborg.instruments.spec.title_in`,
+:func:`~waarborg.instruments.spec.level_title_in`) and numbers have a decimal comma.
 """
 
 from __future__ import annotations
@@ -19,46 +22,47 @@ from waarborg.instruments.engine import (
     probability_column,
     score,
 )
+from waarborg.instruments.spec import Predictor, level_title_in, title_in, unit_in
+from waarborg.report.i18n import N_, fmt_number, texts
 
 Language = Literal["en", "nl"]
 
+#: The explanation's fixed text (English; the Dutch is in the ``reports`` catalog).
 _TEXT = {
-    "en": {
-        "head": "{title} (version {version}), outcome '{outcome}': band {band}",
-        "range": "band between {low} and {high}: a value is unknown, so every admissible value "
-        "was scored",
-        "prob": "estimated probability within {horizon} years: {p:.1%}",
-        "up": "raises the score by {x:.3g}",
-        "down": "lowers the score by {x:.3g}",
-        "none": "no effect on the score",
-        "unknown": "unknown, scored over every admissible value",
-        "note": "Contributions are measured against each factor's reference value. "
-        "The score supports a person's decision; it does not decide.",
-    },
-    "nl": {
-        "head": "{title} (versie {version}), uitkomst '{outcome}': categorie {band}",
-        "range": "categorie tussen {low} en {high}: een gegeven is onbekend, daarom is elke "
-        "mogelijke waarde doorgerekend",
-        "prob": "geschatte kans binnen {horizon} jaar: {p:.1%}",
-        "up": "verhoogt de score met {x:.3g}",
-        "down": "verlaagt de score met {x:.3g}",
-        "none": "geen invloed op de score",
-        "unknown": "onbekend, elke mogelijke waarde doorgerekend",
-        "note": "De bijdragen zijn vergeleken met de referentiewaarde van elke factor. "
-        "De score helpt een mens bij een besluit; de score beslist niet.",
-    },
+    "head": N_("{title} (version {version}), outcome '{outcome}': band {band}"),
+    "range": N_(
+        "band between {low} and {high}: a value is unknown, so every admissible value was scored"
+    ),
+    "prob": N_("estimated probability within {horizon} years: {p}%"),
+    "up": N_("raises the score by {x}"),
+    "down": N_("lowers the score by {x}"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "missing": N_("unknown"),
+    "none": N_("no effect on the score"),
+    "unknown": N_("unknown, scored over every admissible value"),
+    "note": N_(
+        "Contributions are measured against each factor's reference value. "
+        "The score supports a person's decision; it does not decide."
+    ),
 }
 
 
 @dataclass(frozen=True)
 class Factor:
-    """One predictor's part in a case's score."""
+    """One predictor's part in a case's score.
+
+    ``title`` and ``shown`` (the value as a person reads it: a level's title, a number
+    in the language's notation with its unit, yes/no) are in the explanation's language;
+    ``value`` is the value as given.
+    """
 
     name: str
     title: str
     value: Any
     contribution: float | None
     text: str
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,29 +99,42 @@ def explain(
     ('1', 0.0)
     """
     inst = case_instrument(instrument)
-    text = _TEXT[lang]
+    text = texts(_TEXT, lang)
     try:
         row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]
     except DataError as exc:  # the one-row table is the case itself: name its source
         raise DataError(exc.reason, source, column=exc.column) from None
     outcome = inst.outcomes[0]
+    bands = inst.spec.bands[outcome.name]
     band = row[f"band_{outcome.name}"]
     lines = [
         text["head"].format(
-            title=inst.spec.title, version=inst.version, outcome=outcome.name, band=band or "?"
+            title=title_in(inst.spec, lang),
+            version=inst.version,
+            outcome=title_in(outcome, lang),
+            band=level_title_in(bands, band, lang) if band is not None else "?",
         )
     ]
     if band is None and f"band_{outcome.name}_lowest" in row:
         low, high = row[f"band_{outcome.name}_lowest"], row[f"band_{outcome.name}_highest"]
-        lines.append(text["range"].format(low=low, high=high))
+        lines.append(
+            text["range"].format(
+                low=level_title_in(bands, low, lang), high=level_title_in(bands, high, lang)
+            )
+        )
     probability = _probability(inst, row, outcome.name, outcome.horizons)
     if probability is not None:
-        lines.append(text["prob"].format(horizon=f"{probability[0]:g}", p=probability[1]))
+        horizon, p = probability
+        lines.append(
+            text["prob"].format(
+                horizon=fmt_number(horizon, lang, None), p=fmt_number(100 * p, lang, 1)
+            )
+        )
     factors = sorted(
-        (_factor(p.name, p.title or p.name, case.get(p.name), row, text) for p in inst.predictors),
+        (_factor(p, case.get(p.name), row, text, lang) for p in inst.predictors),
         key=lambda f: -abs(f.contribution) if f.contribution is not None else 0.0,
     )
-    lines += [f"- {f.title} = {f.value}: {f.text}" for f in factors]
+    lines += [f"- {f.title} = {f.shown}: {f.text}" for f in factors]
     lines.append(text["note"])
     return Explanation(outcome.name, band, probability[1] if probability else None, factors, lines)
 
@@ -132,14 +149,51 @@ def _probability(
     return None if value is None else (horizon or 0.0, value)
 
 
-def _factor(name: str, title: str, value: Any, row: dict[str, Any], text: dict[str, str]) -> Factor:
+def shown_value(predictor: Predictor, value: Any, lang: str) -> str:
+    """A predictor's value as a person reads it in ``lang``.
+
+    A level's title, yes/no for a boolean, a number in the language's notation with its
+    unit; an empty value is "unknown".
+
+    Examples
+    --------
+    >>> from waarborg.instruments.spec import catalog_path, load_spec
+    >>> spec = load_spec(catalog_path("generic-selection"))
+    >>> shown_value(spec.predictor("distance_to_parents_km"), 36.6, "nl")
+    '36,6 km'
+    """
+    text = texts(_TEXT, lang)
+    if value is None or value != value:  # None or nan
+        return text["missing"]
+    if predictor.type == "categorical":
+        return level_title_in(predictor, str(value), lang)
+    if predictor.type == "boolean":
+        return text["yes"] if value in (1, True, "1", "true") else text["no"]
+    try:
+        number = fmt_number(float(value), lang, None)
+    except (TypeError, ValueError):
+        return str(value)
+    unit = unit_in(predictor, lang)
+    return f"{number} {unit}" if unit else number
+
+
+def _amount(x: float, lang: str) -> str:
+    """A contribution to three significant figures, in the language's notation."""
+    return fmt_number(float(f"{x:.3g}"), lang, None)
+
+
+def _factor(
+    predictor: Predictor, value: Any, row: dict[str, Any], text: dict[str, str], lang: str
+) -> Factor:
+    name, title = predictor.name, title_in(predictor, lang)
+    shown = shown_value(predictor, value, lang)
     contribution = row.get(f"contribution_{name}")
     if contribution is None or contribution != contribution:  # nan: unknown, range policy
-        return Factor(name, title, value, None, text["unknown"])
+        return Factor(name, title, value, None, text["unknown"], shown)
     if contribution > 0:
-        words = text["up"].format(x=contribution)
+        words = text["up"].format(x=_amount(contribution, lang))
     elif contribution < 0:
-        words = text["down"].format(x=-contribution)
+        words = text["down"].format(x=_amount(-contribution, lang))
     else:
         words = text["none"]
-    return Factor(name, title, value, float(contribution), words)
+    return Factor(name, title, value, float(contribution), words, shown)

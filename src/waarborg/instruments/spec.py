@@ -150,8 +150,10 @@ class Predictor(_Strict):
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     title: str = ""
+    title_nl: str | None = Field(None, description="The title in Dutch.")
     type: Literal["numeric", "integer", "boolean", "categorical"]
     unit: str | None = None
+    unit_nl: str | None = Field(None, description="The unit in Dutch.")
     description: str = ""
     range: tuple[float, float] | None = None
     levels: list[str] | None = None
@@ -159,6 +161,12 @@ class Predictor(_Strict):
     missing: MissingPolicy = "error"
     domain: str | None = None
     direction: Literal["risk", "protective"] | None = None
+    level_titles: dict[str, str] = Field(
+        default_factory=dict, description="English titles of levels, by level code."
+    )
+    level_titles_nl: dict[str, str] = Field(
+        default_factory=dict, description="Dutch titles of levels, by level code."
+    )
 
     @model_validator(mode="after")
     def _admissible(self) -> Predictor:
@@ -187,6 +195,13 @@ class Predictor(_Strict):
                 raise ValueError(
                     f"predictor '{self.name}': missing level '{missing.level}' is not one of "
                     f"{self.levels}"
+                )
+        for field in ("level_titles", "level_titles_nl"):
+            unknown = sorted(set(getattr(self, field)) - set(self.model_levels()))
+            if unknown:
+                raise ValueError(
+                    f"predictor '{self.name}': {field} names unknown levels {unknown} "
+                    f"(levels: {self.model_levels()})"
                 )
         return self
 
@@ -236,6 +251,7 @@ class Outcome(_Strict):
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     title: str = ""
+    title_nl: str | None = Field(None, description="The title in Dutch.")
     horizons: list[float] = Field(default_factory=list)
 
 
@@ -253,6 +269,12 @@ class Band(_Strict):
     cutoffs: list[float]
     labels: list[str]
     selected: list[str] | None = None
+    label_titles: dict[str, str] = Field(
+        default_factory=dict, description="English titles of band labels, by label."
+    )
+    label_titles_nl: dict[str, str] = Field(
+        default_factory=dict, description="Dutch titles of band labels, by label."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Band:
@@ -267,6 +289,10 @@ class Band(_Strict):
             raise ValueError("band labels must be unique")
         if self.selected is not None and not set(self.selected) <= set(self.labels):
             raise ValueError(f"selected bands {self.selected} must be among {self.labels}")
+        for field in ("label_titles", "label_titles_nl"):
+            unknown = sorted(set(getattr(self, field)) - set(self.labels))
+            if unknown:
+                raise ValueError(f"{field} names unknown labels {unknown} (labels: {self.labels})")
         return self
 
     @property
@@ -340,6 +366,7 @@ class Domain(_Strict):
 
     name: str
     title: str = ""
+    title_nl: str | None = Field(None, description="The title in Dutch.")
     levels: Band | None = None
 
 
@@ -434,9 +461,17 @@ class CaseField(_Strict):
     """A field of the case that is not a predictor: the variant chooser, a reference date."""
 
     name: str
+    title: str = ""
+    title_nl: str | None = Field(None, description="The title in Dutch.")
     type: Literal["categorical", "date"]
     levels: list[str] | None = None
     description: str = ""
+    level_titles: dict[str, str] = Field(
+        default_factory=dict, description="English titles of levels, by level code."
+    )
+    level_titles_nl: dict[str, str] = Field(
+        default_factory=dict, description="Dutch titles of levels, by level code."
+    )
 
 
 # --------------------------------------------------------------------------- instrument
@@ -489,6 +524,12 @@ class InstrumentSpec(_Strict):
     unit: Literal["case", "area"] = "case"
     goal: Goal | None = None
     area: AreaRules | None = None
+    lang: list[Literal["nl", "en"]] = Field(
+        default_factory=lambda: ["en"],
+        min_length=1,
+        description="The languages the spec's titles are given in; with 'nl' every "
+        "predictor, level, outcome, domain and band needs a Dutch title.",
+    )
 
     @model_validator(mode="after")
     def _references(self) -> InstrumentSpec:
@@ -497,6 +538,8 @@ class InstrumentSpec(_Strict):
         else:
             _check_case_unit(self)
         _check_references(self)
+        if "nl" in self.lang:
+            _check_dutch(self)
         return self
 
     @property
@@ -543,6 +586,57 @@ def _check_references(spec: InstrumentSpec) -> None:
         for target in spec.data_rules.derive:
             if target not in names:
                 raise ValueError(f"data_rules.derive: unknown predictor '{target}'")
+
+
+def _is_code(label: str) -> bool:
+    """A label that is a number ("1" ... "6") reads the same in every language."""
+    return label.replace(".", "", 1).isdigit()
+
+
+def _check_dutch(spec: InstrumentSpec) -> None:
+    """With ``lang: [nl, ...]``, every title a person sees has a Dutch version.
+
+    Raises a ``ValueError`` naming the field path of the first gap, e.g.
+    ``predictors.age.title_nl``.
+    """
+    why = "is required because the spec declares lang: [nl, ...]"
+    if not spec.title_nl:
+        raise ValueError(f"title_nl: a Dutch title {why}")
+    for f in spec.case_fields:
+        if not f.title_nl:
+            raise ValueError(f"case_fields.{f.name}.title_nl: a Dutch title {why}")
+        _check_dutch_labels(
+            f"case_fields.{f.name}.level_titles_nl", f.levels or [], f.level_titles_nl, why
+        )
+    for p in spec.predictors:
+        if not p.title_nl:
+            raise ValueError(f"predictors.{p.name}.title_nl: a Dutch title {why}")
+        if p.unit and not p.unit_nl:
+            raise ValueError(f"predictors.{p.name}.unit_nl: the unit in Dutch {why}")
+        _check_dutch_labels(
+            f"predictors.{p.name}.level_titles_nl", p.model_levels(), p.level_titles_nl, why
+        )
+    for o in spec.outcomes:
+        if not o.title_nl:
+            raise ValueError(f"outcomes.{o.name}.title_nl: a Dutch title {why}")
+    for d in spec.model.domains:
+        if not d.title_nl:
+            raise ValueError(f"model.domains.{d.name}.title_nl: a Dutch title {why}")
+        if d.levels is not None:
+            _check_dutch_labels(
+                f"model.domains.{d.name}.levels.label_titles_nl",
+                d.levels.labels,
+                d.levels.label_titles_nl,
+                why,
+            )
+    for name, band in spec.bands.items():
+        _check_dutch_labels(f"bands.{name}.label_titles_nl", band.labels, band.label_titles_nl, why)
+
+
+def _check_dutch_labels(at: str, labels: list[str], titles: dict[str, str], why: str) -> None:
+    missing = [x for x in labels if not _is_code(x) and not titles.get(x)]
+    if missing:
+        raise ValueError(f"{at}: a Dutch title for {missing} {why}")
 
 
 def _check_case_unit(spec: InstrumentSpec) -> None:
@@ -734,6 +828,8 @@ def spec_hash(spec: InstrumentSpec) -> str:
     data = spec.model_dump(mode="json", by_alias=True)
     if data.get("unit") == "case":  # the default unit, left out like an absent key
         del data["unit"]
+    if data.get("lang") == ["en"]:  # the default language, left out likewise
+        del data["lang"]
     canonical = json.dumps(_pruned(data), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -751,3 +847,56 @@ def _pruned(value: Any) -> Any:
 def spec_json_schema() -> dict[str, Any]:
     """The JSON Schema of the spec format."""
     return InstrumentSpec.model_json_schema(by_alias=True)
+
+
+# --------------------------------------------------------------------------- titles
+
+Titled = InstrumentSpec | CaseField | Predictor | Outcome | Domain
+
+
+def title_in(item: Titled, lang: str) -> str:
+    """The title a person reads for ``item`` in ``lang`` (``"en"`` or ``"nl"``).
+
+    The one accessor for titles: the Dutch title in Dutch, else the title, else the
+    item's name (a spec loaded with ``lang: [nl, en]`` always has a Dutch title).
+
+    Examples
+    --------
+    >>> spec = load_spec(catalog_path("generic-selection"))
+    >>> title_in(spec.predictor("education_type"), "nl")
+    'Soort opleiding'
+    """
+    dutch = item.title_nl if lang == "nl" else None
+    name = item.id if isinstance(item, InstrumentSpec) else item.name
+    return dutch or item.title or name
+
+
+def unit_in(item: Predictor, lang: str) -> str | None:
+    """A predictor's unit in ``lang`` (``None`` when it has none).
+
+    Examples
+    --------
+    >>> spec = load_spec(catalog_path("generic-selection"))
+    >>> unit_in(spec.predictor("age"), "nl")
+    'jaar'
+    """
+    return (item.unit_nl if lang == "nl" else None) or item.unit
+
+
+def level_title_in(item: Predictor | CaseField | Band, level: str, lang: str) -> str:
+    """The title of a predictor's level or a band's label in ``lang``; the code if none.
+
+    The level keeps its code everywhere data is read or written; only what a person
+    reads changes.
+
+    Examples
+    --------
+    >>> spec = load_spec(catalog_path("generic-selection"))
+    >>> level_title_in(spec.predictor("age"), "under_21", "nl")
+    'jonger dan 21'
+    """
+    if isinstance(item, Band):
+        titles = item.label_titles_nl if lang == "nl" else item.label_titles
+    else:
+        titles = item.level_titles_nl if lang == "nl" else item.level_titles
+    return titles.get(level) or level

@@ -17,10 +17,20 @@ from html import escape as _escape
 from typing import Any
 
 from waarborg.areas.criteria import SuccessCriterion
-from waarborg.instruments.spec import InstrumentSpec, spec_hash
+from waarborg.audit.result import estimate_text
+from waarborg.instruments.spec import (
+    Band,
+    InstrumentSpec,
+    Predictor,
+    level_title_in,
+    spec_hash,
+    title_in,
+    unit_in,
+)
 from waarborg.register.audits import cases, day
 from waarborg.register.owner import Owner
 from waarborg.register.standard import RegisterEntry, build_entry
+from waarborg.report.i18n import fmt_number
 
 MODEL_NL = {
     "logistic": "logistische regressie: een gewogen som van de kenmerken geeft een kans",
@@ -98,7 +108,7 @@ def register_entry(
     """
     purpose = process.purpose if process else (spec.purpose_nl or spec.purpose)
     fields: dict[str, Any] = {
-        "name": process.name if process else (spec.title_nl or spec.title),
+        "name": process.name if process else title_in(spec, "nl"),
         "description_short": _short(spec, owner, purpose),
         "organization": owner.organization,
         "category": owner.category,
@@ -145,11 +155,11 @@ def _short(spec: InstrumentSpec, owner: Owner, purpose: str) -> str:
     if spec.is_area:
         return (
             f"{owner.organization} gebruikt een voorspelling per gebied "
-            f"({spec.title_nl or spec.title}). Het instrument {_selection_nl(spec)}. Het "
+            f"({title_in(spec, 'nl')}). Het instrument {_selection_nl(spec)}. Het "
             "beoordeelt geen personen. Het doel en de meetbare criteria staan bij 'Doel'."
         )
     return (
-        f"{owner.organization} gebruikt een risico-instrument ({spec.title_nl or spec.title}). "
+        f"{owner.organization} gebruikt een risico-instrument ({title_in(spec, 'nl')}). "
         "Doel: "
         f"{purpose.rstrip('.')}. Het instrument geeft een risicocategorie. Een medewerker "
         "beslist altijd zelf."
@@ -193,7 +203,10 @@ def _goal_text(spec: InstrumentSpec, purpose: str, shown: int) -> str:
             f"Het instrument {_selection_nl(spec)}.",
             "Een gekozen vak is geen verdenking van wie daar woont of komt.",
         )
-    labels = "; ".join(f"{name}: {', '.join(band.labels)}" for name, band in spec.bands.items())
+    labels = "; ".join(
+        f"{_outcome_nl(spec, name)}: {', '.join(_band_titles_nl(band))}"
+        for name, band in spec.bands.items()
+    )
     return text + _p(
         f"Voor wie: {escape(spec.population_nl or spec.population)}",
         "Het instrument schat het risico voor een persoon en geeft een categorie "
@@ -201,6 +214,16 @@ def _goal_text(spec: InstrumentSpec, purpose: str, shown: int) -> str:
         "Een medewerker gebruikt die categorie bij zijn besluit;",
         "de categorie is zelf geen besluit.",
     )
+
+
+def _outcome_nl(spec: InstrumentSpec, name: str) -> str:
+    """The Dutch title of the outcome called ``name``."""
+    return title_in(next(o for o in spec.outcomes if o.name == name), "nl")
+
+
+def _band_titles_nl(band: Band) -> list[str]:
+    """The Dutch titles of a band's labels."""
+    return [level_title_in(band, x, "nl") for x in band.labels]
 
 
 def _criterion(criterion: SuccessCriterion) -> str:
@@ -303,10 +326,10 @@ def _audit_summary(audit: Mapping[str, Any]) -> str:
     n = cases(audit)
     lines = [f"Laatste audit: {created or 'datum onbekend'}, {n if n is not None else '?'} zaken."]
     if auc and auc.get("value") is not None:
-        low, high = auc["ci"]
+        value, ci = estimate_text(auc["value"], *auc["ci"], "nl", sep=" tot ")
         lines.append(
-            f"Voorspellende waarde (AUC): {_nl(auc['value'])} (95%-betrouwbaarheidsinterval "
-            f"{_nl(low)} tot {_nl(high)}); 0,5 is gokken, 1 is perfect."
+            f"Voorspellende waarde (AUC): {value} (95%-betrouwbaarheidsinterval {ci}); "
+            "0,5 is gokken, 1 is perfect."
         )
     significant = [v for v in audit.get("verdicts", []) if v.get("significant")]
     if significant:
@@ -317,12 +340,12 @@ def _audit_summary(audit: Mapping[str, Any]) -> str:
 
 
 def _nl(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
+    return fmt_number(value, "nl")
 
 
 def _nl_short(value: float) -> str:
     """A number with a decimal comma and no trailing zeros (3 %, 0,2, 125)."""
-    return f"{value:.6g}".replace(".", ",")
+    return fmt_number(value, "nl", None)
 
 
 def _rules_sentence(spec: InstrumentSpec) -> str:
@@ -342,9 +365,8 @@ def _source_data(spec: InstrumentSpec) -> str:
         return _area_source_data(spec)
     items = []
     for p in [*spec.case_fields, *spec.predictors]:
-        title = getattr(p, "title", "") or p.name
-        unit = f" ({p.unit})" if getattr(p, "unit", None) else ""
-        items.append(escape(f"{title}{unit}"))
+        unit = unit_in(p, "nl") if isinstance(p, Predictor) else None
+        items.append(escape(f"{title_in(p, 'nl')} ({unit})" if unit else title_in(p, "nl")))
     text = _p("Het instrument gebruikt deze gegevens over de persoon:") + _ul(items)
     if spec.data_rules is not None:
         text += _p(escape(_rules_sentence(spec)))
@@ -361,7 +383,7 @@ def _area_source_data(spec: InstrumentSpec) -> str:
         f"({escape(', '.join(INCIDENT_NL.get(t, t) for t in area.incidents.types))}; bron: "
         f"{used}) en vaste kenmerken van "
         "vakken. Het gebruikt geen gegevens over personen:"
-    ) + _ul([escape(p.title or p.name) for p in spec.predictors])
+    ) + _ul([escape(title_in(p, "nl")) for p in spec.predictors])
     if area.incidents.uses_discovered:
         text += _p(
             "Let op: door de politie ontdekte incidenten hangen af van waar de politie was. "
@@ -381,17 +403,18 @@ def _methods(spec: InstrumentSpec) -> str:
         )
     ]
     if model.variants:
-        names = ", ".join(model.variants)
+        field = next(f for f in spec.case_fields if f.name == model.variant_field)
+        names = ", ".join(level_title_in(field, v, "nl") for v in model.variants)
         parts.append(
             _p(
                 f"Er is een aparte formule per groep ({escape(names)}), gekozen met het gegeven "
-                f"'{escape(model.variant_field or '')}'."
+                f"'{escape(title_in(field, 'nl'))}'."
             )
         )
     if spec.is_area:
         parts.append(_p(f"Selectie: het instrument {_selection_nl(spec)}."))
     cuts = [
-        f"{escape(name)}: grenzen {', '.join(_nl(c) for c in band.cutoffs)} op de "
+        f"{escape(_outcome_nl(spec, name))}: grenzen {', '.join(map(_nl, band.cutoffs))} op de "
         f"{'kans' if band.quantity == 'probability' else 'score'}"
         for name, band in spec.bands.items()
     ]

@@ -22,74 +22,81 @@ from typing import Any, Literal
 import jinja2
 from markupsafe import Markup
 
-from waarborg.instruments.spec import InstrumentSpec, Predictor, spec_hash
+from waarborg.audit.result import estimate_text
+from waarborg.instruments.spec import (
+    Band,
+    CaseField,
+    InstrumentSpec,
+    Predictor,
+    level_title_in,
+    spec_hash,
+    title_in,
+    unit_in,
+)
 from waarborg.register.audits import as_mapping, cases, day
 from waarborg.register.revalidation import revalidation_status
+from waarborg.report.i18n import N_, fmt_count, fmt_number, texts
 
 Lang = Literal["en", "nl"]
 
-TEXT: dict[str, dict[Lang, str]] = {
-    "title": {"en": "Model card", "nl": "Modelkaart"},
-    "purpose": {"en": "Purpose", "nl": "Doel"},
-    "population": {"en": "Population", "nl": "Populatie"},
-    "structure": {"en": "Structure and variables", "nl": "Opbouw en variabelen"},
-    "model": {"en": "Model", "nl": "Model"},
-    "variable": {"en": "Variable", "nl": "Variabele"},
-    "type": {"en": "Type", "nl": "Type"},
-    "allowed": {"en": "Values", "nl": "Waarden"},
-    "missing": {"en": "If missing", "nl": "Als onbekend"},
-    "bands": {"en": "Bands", "nl": "Categorieën"},
-    "cutoffs": {"en": "cut-offs", "nl": "grenzen"},
-    "selected": {"en": "selected", "nl": "geselecteerd"},
-    "data_rules": {"en": "Data rules", "nl": "Regels voor gegevens"},
-    "no_rules": {"en": "No event data rules.", "nl": "Geen regels voor gebeurtenissen."},
-    "excluded": {
-        "en": "Records with these dispositions never count",
-        "nl": "Registraties met deze afloop tellen nooit mee",
-    },
-    "lookback": {
-        "en": "Records older than {y:g} years drop out",
-        "nl": "Registraties ouder dan {y:g} jaar vallen weg",
-    },
-    "validity": {"en": "Validity and discrimination", "nl": "Validiteit en discriminatie"},
-    "no_audits": {
-        "en": "No audit results were given: validity and discrimination are not documented here.",
-        "nl": "Er zijn geen auditresultaten gegeven: validiteit en discriminatie staan hier niet.",
-    },
-    "audit": {"en": "Audit", "nl": "Audit"},
-    "date": {"en": "date", "nl": "datum"},
-    "cases": {"en": "cases", "nl": "gevallen"},
-    "auc": {"en": "AUC (95% CI)", "nl": "AUC (95%-BI)"},
-    "findings": {
-        "en": "Significant findings of the latest audit",
-        "nl": "Significante bevindingen van de laatste audit",
-    },
-    "no_findings": {
-        "en": "The latest audit found no significant disparities.",
-        "nl": "De laatste audit vond geen significante verschillen.",
-    },
-    "limitations": {"en": "Known limitations", "nl": "Bekende beperkingen"},
-    "illustrative": {
-        "en": "The parameters of this spec are illustrative, not published or estimated values.",
-        "nl": "De parameters van deze specificatie zijn illustratief, geen gepubliceerde of "
-        "geschatte waarden.",
-    },
-    "range_policy": {
-        "en": "Unknown inputs under the range policy give a range of bands, not one: {names}.",
-        "nl": "Onbekende invoer met het bereikbeleid geeft een bereik van categorieën, niet "
-        "één: {names}.",
-    },
-    "validation": {"en": "Validation", "nl": "Validatie"},
-    "last_validated": {"en": "Last validated", "nl": "Laatst gevalideerd"},
-    "next_due": {"en": "Next validation due", "nl": "Volgende validatie"},
-    "status": {"en": "Status", "nl": "Status"},
-    "within": {"en": "within policy", "nl": "binnen het beleid"},
-    "unknown": {"en": "unknown", "nl": "onbekend"},
-    "sources": {"en": "Sources", "nl": "Bronnen"},
-    "footer": {
-        "en": "Spec {id} {version}, content hash {hash}; made on {today} by waarborg.",
-        "nl": "Specificatie {id} {version}, inhoudshash {hash}; gemaakt op {today} door waarborg.",
-    },
+TEXT: dict[str, str] = {
+    "title": N_("Model card"),
+    "purpose": N_("Purpose"),
+    "population": N_("Population"),
+    "structure": N_("Structure and variables"),
+    "model": N_("Model"),
+    "variable": N_("Variable"),
+    "type": N_("Type"),
+    "allowed": N_("Values"),
+    "missing": N_("If missing"),
+    "bands": N_("Bands"),
+    "cutoffs": N_("cut-offs"),
+    "selected": N_("selected"),
+    "data_rules": N_("Data rules"),
+    "no_rules": N_("No event data rules."),
+    "excluded": N_("Records with these dispositions never count"),
+    "lookback": N_("Records older than {y:g} years drop out"),
+    "validity": N_("Validity and discrimination"),
+    "no_audits": N_(
+        "No audit results were given: validity and discrimination are not documented here."
+    ),
+    "audit": N_("Audit"),
+    "date": N_("date"),
+    "cases": N_("cases"),
+    "auc": N_("AUC (95% CI)"),
+    "findings": N_("Significant findings of the latest audit"),
+    "no_findings": N_("The latest audit found no significant disparities."),
+    "limitations": N_("Known limitations"),
+    "illustrative": N_(
+        "The parameters of this spec are illustrative, not published or estimated values."
+    ),
+    "range_policy": N_(
+        "Unknown inputs under the range policy give a range of bands, not one: {names}."
+    ),
+    "validation": N_("Validation"),
+    "last_validated": N_("Last validated"),
+    "next_due": N_("Next validation due"),
+    "status": N_("Status"),
+    "within": N_("within policy"),
+    "unknown": N_("unknown"),
+    "sources": N_("Sources"),
+    "footer": N_("Spec {id} {version}, content hash {hash}; made on {today} by waarborg."),
+    "type_numeric": N_("number"),
+    "type_integer": N_("whole number"),
+    "type_boolean": N_("yes or no"),
+    "type_categorical": N_("category"),
+    "type_date": N_("date"),
+    "missing_error": N_("error: the value is required"),
+    "missing_range": N_("every admissible value is scored"),
+    "missing_level": N_("scored as {level}"),
+    "quantity_probability": N_("probability"),
+    "quantity_score": N_("score"),
+    "kind_logistic": N_("logistic regression"),
+    "kind_cox": N_("Cox proportional-hazards model"),
+    "kind_points": N_("points"),
+    "kind_tree": N_("decision rules"),
+    "kind_domain_sum": N_("sum per life domain"),
+    "kind_poisson": N_("Poisson regression"),
 }
 
 
@@ -133,25 +140,28 @@ def model_card(
 def _view(
     spec: InstrumentSpec, audits: list[Mapping[str, Any]], lang: Lang, today: date
 ) -> dict[str, Any]:
-    t = {key: value[lang] for key, value in TEXT.items()}
+    t = texts(TEXT, lang)
     status = revalidation_status(spec, audits, today)
     latest = audits[-1] if audits else None
     return {
         "t": t,
         "lang": lang,
         "spec": spec,
-        "title": (lang == "nl" and spec.title_nl) or spec.title,
+        "title": title_in(spec, lang),
         "purpose": (lang == "nl" and spec.purpose_nl) or spec.purpose,
         "population": (lang == "nl" and spec.population_nl) or spec.population,
-        "variables": [_variable(p, t) for p in [*spec.case_fields, *spec.predictors]],
-        "bands": [_band(name, band, t) for name, band in spec.bands.items()],
+        "description": spec.description if lang == "en" else "",
+        "model_kind": t[f"kind_{spec.model.kind}"],
+        "variant_field": _variant_field(spec, lang),
+        "variables": [_variable(p, t, lang) for p in [*spec.case_fields, *spec.predictors]],
+        "bands": [_band(spec, name, band, t, lang) for name, band in spec.bands.items()],
         "rules": _rules(spec, t),
-        "audits": [_audit_row(a) for a in audits],
+        "audits": [_audit_row(a, lang) for a in audits],
         "latest": latest,
         "findings": [
             v[f"text_{lang}"] for v in (latest or {}).get("verdicts", []) if v.get("significant")
         ],
-        "limitations": _limitations(spec, t),
+        "limitations": _limitations(spec, t, lang),
         "status": status,
         "breaches": status.breaches if lang == "en" else status.breaches_nl,
         "footer": t["footer"].format(
@@ -160,30 +170,49 @@ def _view(
     }
 
 
-def _variable(p: Any, t: dict[str, str]) -> dict[str, str]:
-    values = ", ".join(p.levels) if p.levels else ""
-    if getattr(p, "range", None):
-        values = f"{p.range[0]:g}–{p.range[1]:g}"
-    unit = f" {p.unit}" if getattr(p, "unit", None) else ""
-    missing = p.missing if isinstance(p, Predictor) and isinstance(p.missing, str) else ""
-    if isinstance(p, Predictor) and not isinstance(p.missing, str):
-        missing = f"level {p.missing.level}"
+def _variant_field(spec: InstrumentSpec, lang: str) -> str:
+    """The case field that chooses the formula, with its levels, as a person reads it."""
+    name = spec.model.variant_field
+    if not name:
+        return ""
+    field = next(f for f in spec.case_fields if f.name == name)
+    levels = ", ".join(level_title_in(field, v, lang) for v in spec.model.all_variants)
+    return f"{title_in(field, lang)}: {levels}"
+
+
+def _variable(p: CaseField | Predictor, t: dict[str, str], lang: str) -> dict[str, str]:
+    values = ", ".join(level_title_in(p, v, lang) for v in p.levels or [])
+    if isinstance(p, Predictor) and p.range is not None:
+        low, high = (fmt_number(x, lang, None) for x in p.range)
+        values = f"{low}–{high}"
+        unit = unit_in(p, lang)
+        values += f" {unit}" if unit else ""
+    if not isinstance(p, Predictor):
+        missing = t["missing_error"]
+    elif isinstance(p.missing, str):
+        missing = t[f"missing_{p.missing}"]
+    else:
+        missing = t["missing_level"].format(level=level_title_in(p, p.missing.level, lang))
     return {
         "name": p.name,
-        "title": getattr(p, "title", "") or p.name,
-        "type": p.type,
-        "allowed": values + unit,
-        "missing": missing or "error",
+        "title": title_in(p, lang),
+        "type": t[f"type_{p.type}"],
+        "allowed": values,
+        "missing": missing,
     }
 
 
-def _band(name: str, band: Any, t: dict[str, str]) -> dict[str, str]:
-    cuts = ", ".join(f"{c:g}" for c in band.cutoffs)
-    selected = ", ".join(band.selected_labels)
+def _band(
+    spec: InstrumentSpec, name: str, band: Band, t: dict[str, str], lang: str
+) -> dict[str, str]:
+    cuts = ", ".join(fmt_number(c, lang, None) for c in band.cutoffs)
+    selected = ", ".join(level_title_in(band, x, lang) for x in band.selected_labels)
+    quantity = t[f"quantity_{band.quantity}"]
+    outcome = next(o for o in spec.outcomes if o.name == name)
     return {
-        "outcome": name,
-        "labels": ", ".join(band.labels),
-        "text": f"{t['cutoffs']} {cuts} ({band.quantity}); {t['selected']}: {selected}",
+        "outcome": title_in(outcome, lang),
+        "labels": ", ".join(level_title_in(band, x, lang) for x in band.labels),
+        "text": f"{t['cutoffs']} {cuts} ({quantity}); {t['selected']}: {selected}",
     }
 
 
@@ -199,23 +228,26 @@ def _rules(spec: InstrumentSpec, t: dict[str, str]) -> list[str]:
     return lines
 
 
-def _audit_row(audit: Mapping[str, Any]) -> dict[str, Any]:
+def _audit_row(audit: Mapping[str, Any], lang: str) -> dict[str, Any]:
     auc = audit.get("validity", {}).get("auc") or {}
     ci = auc.get("ci") or [None, None]
+    shown = (
+        estimate_text(auc["value"], *ci, lang, digits=3) if auc.get("value") is not None else None
+    )
     return {
         "date": day(audit),
-        "n": cases(audit),
-        "auc": "–" if auc.get("value") is None else f"{auc['value']:.3f} ({ci[0]:.3f}–{ci[1]:.3f})",
+        "n": fmt_count(cases(audit), lang),
+        "auc": "–" if shown is None else f"{shown[0]} ({shown[1]})",
     }
 
 
-def _limitations(spec: InstrumentSpec, t: dict[str, str]) -> list[str]:
+def _limitations(spec: InstrumentSpec, t: dict[str, str], lang: str) -> list[str]:
     lines = []
     if spec.provenance.parameters == "illustrative":
         lines.append(t["illustrative"])
-    if spec.provenance.notes:
+    if spec.provenance.notes and lang == "en":  # the spec's notes are written in English
         lines.append(spec.provenance.notes)
-    ranged = [p.name for p in spec.predictors if p.missing == "range"]
+    ranged = [title_in(p, lang) for p in spec.predictors if p.missing == "range"]
     if ranged:
         lines.append(t["range_policy"].format(names=", ".join(ranged)))
     return lines

@@ -506,18 +506,20 @@ def _calibration_tables(result: Mapping[str, Any], lang: str, tr: Tr) -> list[di
             {
                 "caption": tr("calibration_table", what=what),
                 "has_expected": any(r.get("expected") is not None for r in rows),
-                "rows": [_calibration_row(r, points, lang) for r in rows],
+                "rows": [_calibration_row(r, points, lang, kind) for r in rows],
             }
         )
     return tables
 
 
 def _calibration_row(
-    row: Mapping[str, Any], points: Mapping[str, plots.CalPoint], lang: str
+    row: Mapping[str, Any], points: Mapping[str, plots.CalPoint], lang: str, kind: str = "band"
 ) -> dict[str, Any]:
     """One calibration bin: observed rate with CI, expected rate, O/E with CI."""
     label = str(row.get("label", row.get("bin", "")))
     p = points.get(label)
+    if kind == "decile" and label.startswith("decile "):  # "decile 3" in the audit result
+        label = i18n.t("decile_n", lang, n=label.removeprefix("decile "))
     observed = {"value": p.observed, "ci": [p.low, p.high]} if p else {"value": None}
     oe = {**row["oe"], "n": None} if isinstance(row.get("oe"), Mapping) else row.get("oe")
     return {

@@ -1,19 +1,25 @@
-"""Dutch and English strings and number formatting for the audit report.
+"""Program text and number formatting for the reports and the command line.
 
-Every piece of fixed text in the report lives here, so the two languages stay
-side by side and a missing translation is an error at import time (see
-:func:`_check_complete`). Numbers follow the language's conventions: a decimal
-point and thousands comma in English, a decimal comma and thousands point in
-Dutch.
+The fixed text of the reports is written here (and in the report modules) in English,
+marked with :func:`N_`; the Dutch lives in the ``reports`` gettext catalog
+(``waarborg/locale/nl/LC_MESSAGES/reports.po``, see ``docs/translating.md``), which
+:func:`tr` and :func:`texts` read. A missing or inconsistent translation is caught by
+``scripts/i18n check`` and the catalog tests. Numbers follow the language's conventions:
+a decimal point and thousands comma in English, a decimal comma and thousands point in
+Dutch, always through :func:`fmt_number`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
+
+from waarborg.i18n import gettext_for
 
 __all__ = [
     "LANGUAGES",
+    "N_",
     "RATE_METRICS",
     "TWO_DECIMALS",
     "check_lang",
@@ -25,9 +31,39 @@ __all__ = [
     "metric_help",
     "metric_label",
     "t",
+    "texts",
+    "tr",
 ]
 
 LANGUAGES = ("en", "nl")
+
+
+def N_(text: str) -> str:  # noqa: N802 (the gettext name, which Babel extracts)
+    """Mark ``text`` for the ``reports`` catalog without translating it yet."""
+    return text
+
+
+def tr(text: str, lang: str) -> str:
+    """The English program text ``text`` in ``lang``, from the ``reports`` catalog.
+
+    Examples
+    --------
+    >>> tr("Audit report", "nl")
+    'Auditrapport'
+    """
+    return gettext_for(check_lang(lang), "reports")[0](text)
+
+
+def texts(table: Mapping[str, str], lang: str) -> dict[str, str]:
+    """A table of English program text (key to text) in ``lang``.
+
+    Examples
+    --------
+    >>> texts({"title": N_("Audit report")}, "nl")
+    {'title': 'Auditrapport'}
+    """
+    return {key: tr(text, lang) for key, text in table.items()}
+
 
 #: Metrics that are proportions; shown as percentages.
 RATE_METRICS = frozenset(
@@ -50,446 +86,263 @@ TWO_DECIMALS = frozenset(
     {"ratio", "oe", "calibration_slope", "calibration_intercept", "representation"}
 )
 
-_STRINGS: dict[str, dict[str, str]] = {
-    "title": {"en": "Audit report", "nl": "Auditrapport"},
-    "subtitle": {
-        "en": "Does the risk instrument predict what it claims, and does it treat groups "
-        "differently?",
-        "nl": "Voorspelt het risico-instrument wat het belooft, en behandelt het groepen "
-        "verschillend?",
-    },
-    "instrument": {"en": "Instrument", "nl": "Instrument"},
-    "instrument_unknown": {"en": "not named", "nl": "niet genoemd"},
-    "cases": {"en": "Cases", "nl": "Gevallen"},
-    "audit_date": {"en": "Audit date", "nl": "Datum audit"},
-    "contents": {"en": "Contents", "nl": "Inhoud"},
-    # verdicts
-    "verdicts": {"en": "Verdicts", "nl": "Conclusies"},
-    "validity_verdicts": {"en": "Does it predict well?", "nl": "Voorspelt het goed?"},
-    "group_verdicts": {"en": "Does it treat groups alike?", "nl": "Behandelt het groepen gelijk?"},
-    "status_ok": {"en": "in order", "nl": "in orde"},
-    "status_concern": {"en": "concern", "nl": "zorg"},
-    "conditions": {"en": "The five conditions", "nl": "De vijf voorwaarden"},
-    "conditions_intro": {
-        "en": "The data protection authority's conditions for automated risk selection, for "
-        "process {process} on {date}, checked against the evidence waarborg holds.",
-        "nl": "De voorwaarden van de Autoriteit Persoonsgegevens voor geautomatiseerde "
-        "risicoselectie, voor proces {process} op {date}, getoetst aan het bewijs in waarborg.",
-    },
-    "status_met": {"en": "met", "nl": "voldaan"},
-    "status_not_met": {"en": "not met", "nl": "niet voldaan"},
-    "status_unknown": {"en": "unknown", "nl": "onbekend"},
-    "evidence": {"en": "Evidence", "nl": "Bewijs"},
-    "missing": {"en": "Missing", "nl": "Ontbreekt"},
-    "warnings": {"en": "Warnings", "nl": "Waarschuwingen"},
-    "verdicts_intro": {
-        "en": "What the audit found, in plain words. Each finding is backed by the figures "
-        "and tables further down.",
-        "nl": "Wat de audit vond, in gewone woorden. Elke bevinding wordt onderbouwd door de "
-        "figuren en tabellen verderop.",
-    },
-    "no_verdicts": {
-        "en": "The audit result contains no verdicts.",
-        "nl": "Het auditresultaat bevat geen conclusies.",
-    },
-    "significant": {"en": "Significant difference", "nl": "Significant verschil"},
-    "not_significant": {"en": "No significant difference", "nl": "Geen significant verschil"},
-    "significance_unknown": {"en": "Significance not tested", "nl": "Significantie niet getoetst"},
-    "ratio": {"en": "ratio", "nl": "ratio"},
-    "key_figures": {
-        "en": "Predictive validity in brief",
-        "nl": "Voorspellende validiteit in het kort",
-    },
-    "auc_sentence": {
-        "en": "Discrimination: AUC {value} ({level}% CI {ci}; n = {n}). 0.5 is chance, "
-        "1 is perfect ranking.",
-        "nl": "Onderscheidend vermogen: AUC {value} ({level}%-BI {ci}; n = {n}). 0,5 is toeval, "
-        "1 is een perfecte rangorde.",
-    },
-    "slope_sentence": {
-        "en": "Calibration slope {value} ({level}% CI {ci}; n = {n}); 1 means predicted risks are "
-        "neither too extreme nor too flat.",
-        "nl": "Kalibratiehelling {value} ({level}%-BI {ci}; n = {n}); 1 betekent dat voorspelde "
-        "risico's niet te extreem en niet te vlak zijn.",
-    },
-    "intercept_sentence": {
-        "en": "Calibration intercept {value} ({level}% CI {ci}; n = {n}); 0 means predicted "
-        "risks are on average neither too high nor too low.",
-        "nl": "Kalibratie-intercept {value} ({level}%-BI {ci}; n = {n}); 0 betekent dat voorspelde "
-        "risico's gemiddeld niet te hoog en niet te laag zijn.",
-    },
-    "base_rate_sentence": {
-        "en": "Observed outcome rate {value} ({level}% CI {ci}; n = {n}).",
-        "nl": "Waargenomen uitkomstpercentage {value} ({level}%-BI {ci}; n = {n}).",
-    },
-    # not assessed / flags
-    "limits": {"en": "What could not be assessed", "nl": "Wat niet beoordeeld kon worden"},
-    "flags": {"en": "Warnings from the audit", "nl": "Waarschuwingen uit de audit"},
-    "no_outcome": {
-        "en": "No outcome column was given, so predictive validity was not assessed, and error "
+_STRINGS: dict[str, str] = {
+    "title": N_("Audit report"),
+    "subtitle": N_(
+        "Does the risk instrument predict what it claims, and does it treat groups differently?"
+    ),
+    "instrument": N_("Instrument"),
+    "instrument_unknown": N_("not named"),
+    "cases": N_("Cases"),
+    "audit_date": N_("Audit date"),
+    "contents": N_("Contents"),
+    "verdicts": N_("Verdicts"),
+    "validity_verdicts": N_("Does it predict well?"),
+    "group_verdicts": N_("Does it treat groups alike?"),
+    "status_ok": N_("in order"),
+    "status_concern": N_("concern"),
+    "conditions": N_("The five conditions"),
+    "conditions_intro": N_(
+        "The data protection authority's conditions for automated risk selection, for process"
+        " {process} on {date}, checked against the evidence waarborg holds."
+    ),
+    "status_met": N_("met"),
+    "status_not_met": N_("not met"),
+    "status_unknown": N_("unknown"),
+    "evidence": N_("Evidence"),
+    "missing": N_("Missing"),
+    "warnings": N_("Warnings"),
+    "verdicts_intro": N_(
+        "What the audit found, in plain words. Each finding is backed by the figures and "
+        "tables further down."
+    ),
+    "no_verdicts": N_("The audit result contains no verdicts."),
+    "significant": N_("Significant difference"),
+    "not_significant": N_("No significant difference"),
+    "significance_unknown": N_("Significance not tested"),
+    "ratio": N_("ratio"),
+    "key_figures": N_("Predictive validity in brief"),
+    "auc_sentence": N_(
+        "Discrimination: AUC {value} ({level}% CI {ci}; n = {n}). 0.5 is chance, 1 is perfect"
+        " ranking."
+    ),
+    "slope_sentence": N_(
+        "Calibration slope {value} ({level}% CI {ci}; n = {n}); 1 means predicted risks are "
+        "neither too extreme nor too flat."
+    ),
+    "intercept_sentence": N_(
+        "Calibration intercept {value} ({level}% CI {ci}; n = {n}); 0 means predicted risks "
+        "are on average neither too high nor too low."
+    ),
+    "base_rate_sentence": N_("Observed outcome rate {value} ({level}% CI {ci}; n = {n})."),
+    "limits": N_("What could not be assessed"),
+    "flags": N_("Warnings from the audit"),
+    "no_outcome": N_(
+        "No outcome column was given, so predictive validity was not assessed, and error "
         "rates per group (false positives, false negatives, predictive values) could not be "
-        "computed.",
-        "nl": "Er is geen uitkomstkolom opgegeven, dus de voorspellende validiteit is niet "
-        "beoordeeld en foutpercentages per groep (vals-positieven, vals-negatieven, "
-        "voorspellende waarden) konden niet worden berekend.",
-    },
-    "no_validity": {
-        "en": "The audit result contains no validity section, so predictive validity was not "
-        "assessed.",
-        "nl": "Het auditresultaat bevat geen validiteitsonderdeel, dus de voorspellende "
-        "validiteit is niet beoordeeld.",
-    },
-    "no_score": {
-        "en": "No score column was given, so discrimination (AUC, ROC curves) and calibration "
-        "against predicted risks could not be assessed.",
-        "nl": "Er is geen scorekolom opgegeven, dus onderscheidend vermogen (AUC, ROC-curves) en "
-        "kalibratie ten opzichte van voorspelde risico's konden niet worden beoordeeld.",
-    },
-    "no_roc": {
-        "en": "The audit result contains no ROC curves, so they are not plotted.",
-        "nl": "Het auditresultaat bevat geen ROC-curves, dus die zijn niet getekend.",
-    },
-    "no_calibration": {
-        "en": "The audit result contains no calibration table, so calibration is not plotted.",
-        "nl": "Het auditresultaat bevat geen kalibratietabel, dus kalibratie is niet getekend.",
-    },
-    "no_groups": {
-        "en": "No group attribute was given, so differences between groups were not assessed.",
-        "nl": "Er is geen groepskenmerk opgegeven, dus verschillen tussen groepen zijn niet "
-        "beoordeeld.",
-    },
-    "no_disparities": {
-        "en": "The audit result contains no disparities (differences and ratios between groups).",
-        "nl": "Het auditresultaat bevat geen verschillen of verhoudingen tussen groepen.",
-    },
-    "too_small_present": {
-        "en": "Some groups are too small to draw conclusions from; they are shown, marked "
-        "\u201ctoo small\u201d and greyed out, but should not be interpreted.",
-        "nl": "Sommige groepen zijn te klein om conclusies uit te trekken; ze worden getoond, "
-        "gemarkeerd als \u201cte klein\u201d en grijs weergegeven, maar moeten niet worden "
-        "ge\u00efnterpreteerd.",
-    },
-    "min_group": {
-        "en": "Groups with fewer than {n} cases are flagged too small and get no verdicts.",
-        "nl": "Groepen met minder dan {n} gevallen zijn gemarkeerd als te klein en krijgen geen "
-        "conclusies.",
-    },
-    "family": {
-        "en": "Adjusted p-values are corrected ({method}) for a family of {k} tests.",
-        "nl": "P-waarden zijn gecorrigeerd ({method}) voor een familie van {k} toetsen.",
-    },
-    # figures
-    "figures": {"en": "Figures", "nl": "Figuren"},
-    "roc_heading": {"en": "ROC curves by group", "nl": "ROC-curves per groep"},
-    "roc_caption": {
-        "en": "How well the score ranks cases with the outcome above cases without it, per "
-        "group. The dashed grey line is the whole population; the diagonal is chance.",
-        "nl": "Hoe goed de score gevallen met de uitkomst boven gevallen zonder de uitkomst "
-        "rangschikt, per groep. De gestippelde grijze lijn is de hele populatie; de diagonaal "
-        "is toeval.",
-    },
-    "cal_heading": {"en": "Calibration", "nl": "Kalibratie"},
-    "cal_caption": {
-        "en": "Observed outcome rate against predicted risk, with {level}% confidence intervals. "
-        "Points on the diagonal mean the predicted risks are right.",
-        "nl": "Waargenomen uitkomstpercentage tegen voorspeld risico, met {level}%-"
-        "betrouwbaarheidsintervallen. Punten op de diagonaal betekenen dat de voorspelde "
-        "risico's kloppen.",
-    },
-    "cal_overall_note": {
-        "en": "Calibration per group is not part of the audit result; the plot shows the whole "
-        "population.",
-        "nl": "Kalibratie per groep maakt geen deel uit van het auditresultaat; de figuur toont "
-        "de hele populatie.",
-    },
-    "cal_band_caption": {
-        "en": "Observed outcome rate per band, with {level}% confidence intervals. No predicted "
-        "risks were available, so there is no diagonal to compare with.",
-        "nl": "Waargenomen uitkomstpercentage per band, met {level}%-betrouwbaarheidsintervallen. "
-        "Er waren geen voorspelde risico's, dus er is geen diagonaal om mee te vergelijken.",
-    },
-    "forest_heading": {"en": "Disparities: {metric}", "nl": "Verschillen: {metric}"},
-    "forest_caption": {
-        "en": "Ratio of each group's {metric} to the reference group's, with {level}% confidence "
-        "intervals, on a log scale. The vertical line at 1 means no difference. Grey rows are "
-        "groups too small to draw conclusions from.",
-        "nl": "Verhouding van {metric} van elke groep tot die van de referentiegroep, met {level}%-"
-        "betrouwbaarheidsintervallen, op een logaritmische schaal. De verticale lijn bij 1 "
-        "betekent geen verschil. Grijze rijen zijn groepen die te klein zijn om conclusies uit "
-        "te trekken.",
-    },
-    # plot text
-    "fpr_axis": {"en": "False positive rate", "nl": "Fout-positief percentage"},
-    "tpr_axis": {"en": "True positive rate", "nl": "Terecht-positief percentage"},
-    "overall": {"en": "All cases", "nl": "Alle gevallen"},
-    "chance": {"en": "Chance", "nl": "Toeval"},
-    "predicted_axis": {"en": "Predicted risk", "nl": "Voorspeld risico"},
-    "observed_axis": {"en": "Observed outcome rate", "nl": "Waargenomen uitkomstpercentage"},
-    "perfect": {"en": "Perfect calibration", "nl": "Perfecte kalibratie"},
-    "deciles": {"en": "Score deciles", "nl": "Scoredecielen"},
-    "bands": {"en": "Bands", "nl": "Banden"},
-    "band_axis": {"en": "Band", "nl": "Band"},
-    "ratio_axis": {
-        "en": "Ratio to reference group (log scale)",
-        "nl": "Verhouding tot referentiegroep (log-schaal)",
-    },
-    "too_small_tag": {"en": "too small", "nl": "te klein"},
-    "reference_tag": {"en": "reference", "nl": "referentie"},
-    "not_estimable": {"en": "not estimable", "nl": "niet te schatten"},
-    "roc_alt": {
-        "en": "ROC curves by group. {groups}",
-        "nl": "ROC-curves per groep. {groups}",
-    },
-    "cal_groups_heading": {"en": "Calibration by group", "nl": "Kalibratie per groep"},
-    "cal_groups_caption": {
-        "en": "Observed outcome rate per band for each group, with {level}% confidence "
-        "intervals. Where groups with the same predicted risk have different observed rates, "
-        "the instrument is miscalibrated for one of them.",
-        "nl": "Waargenomen uitkomstpercentage per categorie voor elke groep, met {level}%-"
-        "betrouwbaarheidsintervallen. Hebben groepen met hetzelfde voorspelde risico een "
-        "ander waargenomen percentage, dan klopt het instrument voor een van hen niet.",
-    },
-    "cal_alt": {
-        "en": "Calibration plot of observed against predicted outcome rate.",
-        "nl": "Kalibratiefiguur van waargenomen tegen voorspeld uitkomstpercentage.",
-    },
-    "forest_alt": {
-        "en": "Forest plot of {metric} ratios with {level}% confidence intervals: {rows}.",
-        "nl": "Forestplot van ratio's voor {metric} met {level}%-betrouwbaarheidsintervallen: "
-        "{rows}.",
-    },
-    # tables
-    "tables": {"en": "Tables", "nl": "Tabellen"},
-    "validity_table": {"en": "Predictive validity", "nl": "Voorspellende validiteit"},
-    "calibration_table": {"en": "Calibration per {what}", "nl": "Kalibratie per {what}"},
-    "bin": {"en": "Bin", "nl": "Klasse"},
-    "band": {"en": "band", "nl": "band"},
-    "decile": {"en": "score decile", "nl": "scoredeciel"},
-    "expected": {"en": "Expected rate", "nl": "Verwacht percentage"},
-    "observed": {"en": "Observed rate", "nl": "Waargenomen percentage"},
-    "oe": {"en": "Observed / expected", "nl": "Waargenomen / verwacht"},
-    "metric": {"en": "Metric", "nl": "Maat"},
-    "value": {"en": "Value", "nl": "Waarde"},
-    "ci": {"en": "{level}% CI", "nl": "{level}%-BI"},
-    "n": {"en": "n", "nl": "n"},
-    "group": {"en": "Group", "nl": "Groep"},
-    "groups_table_selection": {
-        "en": "Composition and selection per group: {attribute}",
-        "nl": "Samenstelling en selectie per groep: {attribute}",
-    },
-    "groups_table_outcome": {
-        "en": "Outcomes and errors per group: {attribute}",
-        "nl": "Uitkomsten en fouten per groep: {attribute}",
-    },
-    "verdicts_none": {
-        "en": "No significant difference found",
-        "nl": "Geen significant verschil gevonden",
-    },
-    "no_significant": {
-        "en": "The audit found no significant differences.",
-        "nl": "De audit vond geen significante verschillen.",
-    },
-    "intersection": {"en": "intersection", "nl": "intersectie"},
-    "reference_is": {"en": "Reference group: {group}.", "nl": "Referentiegroep: {group}."},
-    "status": {"en": "Status", "nl": "Status"},
-    "disparity_table": {
-        "en": "Disparities against the reference group: {attribute}",
-        "nl": "Verschillen met de referentiegroep: {attribute}",
-    },
-    "difference": {"en": "Difference", "nl": "Verschil"},
-    "ratio_col": {"en": "Ratio", "nl": "Ratio"},
-    "p": {"en": "p", "nl": "p"},
-    "p_adj": {"en": "p ({method}-adjusted)", "nl": "p ({method}-gecorrigeerd)"},
-    "n_group_ref": {"en": "n (group / reference)", "nl": "n (groep / referentie)"},
-    "sig_note": {
-        "en": "Rows in bold with * have an adjusted p below {alpha}. Differences in rates are "
-        "in percentage points (pp).",
-        "nl": "Vetgedrukte rijen met * hebben een gecorrigeerde p onder {alpha}. Verschillen in "
-        "percentages staan in procentpunten (%-punt).",
-    },
-    "missing_note": {
-        "en": "\u2014 means the number could not be computed (for example: no cases in the "
-        "denominator, or the input needed was not given).",
-        "nl": "\u2014 betekent dat het getal niet berekend kon worden (bijvoorbeeld: geen "
-        "gevallen in de noemer, of de benodigde invoer ontbrak).",
-    },
-    "cell_n": {"en": "n = {n}", "nl": "n = {n}"},
-    # proxies
-    "proxies": {
-        "en": "Indirect discrimination: proxies",
-        "nl": "Indirecte discriminatie: proxy's",
-    },
-    "proxies_intro": {
-        "en": "A neutral-looking predictor can stand in for a protected attribute. The first "
-        "table shows how strongly each predictor is associated with each attribute; the second "
-        "shows group metrics before and after neutralising the predictor.",
-        "nl": "Een neutraal ogende voorspeller kan een beschermd kenmerk vervangen. De eerste "
-        "tabel toont hoe sterk elke voorspeller samenhangt met elk kenmerk; de tweede toont "
-        "groepsmaten voor en na het neutraliseren van de voorspeller.",
-    },
-    "association_table": {
-        "en": "Association of predictors with protected attributes",
-        "nl": "Samenhang van voorspellers met beschermde kenmerken",
-    },
-    "neutralised_table": {
-        "en": "Group metrics before and after neutralising a predictor",
-        "nl": "Groepsmaten voor en na het neutraliseren van een voorspeller",
-    },
-    "proxies_shown": {
-        "en": "Shown: the predictors associated with an attribute (Cramér's V at least "
+        "computed."
+    ),
+    "no_validity": N_(
+        "The audit result contains no validity section, so predictive validity was not assessed."
+    ),
+    "no_score": N_(
+        "No score column was given, so discrimination (AUC, ROC curves) and calibration "
+        "against predicted risks could not be assessed."
+    ),
+    "no_roc": N_("The audit result contains no ROC curves, so they are not plotted."),
+    "no_calibration": N_(
+        "The audit result contains no calibration table, so calibration is not plotted."
+    ),
+    "no_groups": N_(
+        "No group attribute was given, so differences between groups were not assessed."
+    ),
+    "no_disparities": N_(
+        "The audit result contains no disparities (differences and ratios between groups)."
+    ),
+    "too_small_present": N_(
+        "Some groups are too small to draw conclusions from; they are shown, marked “too "
+        "small” and greyed out, but should not be interpreted."
+    ),
+    "min_group": N_("Groups with fewer than {n} cases are flagged too small and get no verdicts."),
+    "family": N_("Adjusted p-values are corrected ({method}) for a family of {k} tests."),
+    "figures": N_("Figures"),
+    "roc_heading": N_("ROC curves by group"),
+    "roc_caption": N_(
+        "How well the score ranks cases with the outcome above cases without it, per group. "
+        "The dashed grey line is the whole population; the diagonal is chance."
+    ),
+    "cal_heading": N_("Calibration"),
+    "cal_caption": N_(
+        "Observed outcome rate against predicted risk, with confidence intervals ({level}%). "
+        "Points on the diagonal mean the predicted risks are right."
+    ),
+    "cal_overall_note": N_(
+        "Calibration per group is not part of the audit result; the plot shows the whole "
+        "population."
+    ),
+    "cal_band_caption": N_(
+        "Observed outcome rate per band, with confidence intervals ({level}%). No predicted "
+        "risks were available, so there is no diagonal to compare with."
+    ),
+    "forest_heading": N_("Disparities: {metric}"),
+    "forest_caption": N_(
+        "Ratio of each group's {metric} to the reference group's, with confidence "
+        "intervals ({level}%), on a log scale. The vertical line at 1 means no difference. "
+        "Grey rows are groups too small to draw conclusions from."
+    ),
+    "fpr_axis": N_("False positive rate"),
+    "tpr_axis": N_("True positive rate"),
+    "overall": N_("All cases"),
+    "chance": N_("Chance"),
+    "predicted_axis": N_("Predicted risk"),
+    "observed_axis": N_("Observed outcome rate"),
+    "perfect": N_("Perfect calibration"),
+    "deciles": N_("Score deciles"),
+    "bands": N_("Bands"),
+    "band_axis": N_("Band"),
+    "ratio_axis": N_("Ratio to reference group (log scale)"),
+    "too_small_tag": N_("too small"),
+    "reference_tag": N_("reference"),
+    "not_estimable": N_("not estimable"),
+    "roc_alt": N_("ROC curves by group. {groups}"),
+    "cal_groups_heading": N_("Calibration by group"),
+    "cal_groups_caption": N_(
+        "Observed outcome rate per band for each group, with confidence intervals ({level}%). "
+        "Where groups with the same predicted risk have different observed rates, the "
+        "instrument is miscalibrated for one of them."
+    ),
+    "cal_alt": N_("Calibration plot of observed against predicted outcome rate."),
+    "forest_alt": N_(
+        "Forest plot of {metric} ratios with confidence intervals ({level}%): {rows}."
+    ),
+    "tables": N_("Tables"),
+    "validity_table": N_("Predictive validity"),
+    "calibration_table": N_("Calibration per {what}"),
+    "bin": N_("Bin"),
+    "band": N_("band"),
+    "decile": N_("score decile"),
+    "decile_n": N_("decile {n}"),
+    "expected": N_("Expected rate"),
+    "observed": N_("Observed rate"),
+    "oe": N_("Observed / expected"),
+    "metric": N_("Metric"),
+    "value": N_("Value"),
+    "ci": N_("{level}% CI"),
+    "n": N_("n"),
+    "group": N_("Group"),
+    "groups_table_selection": N_("Composition and selection per group: {attribute}"),
+    "groups_table_outcome": N_("Outcomes and errors per group: {attribute}"),
+    "verdicts_none": N_("No significant difference found"),
+    "no_significant": N_("The audit found no significant differences."),
+    "intersection": N_("intersection"),
+    "reference_is": N_("Reference group: {group}."),
+    "status": N_("Status"),
+    "disparity_table": N_("Disparities against the reference group: {attribute}"),
+    "difference": N_("Difference"),
+    "ratio_col": N_("Ratio"),
+    "p": N_("p"),
+    "p_adj": N_("p ({method}-adjusted)"),
+    "n_group_ref": N_("n (group / reference)"),
+    "sig_note": N_(
+        "Rows in bold with * have an adjusted p below {alpha}. Differences in rates are in "
+        "percentage points (pp)."
+    ),
+    "missing_note": N_(
+        "— means the number could not be computed (for example: no cases in the denominator, "
+        "or the input needed was not given)."
+    ),
+    "cell_n": N_("n = {n}"),
+    "proxies": N_("Indirect discrimination: proxies"),
+    "proxies_intro": N_(
+        "A neutral-looking predictor can stand in for a protected attribute. The first table "
+        "shows how strongly each predictor is associated with each attribute; the second "
+        "shows group metrics before and after neutralising the predictor."
+    ),
+    "association_table": N_("Association of predictors with protected attributes"),
+    "neutralised_table": N_("Group metrics before and after neutralising a predictor"),
+    "proxies_shown": N_(
+        "Shown: the predictors associated with an attribute (Cramér's V at least "
         "{threshold}, lower bound of the interval) or whose neutralisation moves a group's "
-        "selection ratio by {move}% or more.",
-        "nl": "Getoond: de voorspellers die samenhangen met een kenmerk (Cramérs V minstens "
-        "{threshold}, ondergrens van het interval) of waarvan neutraliseren de "
-        "selectieverhouding van een groep {move}% of meer verandert.",
-    },
-    "proxies_none": {
-        "en": "No predictor passes these thresholds.",
-        "nl": "Geen voorspeller haalt deze drempels.",
-    },
-    "proxies_rest": {
-        "en": "The other predictor–attribute pairs ({n}), below the thresholds",
-        "nl": "De overige paren van voorspeller en kenmerk ({n}), onder de drempels",
-    },
-    "predictor": {"en": "Predictor", "nl": "Voorspeller"},
-    "attribute": {"en": "Attribute", "nl": "Kenmerk"},
-    "cramers_v": {"en": "Cram\u00e9r's V", "nl": "Cram\u00e9rs V"},
-    "proxy_auc": {
-        "en": "AUC (predictor \u2192 attribute)",
-        "nl": "AUC (voorspeller \u2192 kenmerk)",
-    },
-    "before": {"en": "Before", "nl": "Voor"},
-    "after": {"en": "After", "nl": "Na"},
-    # inputs, glossary, footer
-    "inputs": {"en": "Inputs of this audit", "nl": "Invoer van deze audit"},
-    "in_sources": {"en": "Data", "nl": "Data"},
-    "in_confidence": {"en": "Confidence level", "nl": "Betrouwbaarheidsniveau"},
-    "in_min_group": {"en": "Minimum group size", "nl": "Minimale groepsgrootte"},
-    "in_band_order": {
-        "en": "Band order (low to high)",
-        "nl": "Volgorde van banden (laag naar hoog)",
-    },
-    "overall_table": {"en": "All cases", "nl": "Alle gevallen"},
-    "in_score": {"en": "Score column", "nl": "Scorekolom"},
-    "in_outcome": {"en": "Outcome column", "nl": "Uitkomstkolom"},
-    "in_band": {"en": "Band column", "nl": "Bandkolom"},
-    "in_select": {"en": "Selection rule", "nl": "Selectieregel"},
-    "in_selected": {"en": "Selected column", "nl": "Selectiekolom"},
-    "in_group": {"en": "Group attributes", "nl": "Groepskenmerken"},
-    "in_intersections": {"en": "Intersections", "nl": "Intersecties"},
-    "in_count": {"en": "Count column (aggregated data)", "nl": "Aantalkolom (geaggregeerde data)"},
-    "in_reference": {"en": "Reference groups", "nl": "Referentiegroepen"},
-    "none": {"en": "none", "nl": "geen"},
-    "yes": {"en": "yes", "nl": "ja"},
-    "no": {"en": "no", "nl": "nee"},
-    "glossary": {"en": "How to read the metrics", "nl": "Hoe de maten te lezen"},
-    "footer": {"en": "Provenance", "nl": "Herkomst"},
-    "spec_hash": {"en": "Instrument spec hash", "nl": "Hash van de instrumentspecificatie"},
-    "fingerprint": {
-        "en": "Data fingerprint (SHA-256 of the count cube audited)",
-        "nl": "Vingerafdruk van de data (SHA-256 van de geauditeerde telkubus)",
-    },
-    "software": {"en": "Software", "nl": "Software"},
-    "created": {"en": "Created", "nl": "Aangemaakt"},
-    "unknown": {"en": "unknown", "nl": "onbekend"},
-    "footer_note": {
-        "en": "This report was generated by waarborg from the audit result named above; the same "
-        "spec, data and software version give the same report.",
-        "nl": "Dit rapport is door waarborg gemaakt uit het hierboven genoemde auditresultaat; "
-        "dezelfde specificatie, data en softwareversie geven hetzelfde rapport.",
-    },
+        "selection ratio by at least {move} percent."
+    ),
+    "proxies_none": N_("No predictor passes these thresholds."),
+    "proxies_rest": N_("The other predictor–attribute pairs ({n}), below the thresholds"),
+    "predictor": N_("Predictor"),
+    "attribute": N_("Attribute"),
+    "cramers_v": N_("Cramér's V"),
+    "proxy_auc": N_("AUC (predictor → attribute)"),
+    "before": N_("Before"),
+    "after": N_("After"),
+    "inputs": N_("Inputs of this audit"),
+    "in_sources": N_("Data"),
+    "in_confidence": N_("Confidence level"),
+    "in_min_group": N_("Minimum group size"),
+    "in_band_order": N_("Band order (low to high)"),
+    "overall_table": N_("All cases"),
+    "in_score": N_("Score column"),
+    "in_outcome": N_("Outcome column"),
+    "in_band": N_("Band column"),
+    "in_select": N_("Selection rule"),
+    "in_selected": N_("Selected column"),
+    "in_group": N_("Group attributes"),
+    "in_intersections": N_("Intersections"),
+    "in_count": N_("Count column (aggregated data)"),
+    "in_reference": N_("Reference groups"),
+    "none": N_("none"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "glossary": N_("How to read the metrics"),
+    "footer": N_("Provenance"),
+    "spec_hash": N_("Instrument spec hash"),
+    "fingerprint": N_("Data fingerprint (SHA-256 of the count cube audited)"),
+    "software": N_("Software"),
+    "created": N_("Created"),
+    "unknown": N_("unknown"),
+    "footer_note": N_(
+        "This report was generated by waarborg from the audit result named above; the same "
+        "spec, data and software version give the same report."
+    ),
 }
 
-_METRICS: dict[str, dict[str, str]] = {
-    "selection_rate": {"en": "selection rate", "nl": "selectiepercentage"},
-    "base_rate": {"en": "outcome rate", "nl": "uitkomstpercentage"},
-    "fpr": {"en": "false positive rate", "nl": "fout-positief percentage"},
-    "fnr": {"en": "false negative rate", "nl": "fout-negatief percentage"},
-    "tpr": {"en": "true positive rate", "nl": "terecht-positief percentage"},
-    "tnr": {"en": "true negative rate", "nl": "terecht-negatief percentage"},
-    "ppv": {"en": "positive predictive value", "nl": "positief voorspellende waarde"},
-    "npv": {"en": "negative predictive value", "nl": "negatief voorspellende waarde"},
-    "auc": {"en": "AUC", "nl": "AUC"},
-    "brier": {"en": "Brier score", "nl": "Brier-score"},
-    "share": {"en": "share of population", "nl": "aandeel in populatie"},
-    "share_selected": {"en": "share of selected", "nl": "aandeel in selectie"},
-    "auc_band": {"en": "AUC of the bands", "nl": "AUC van de banden"},
-    "representation": {"en": "representation in selection", "nl": "vertegenwoordiging in selectie"},
-    "calibration_slope": {"en": "calibration slope", "nl": "kalibratiehelling"},
-    "calibration_intercept": {"en": "calibration intercept", "nl": "kalibratie-intercept"},
+_METRICS: dict[str, str] = {
+    "selection_rate": N_("selection rate"),
+    "base_rate": N_("outcome rate"),
+    "fpr": N_("false positive rate"),
+    "fnr": N_("false negative rate"),
+    "tpr": N_("true positive rate"),
+    "tnr": N_("true negative rate"),
+    "ppv": N_("positive predictive value"),
+    "npv": N_("negative predictive value"),
+    "auc": N_("AUC"),
+    "brier": N_("Brier score"),
+    "share": N_("share of population"),
+    "share_selected": N_("share of selected"),
+    "auc_band": N_("AUC of the bands"),
+    "representation": N_("representation in selection"),
+    "calibration_slope": N_("calibration slope"),
+    "calibration_intercept": N_("calibration intercept"),
 }
 
-_METRIC_HELP: dict[str, dict[str, str]] = {
-    "selection_rate": {
-        "en": "Share of the group that was selected (flagged, put in the high band).",
-        "nl": "Deel van de groep dat geselecteerd werd (gemarkeerd, in de hoge band gezet).",
-    },
-    "base_rate": {
-        "en": "Share of the group in which the outcome actually occurred.",
-        "nl": "Deel van de groep waarbij de uitkomst zich werkelijk voordeed.",
-    },
-    "fpr": {
-        "en": "Of those without the outcome, the share that was selected anyway.",
-        "nl": "Van wie de uitkomst niet had, het deel dat toch geselecteerd werd.",
-    },
-    "fnr": {
-        "en": "Of those with the outcome, the share that was not selected.",
-        "nl": "Van wie de uitkomst wel had, het deel dat niet geselecteerd werd.",
-    },
-    "tpr": {
-        "en": "Of those with the outcome, the share that was selected.",
-        "nl": "Van wie de uitkomst wel had, het deel dat geselecteerd werd.",
-    },
-    "tnr": {
-        "en": "Of those without the outcome, the share that was not selected.",
-        "nl": "Van wie de uitkomst niet had, het deel dat niet geselecteerd werd.",
-    },
-    "ppv": {
-        "en": "Of those selected, the share in which the outcome occurred.",
-        "nl": "Van de geselecteerden, het deel waarbij de uitkomst zich voordeed.",
-    },
-    "npv": {
-        "en": "Of those not selected, the share in which the outcome did not occur.",
-        "nl": "Van de niet-geselecteerden, het deel waarbij de uitkomst uitbleef.",
-    },
-    "auc": {
-        "en": "Probability that a random case with the outcome scores higher than a random case "
-        "without it (0.5 is chance).",
-        "nl": "Kans dat een willekeurig geval met de uitkomst hoger scoort dan een willekeurig "
-        "geval zonder de uitkomst (0,5 is toeval).",
-    },
-    "brier": {
-        "en": "Mean squared difference between predicted risk and outcome (lower is better).",
-        "nl": "Gemiddeld gekwadrateerd verschil tussen voorspeld risico en uitkomst (lager is "
-        "beter).",
-    },
-    "representation": {
-        "en": "The group's share of the selected divided by its share of all cases "
-        "(1 = in proportion).",
-        "nl": "Het aandeel van de groep in de selectie gedeeld door het aandeel in alle "
-        "gevallen (1 = naar verhouding).",
-    },
-    "share": {
-        "en": "The group's share of all cases audited.",
-        "nl": "Het aandeel van de groep in alle geauditeerde gevallen.",
-    },
-    "share_selected": {
-        "en": "The group's share of all selected cases.",
-        "nl": "Het aandeel van de groep in alle geselecteerde gevallen.",
-    },
+_METRIC_HELP: dict[str, str] = {
+    "selection_rate": N_("Share of the group that was selected (flagged, put in the high band)."),
+    "base_rate": N_("Share of the group in which the outcome actually occurred."),
+    "fpr": N_("Of those without the outcome, the share that was selected anyway."),
+    "fnr": N_("Of those with the outcome, the share that was not selected."),
+    "tpr": N_("Of those with the outcome, the share that was selected."),
+    "tnr": N_("Of those without the outcome, the share that was not selected."),
+    "ppv": N_("Of those selected, the share in which the outcome occurred."),
+    "npv": N_("Of those not selected, the share in which the outcome did not occur."),
+    "auc": N_(
+        "Probability that a random case with the outcome scores higher than a random case "
+        "without it (0.5 is chance)."
+    ),
+    "brier": N_("Mean squared difference between predicted risk and outcome (lower is better)."),
+    "representation": N_(
+        "The group's share of the selected divided by its share of all cases (1 = in proportion)."
+    ),
+    "share": N_("The group's share of all cases audited."),
+    "share_selected": N_("The group's share of all selected cases."),
 }
-
-
-def _check_complete() -> None:
-    """Raise if any string lacks a language, so a gap is caught at import time."""
-    for table in (_STRINGS, _METRICS, _METRIC_HELP):
-        for key, entry in table.items():
-            missing = [lang for lang in LANGUAGES if lang not in entry]
-            if missing:
-                raise RuntimeError(f"report string {key!r} lacks {missing}")
-
-
-_check_complete()
 
 
 def check_lang(lang: str) -> str:
@@ -532,7 +385,7 @@ def t(key: str, lang: str, **fields: Any) -> str:
     str
         The translated text.
     """
-    text = _STRINGS[key][lang]
+    text = tr(_STRINGS[key], lang)
     return text.format(**fields) if fields else text
 
 
@@ -552,7 +405,7 @@ def metric_label(metric: str, lang: str) -> str:
         The metric's name.
     """
     entry = _METRICS.get(metric)
-    return entry[lang] if entry else metric.replace("_", " ")
+    return tr(entry, lang) if entry else metric.replace("_", " ")
 
 
 def metric_help(metric: str, lang: str) -> str | None:
@@ -571,7 +424,7 @@ def metric_help(metric: str, lang: str) -> str | None:
         The explanation.
     """
     entry = _METRIC_HELP.get(metric)
-    return entry[lang] if entry else None
+    return tr(entry, lang) if entry else None
 
 
 def _finite(x: Any) -> bool:
@@ -586,7 +439,7 @@ def _localise(text: str, lang: str) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def fmt_number(x: Any, lang: str, digits: int = 2) -> str:
+def fmt_number(x: Any, lang: str, digits: int | None = 2) -> str:
     """Format a number with ``digits`` decimals, ``"—"`` when missing.
 
     Parameters
@@ -595,19 +448,28 @@ def fmt_number(x: Any, lang: str, digits: int = 2) -> str:
         The number (``None``, ``nan`` and infinities are handled).
     lang : str
         Language code.
-    digits : int, optional
-        Decimals to show.
+    digits : int or None, optional
+        Decimals to show; ``None`` shows a value as it was given (a whole number without
+        decimals, otherwise up to six, trailing zeros dropped), for values a person typed.
 
     Returns
     -------
     str
         The formatted number; ``"∞"`` for infinity.
+
+    Examples
+    --------
+    >>> fmt_number(36.6, "nl", None), fmt_number(1234.5, "nl")
+    ('36,6', '1.234,50')
     """
     if isinstance(x, int | float) and not isinstance(x, bool) and math.isinf(x):
         return "\u221e" if x > 0 else "\u2212\u221e"
     if not _finite(x):
         return "\u2014"
-    text = f"{x:,.{digits}f}"
+    if digits is None:
+        text = f"{x:,.6f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x):,}"
+    else:
+        text = f"{x:,.{digits}f}"
     return _localise(text, lang).replace("-", "\u2212")
 
 

@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.orm import Session
 
-from waarborg.i18n import Lang, format_value, gettext_for, localise
+from waarborg.i18n import Lang, gettext_for, localise
 from waarborg.instruments.explain import explain
 from waarborg.report.i18n import fmt_number
 from waarborg.service import auditlog
@@ -248,14 +248,8 @@ def _factor_section(case: Case, text: dict[str, str], lang: Lang) -> Section:
     moved = [f for f in explanation.factors if f.contribution != 0.0][:TOP_FACTORS]
     if not moved:
         return Section(text["factors_h"], [text["no_factors"]])
-    items = [
-        f"{f.title}: {_value(f.value, text, lang)}. {f.text[0].upper()}{f.text[1:]}." for f in moved
-    ]
+    items = [f"{f.title}: {f.shown}. {f.text[0].upper()}{f.text[1:]}." for f in moved]
     return Section(text["factors_h"], [text["factors"]], items)
-
-
-def _value(value: Any, text: dict[str, str], lang: Lang) -> str:
-    return text["unknown"] if value is None else format_value(value, lang)
 
 
 def _decision_section(

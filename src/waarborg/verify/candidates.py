@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from waarborg.audit.result import estimate_text
 from waarborg.errors import WaarborgError
 from waarborg.instruments.encode import apply_steps
 from waarborg.instruments.spec import Bins, Linear, LinearFormula, Predictor
+from waarborg.report.i18n import fmt_number
 from waarborg.verify.hypothesis import (
     Candidate,
     Detail,
@@ -220,20 +222,20 @@ def _describe(r: Recovered, value: float) -> Detail:
         )
     else:
         en, nl = NAMES[r.kind]
+    lo, hi = r.ci
+    en_v, en_ci = estimate_text(value, lo, hi, "en", 3, sep=" to ")
+    nl_v, nl_ci = estimate_text(value, lo, hi, "nl", 3, sep=" tot ")
+    spec_en, spec_nl = (fmt_number(r.spec, lang, None) for lang in ("en", "nl"))
     if r.method == "bands":
         ci = (
-            f"the observed bands fit any value from {r.ci[0]:.6g} to below {r.ci[1]:.6g}",
-            f"de waargenomen categorieën passen bij elke waarde van {r.ci[0]:.6g} tot "
-            f"{r.ci[1]:.6g}",
+            f"the observed bands fit any value from {en_ci.replace(' to ', ' to below ')}",
+            f"de waargenomen categorieën passen bij elke waarde van {nl_ci}",
         )
     else:
-        ci = (
-            f"95% CI {r.ci[0]:.6g} to {r.ci[1]:.6g}",
-            f"95%-BI {r.ci[0]:.6g} tot {r.ci[1]:.6g}",
-        )
+        ci = (f"95% CI {en_ci}", f"95%-BI {nl_ci}")
     text = Detail(
-        f"{en} ({where}) is {value:.6g} ({ci[0]}), not {r.spec:.6g}",
-        f"{nl} ({where}) is {value:.6g} ({ci[1]}), niet {r.spec:.6g}",
+        f"{en} ({where}) is {en_v} ({ci[0]}), not {spec_en}",
+        f"{nl} ({where}) is {nl_v} ({ci[1]}), niet {spec_nl}",
     )
     if r.aliases:
         names = ", ".join(r.aliases)
@@ -510,12 +512,14 @@ def _transform_candidate(
         low, high = fit.ci
         if fit.path[-1] == "scale" and _power_of_ten(value / fit.spec):
             fault = "unit_error"
+        en_v, en_ci = estimate_text(value, low, high, "en", 3, sep=" to ")
+        nl_v, nl_ci = estimate_text(value, low, high, "nl", 3, sep=" tot ")
         texts.append(
             (
-                f"the transform of '{fit.predictor}' has {what} = {value:.6g}, not {fit.spec:.6g} "
-                f"(fits {low:.6g} to {high:.6g})",
-                f"de omzetting van '{fit.predictor}' heeft {what} = {value:.6g}, niet "
-                f"{fit.spec:.6g} (past bij {low:.6g} tot {high:.6g})",
+                f"the transform of '{fit.predictor}' has {what} = {en_v}, not "
+                f"{fmt_number(fit.spec, 'en', None)} (fits {en_ci})",
+                f"de omzetting van '{fit.predictor}' heeft {what} = {nl_v}, niet "
+                f"{fmt_number(fit.spec, 'nl', None)} (past bij {nl_ci})",
             )
         )
         evidence.append(

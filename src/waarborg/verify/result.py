@@ -13,75 +13,55 @@ from typing import Any
 
 import jinja2
 
+from waarborg.audit.result import estimate_text
 from waarborg.report import i18n
+from waarborg.report.i18n import N_, texts, tr
 
-TEXT: dict[str, dict[str, str]] = {
-    "title": {
-        "en": "Does the implementation match its specification?",
-        "nl": "Klopt de uitvoering met de specificatie?",
-    },
-    "spec": {"en": "spec", "nl": "specificatie"},
-    "compared": {"en": "cases compared", "nl": "zaken vergeleken"},
-    "verdict": {"en": "Verdict", "nl": "Oordeel"},
-    "agrees": {
-        "en": "Every output agrees with the specification.",
-        "nl": "Alle uitkomsten komen overeen met de specificatie.",
-    },
-    "disagrees": {
-        "en": "The implementation disagrees with its specification.",
-        "nl": "De uitvoering wijkt af van de specificatie.",
-    },
-    "causes": {"en": "Likely causes", "nl": "Waarschijnlijke oorzaken"},
-    "causes_intro": {
-        "en": "Each cause was recovered from the outputs and tested by re-scoring the cases "
-        "with it built in; the share is of the disagreeing outputs (case and outcome) it "
-        "explains, net of the agreeing outputs it would break.",
-        "nl": "Elke oorzaak is uit de uitkomsten afgeleid en getoetst door de zaken opnieuw "
-        "te scoren met de fout erin; het aandeel is dat van de afwijkende uitkomsten (zaak "
-        "en uitkomstmaat) die ze verklaart, min de kloppende die ze zou breken.",
-    },
-    "no_cause": {
-        "en": "No simple fault explains the disagreements.",
-        "nl": "Geen eenvoudige fout verklaart de afwijkingen.",
-    },
-    "explains": {"en": "explains", "nl": "verklaart"},
-    "unexplained": {"en": "unexplained", "nl": "onverklaard"},
-    "matching": {"en": "Matching", "nl": "Koppeling"},
-    "only_cases": {"en": "Only in the cases file", "nl": "Alleen in het zakenbestand"},
-    "only_observed": {"en": "Only in the observed file", "nl": "Alleen in het uitvoerbestand"},
-    "disagree": {"en": "cases disagree", "nl": "zaken wijken af"},
-    "band_differs": {"en": "Different band", "nl": "Andere categorie"},
-    "too_high": {"en": "too high", "nl": "te hoog"},
-    "too_low": {"en": "too low", "nl": "te laag"},
-    "matrix": {
-        "en": "Band by the specification (rows) against the implementation (columns)",
-        "nl": "Categorie volgens de specificatie (rijen) tegen de uitvoering (kolommen)",
-    },
-    "probabilities": {"en": "Probability differences", "nl": "Verschillen in kansen"},
-    "column": {"en": "output", "nl": "uitkomst"},
-    "beyond": {"en": "beyond tolerance", "nl": "buiten tolerantie"},
-    "max": {"en": "largest", "nl": "grootste"},
-    "median": {"en": "median (beyond tol.)", "nl": "mediaan (buiten tol.)"},
-    "up_to": {"en": "up to", "nl": "tot"},
-    "above": {"en": "above", "nl": "boven"},
-    "histogram": {
-        "en": "Absolute differences (implementation − specification)",
-        "nl": "Absolute verschillen (uitvoering − specificatie)",
-    },
-    "worst": {"en": "Largest differences", "nl": "Grootste afwijkingen"},
-    "data": {"en": "data", "nl": "gegevens"},
-    "ci": {"en": "95% CI", "nl": "95%-BI"},
-    "band_changed": {"en": "band changed", "nl": "andere categorie"},
-    "no_bands": {"en": "no bands compared", "nl": "geen categorieën vergeleken"},
-    "tolerance": {"en": "tolerance", "nl": "tolerantie"},
-    "rounded": {
-        "en": "The observed probabilities are rounded to {step}: use a tolerance of {tol}.",
-        "nl": "De waargenomen kansen zijn afgerond op {step}: gebruik een tolerantie van {tol}.",
-    },
-    "equivalent": {
-        "en": "gives the same outputs as",
-        "nl": "geeft dezelfde uitkomsten als",
-    },
+TEXT: dict[str, str] = {
+    "col_id": N_("case"),
+    "col_reference_band": N_("band by the spec"),
+    "col_observed_band": N_("band by the implementation"),
+    "col_reference_probability": N_("probability by the spec"),
+    "col_observed_probability": N_("probability by the implementation"),
+    "title": N_("Does the implementation match its specification?"),
+    "spec": N_("spec"),
+    "compared": N_("cases compared"),
+    "verdict": N_("Verdict"),
+    "agrees": N_("Every output agrees with the specification."),
+    "disagrees": N_("The implementation disagrees with its specification."),
+    "causes": N_("Likely causes"),
+    "causes_intro": N_(
+        "Each cause was recovered from the outputs and tested by re-scoring the cases with it"
+        " built in; the share is of the disagreeing outputs (case and outcome) it explains, "
+        "net of the agreeing outputs it would break."
+    ),
+    "no_cause": N_("No simple fault explains the disagreements."),
+    "explains": N_("explains"),
+    "unexplained": N_("unexplained"),
+    "matching": N_("Matching"),
+    "only_cases": N_("Only in the cases file"),
+    "only_observed": N_("Only in the observed file"),
+    "disagree": N_("cases disagree"),
+    "band_differs": N_("Different band"),
+    "too_high": N_("too high"),
+    "too_low": N_("too low"),
+    "matrix": N_("Band by the specification (rows) against the implementation (columns)"),
+    "probabilities": N_("Probability differences"),
+    "column": N_("output"),
+    "beyond": N_("beyond tolerance"),
+    "max": N_("largest"),
+    "median": N_("median (beyond tol.)"),
+    "up_to": N_("up to"),
+    "above": N_("above"),
+    "histogram": N_("Absolute differences (implementation − specification)"),
+    "worst": N_("Largest differences"),
+    "data": N_("data"),
+    "ci": N_("95% CI"),
+    "band_changed": N_("band changed"),
+    "no_bands": N_("no bands compared"),
+    "tolerance": N_("tolerance"),
+    "rounded": N_("The observed probabilities are rounded to {step}: use a tolerance of {tol}."),
+    "equivalent": N_("gives the same outputs as"),
 }
 
 
@@ -128,42 +108,59 @@ class VerifyResult:
         """The result as JSON (see ``docs/verify.md``)."""
         return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
 
-    def summary(self) -> str:
-        """Plain-text summary: the band headline, the diagnosis, then the details."""
-        d = self._data
+    def summary(self, lang: str = "en") -> str:
+        """Plain-text summary in ``lang``: the band headline, the diagnosis, then the details."""
+        d, w = self._data, texts(_SUMMARY, i18n.check_lang(lang))
         inst, cases = d["instrument"], d["cases"]
-        lines = [headline(d, "en")]
+
+        def count(n: int) -> str:
+            return i18n.fmt_count(n, lang)
+
+        def pct(x: float) -> str:
+            return i18n.fmt_number(100 * x, lang, 1)
+
+        lines = [headline(d, lang)]
+        unexplained = d.get("unexplained") or {}
         if d["diagnosis"]:
-            lines.append("diagnosis (most likely first):")
+            lines.append(w["diagnosis"])
+            key = "detail_nl" if lang == "nl" else "detail"
             lines += [
-                f"  {100 * f['explains_share']:.1f}% of the disagreeing outputs: {f['detail']}"
+                "  " + w["explains"].format(share=pct(f["explains_share"]), detail=f[key])
                 for f in d["diagnosis"]
             ]
-        elif any(o["disagreement"]["k"] for o in d["outcomes"].values()):
-            lines.append("diagnosis: no simple fault explains the disagreements")
-        unexplained = d.get("unexplained", {})
-        if d["diagnosis"] and unexplained.get("unexplained_outputs"):
-            lines.append(
-                f"  unexplained: {100 * unexplained['share']:.1f}% of the disagreeing outputs"
-            )
+            if unexplained.get("unexplained_outputs"):
+                lines.append("  " + w["unexplained"].format(share=pct(unexplained["share"])))
         rounding = d.get("rounding")
         if rounding and not rounding["tolerance_covers_it"]:
-            lines.append(
-                f"note: {rounding['message']} (the diagnosis above used "
-                f"{unexplained.get('diagnosis_tolerance', 0):.3g})"
-            )
+            message = rounding["message"]
+            if lang != "en":
+                message = tr(TEXT["rounded"], lang).format(
+                    step=i18n.fmt_number(rounding["step"], lang, rounding["decimals"]),
+                    tol=i18n.fmt_number(rounding["step"] / 2, lang, rounding["decimals"] + 1),
+                )
+            tolerance = i18n.fmt_number(unexplained.get("diagnosis_tolerance", 0), lang, None)
+            lines.append(w["rounding_note"].format(message=message, tol=tolerance))
         elif rounding:
-            lines.append(f"note: observed probabilities are rounded to {rounding['step']:g}")
+            step = i18n.fmt_number(rounding["step"], lang, None)
+            lines.append(w["rounded_to"].format(step=step))
         lines += [
-            f"waarborg verify: {inst['id']} {inst['version']} (spec {inst['spec_hash'][:12]}); "
-            f"tolerance {d['tolerance']:g}",
-            f"cases matched: {cases['matched']:,}; only in the cases file: "
-            f"{cases['only_in_cases']['n']:,}; only in the observed file: "
-            f"{cases['only_in_observed']['n']:,}",
+            w["head"].format(
+                id=inst["id"],
+                version=inst["version"],
+                hash=inst["spec_hash"][:12],
+                tol=i18n.fmt_number(d["tolerance"], lang, None)
+                if d["tolerance"] >= 1e-4
+                else f"{d['tolerance']:g}",
+            ),
+            w["matched"].format(
+                n=count(cases["matched"]),
+                cases=count(cases["only_in_cases"]["n"]),
+                observed=count(cases["only_in_observed"]["n"]),
+            ),
         ]
         for name, outcome in d["outcomes"].items():
-            lines += _outcome_lines(name, outcome)
-        lines.append("verdict: " + ("AGREES with the spec" if self.agrees else "DISAGREES"))
+            lines += _outcome_lines(name, outcome, lang, w)
+        lines.append(w["agrees"] if self.agrees else w["disagrees"])
         return "\n".join(lines)
 
     def to_html(self, lang: str = "en") -> str:
@@ -182,7 +179,8 @@ class VerifyResult:
         env.filters["num"] = lambda x, digits=4: i18n.fmt_number(x, lang, digits)
         env.filters["short"] = lambda x: f"{x:g}".replace(".", "," if lang == "nl" else ".")
         env.filters["pct"] = lambda x: i18n.fmt_number(None if x is None else 100 * x, lang, 1)
-        text = {key: entry[lang] for key, entry in TEXT.items()}
+        text = texts(TEXT, lang)
+        env.filters["estimate"] = lambda share: _share_text(share, text["ci"], lang)
         rounding = self._data.get("rounding") or {}
         rounded = (
             text["rounded"].format(
@@ -202,35 +200,80 @@ class VerifyResult:
         )
 
 
+#: The plain-text summary's words (English; the Dutch is in the ``reports`` catalog).
+_SUMMARY = {
+    "diagnosis": N_("diagnosis (most likely first):"),
+    "explains": N_("share of the disagreeing outputs ({share}%): {detail}"),
+    "unexplained": N_("unexplained: share of the disagreeing outputs ({share}%)"),
+    "rounding_note": N_("note: {message} (the diagnosis above used {tol})"),
+    "rounded_to": N_("note: observed probabilities are rounded to {step}"),
+    "head": N_("waarborg verify: {id} {version} (spec {hash}); tolerance {tol}"),
+    "matched": N_(
+        "cases matched: {n}; only in the cases file: {cases}; only in the observed file: {observed}"
+    ),
+    "disagree": N_("{name}: {k} of {n} cases disagree ({share})"),
+    "no_cases": N_("{name}: no matched cases"),
+    "ci": N_("95% CI"),
+    "band_differs": N_("band differs for {k} ({share}%): too high {high}, too low {low}"),
+    "beyond": N_(
+        "{column}: {k} beyond the tolerance (too high {high}, too low {low}); largest "
+        "difference {max}"
+    ),
+    "agrees": N_("verdict: AGREES with the spec"),
+    "disagrees": N_("verdict: DISAGREES"),
+}
+
+
+def _share_text(share: dict[str, Any], ci_words: str, lang: str) -> str:
+    """``12.3%, 95% CI 11.0–13.6%``: a share and its interval, never collapsed to a point."""
+    low, high = (None if x is None else 100 * x for x in share["ci"])
+    value, ci = estimate_text(100 * share["value"], low, high, lang, digits=1)
+    return f"{value}%, {ci_words} {ci}%"
+
+
 def headline(data: dict[str, Any], lang: str) -> str:
     """``band changed: any 21.5%, violent 5.9%``: per outcome, the share in another band."""
     shares = data.get("headline", {}).get("band_changed", {})
-    word = TEXT["band_changed"][lang]
+    word = tr(TEXT["band_changed"], lang)
     if not shares:
-        return f"{word}: {TEXT['no_bands'][lang]}"
+        return f"{word}: {tr(TEXT['no_bands'], lang)}"
     parts = [f"{name} {i18n.fmt_number(100 * share, lang, 1)}%" for name, share in shares.items()]
     return f"{word}: " + ", ".join(parts)
 
 
-def _outcome_lines(name: str, outcome: dict[str, Any]) -> list[str]:
+def _outcome_lines(name: str, outcome: dict[str, Any], lang: str, w: dict[str, str]) -> list[str]:
     dis = outcome["disagreement"]
-    lines = [
-        f"{name}: {dis['k']:,} of {dis['n']:,} cases disagree ({100 * dis['value']:.1f}%, "
-        f"95% CI {100 * dis['ci'][0]:.1f}–{100 * dis['ci'][1]:.1f}%)"
-        if dis["n"]
-        else f"{name}: no matched cases"
-    ]
+
+    def count(n: int) -> str:
+        return i18n.fmt_count(n, lang)
+
+    if dis["n"]:
+        share = _share_text(dis, w["ci"], lang)
+        first = w["disagree"].format(name=name, k=count(dis["k"]), n=count(dis["n"]), share=share)
+    else:
+        first = w["no_cases"].format(name=name)
+    lines = [first]
     if "direction" in outcome and outcome["band_disagreement"]["n"]:
         dr, bd = outcome["direction"], outcome["band_disagreement"]
         lines.append(
-            f"  band differs for {bd['k']:,} ({100 * bd['value']:.1f}%): too high "
-            f"{dr['observed_higher']:,}, too low {dr['observed_lower']:,}"
+            "  "
+            + w["band_differs"].format(
+                k=count(bd["k"]),
+                share=i18n.fmt_number(100 * bd["value"], lang, 1),
+                high=count(dr["observed_higher"]),
+                low=count(dr["observed_lower"]),
+            )
         )
     for column, diff in outcome["probabilities"].items():
         if diff.get("beyond_tolerance"):
             lines.append(
-                f"  {column}: {diff['beyond_tolerance']:,} beyond the tolerance (too high "
-                f"{diff['observed_higher']:,}, too low {diff['observed_lower']:,}); largest "
-                f"difference {diff['max_abs_difference']:.4f}"
+                "  "
+                + w["beyond"].format(
+                    column=column,
+                    k=count(diff["beyond_tolerance"]),
+                    high=count(diff["observed_higher"]),
+                    low=count(diff["observed_lower"]),
+                    max=i18n.fmt_number(diff["max_abs_difference"], lang, 4),
+                )
             )
     return lines
