@@ -24,7 +24,6 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from waarborg.audit.proxies import RATIO_MOVE
 from waarborg.report import i18n, plots
 
 __all__ = ["build_view", "render"]
@@ -658,6 +657,8 @@ def _proxies(proxies: Any, lang: str) -> dict[str, Any] | None:
     for a predictor the whole selection rests on, the selection rates). Columns without a
     value in any row are left out.
     """
+    from waarborg.audit.proxies import RATIO_MOVE  # the audit imports this module
+
     if not isinstance(proxies, Mapping) or not proxies:
         return None
     verdicts = proxies.get("verdicts") or []
