@@ -71,8 +71,18 @@ def selection_source(
         raise typer.BadParameter("give --join FILE and --on COLUMN together", param_hint="--on")
     from waarborg.cli.service import _database, _operator
     from waarborg.service.selectivity import current_period, join_groups
+    from waarborg.service.settings import DEFAULT_DATABASE_URL
+    from waarborg.service.settings import database_url as given_url
 
-    db = _database(database_url)
+    url = given_url(database_url)
+    if url == DEFAULT_DATABASE_URL and not Path(url.removeprefix("sqlite:///")).exists():
+        raise typer.BadParameter(
+            f"{source!r} is not a selection table file (.csv, .parquet, .xlsx, ...), nor a "
+            "process: no --database-url (or WAARBORG_DATABASE_URL) given and no "
+            "waarborg.sqlite here",
+            param_hint="SOURCE",
+        )
+    db = _database(url)
     try:
         table = current_period(db, source, by=_operator())
     finally:
