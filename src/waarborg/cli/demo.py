@@ -9,7 +9,6 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from waarborg.cli.app import app, out, reports_errors
-from waarborg.demo import DemoRun
 
 
 @app.command("demo")
@@ -31,6 +30,8 @@ def demo_command(
     It also seeds a demo organisation (users of every role, two processes with scored
     cases) into ``service.sqlite`` in that folder; ``--serve`` then starts the web UI.
     """
+    from waarborg.demo import DemoRun
+
     run = DemoRun(folder, n=n, seed=seed)
     steps = list(run.steps())
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
