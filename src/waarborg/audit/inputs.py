@@ -129,7 +129,7 @@ class Problem:
     """The first bad value of a batch: its column, the check it fails and where."""
 
     column: str
-    check: str  # "missing", "binary", "finite" or "count"
+    check: str  # "missing", "category", "binary", "finite" or "count"
     reason: str
     mask: np.ndarray
 
@@ -139,7 +139,8 @@ def validate_batch(
 ) -> None:
     """The one place that checks row-level (or aggregated) input; raises DataError.
 
-    Checks the role columns present in ``batch``: no nulls; outcome and selected are
+    Checks the role columns present in ``batch``: no nulls (nor NaN in a
+    group or band); outcome and selected are
     binary; the score is a finite number; counts are whole, non-negative numbers.
     Errors name the file, the row (1-based, header not counted; ``offset`` is the
     number of rows before this batch), the column and the number of offending rows in
@@ -159,11 +160,16 @@ def find_problem(batch: pa.RecordBatch | pa.Table, source: str, roles: Roles) ->
     for column in (c for c in roles.columns() if c in names):
         col = batch.column(column)
         _check_type(col, source, column, roles)
-        for check in ("missing", *_value_checks(column, roles)):
+        for check in (_missing_check(column, roles), *_value_checks(column, roles)):
             mask = bad_rows(check, col)
             if mask is not None and mask.any():
                 return Problem(column, check, _reason(check, col, mask), mask)
     return None
+
+
+def _missing_check(column: str, roles: Roles) -> str:
+    """ "category" for a group or band column (a NaN there is missing too), else "missing"."""
+    return "category" if column in roles.groups or column == roles.band else "missing"
 
 
 def _value_checks(column: str, roles: Roles) -> tuple[str, ...]:
@@ -186,6 +192,8 @@ def bad_rows(check: str, col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """
     if check == "missing":
         return as_mask(col.is_null()) if col.null_count else None
+    if check == "category":
+        return _missing_category(col)
     if pa.types.is_boolean(col.type):
         return None
     if check == "binary":
@@ -201,8 +209,17 @@ def bad_rows(check: str, col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return as_mask(bad) if pc.any(bad).as_py() else None
 
 
+def _missing_category(col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Nulls, and NaN in a floating category column: polars, pyarrow and Parquet keep a
+    NaN where pandas writes a null; in a group or band both are a missing value.
+    """
+    if pa.types.is_floating(col.type) and pc.any(pc.is_nan(col)).as_py():
+        return as_mask(pc.or_kleene(col.is_null(), pc.is_nan(col)).fill_null(True))
+    return as_mask(col.is_null()) if col.null_count else None
+
+
 def _reason(check: str, col: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> str:
-    if check == "missing":
+    if check in ("missing", "category"):
         return MISSING
     first = col[int(np.flatnonzero(mask)[0])].as_py()
     if check == "binary":
