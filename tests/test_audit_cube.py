@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.test_audit_metrics import make_cases
-from waarborg.audit import audit, binning, build_cube, cube, inputs, merge, read_cube
+from waarborg.audit import audit, build_cube, cube, inputs, merge, read_cube
 from waarborg.audit.cube import is_cube
 from waarborg.errors import DataError
 
@@ -172,10 +172,13 @@ def test_batches_row_groups_and_key_compaction_do_not_change_the_cube(
         )
 
 
-def test_exact_bins_include_values_the_sample_missed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exact_bins_include_values_first_seen_in_later_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rng = np.random.default_rng(0)
     values = rng.choice(np.round(np.linspace(0.01, 0.99, 60), 4), 3000)
-    monkeypatch.setattr(binning, "_SAMPLE", 5)
+    values[2990:] = [0.005, 0.995, 0.5001, 0.5002, 0.5003, 0.5004, 0.5005, 0.5006, 0.5007, 0.3]
+    monkeypatch.setattr(inputs, "_BATCH", 100)
     c = build_cube(pa.table({"g": ["a"] * 3000, "s": values}), group=["g"], score="s")
     assert c.meta["binning"] == "exact"
     assert sorted(c.table.column("s").to_pylist()) == sorted(np.unique(values).tolist())
