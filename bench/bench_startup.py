@@ -9,6 +9,7 @@ for a core. For scale, the same is measured for a bare ``python -c pass`` and fo
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import subprocess
@@ -19,7 +20,7 @@ from typing import Any
 
 from bench.common import load_average, write
 
-REPEAT = 30
+REPEAT = int(os.environ.get("WAARBORG_BENCH_REPEAT", "30"))
 GOAL_SECONDS = 0.3
 WAARBORG = str(Path(sys.executable).with_name("waarborg"))
 COMMANDS = {

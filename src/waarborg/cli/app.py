@@ -76,6 +76,8 @@ def main(
     ] = None,
 ) -> None:
     """waarborg: correct, tested and accountable algorithmic risk assessment."""
+    if sep is None and decimal is None:
+        return  # the default: detected per file (and `COMMAND --help` stays quick)
     from waarborg.tables import csv_dialect
 
     try:
