@@ -38,7 +38,13 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": load_average(),
     }
+
+
+def load_average() -> list[float]:
+    """The 1-, 5- and 15-minute load averages (other work sharing the cores)."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def write(name: str, results: dict[str, Any]) -> Path:

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.test_audit_metrics import make_cases
-from waarborg.audit import audit, binning, build_cube, cube, inputs, merge, read_cube
+from waarborg.audit import audit, build_cube, cube, inputs, merge, read_cube
 from waarborg.audit.cube import is_cube
 from waarborg.errors import DataError
 
@@ -172,10 +172,13 @@ def test_batches_row_groups_and_key_compaction_do_not_change_the_cube(
         )
 
 
-def test_exact_bins_include_values_the_sample_missed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exact_bins_include_values_first_seen_in_later_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rng = np.random.default_rng(0)
     values = rng.choice(np.round(np.linspace(0.01, 0.99, 60), 4), 3000)
-    monkeypatch.setattr(binning, "_SAMPLE", 5)
+    values[2990:] = [0.005, 0.995, 0.5001, 0.5002, 0.5003, 0.5004, 0.5005, 0.5006, 0.5007, 0.3]
+    monkeypatch.setattr(inputs, "_BATCH", 100)
     c = build_cube(pa.table({"g": ["a"] * 3000, "s": values}), group=["g"], score="s")
     assert c.meta["binning"] == "exact"
     assert sorted(c.table.column("s").to_pylist()) == sorted(np.unique(values).tolist())
@@ -271,6 +274,37 @@ def test_bad_numbers(cases: pd.DataFrame, change: dict, column: str) -> None:
         agg.loc[3, key] = value
     err = _error(agg, count="n", score="p", group=["sex"])
     assert (err.column, err.row) == (column, 4)
+
+
+def _with_nan_group(n: int = 200) -> pa.Table:
+    """A float group column (e.g. an income class) holding a NaN at rows 37 and 120."""
+    g = np.tile([1.0, 2.0, 3.0, 4.0], n // 4)
+    g[[36, 119]] = np.nan
+    return pa.table({"g": g, "y": np.tile([0, 1], n // 2), "p": np.linspace(0, 1, n)})
+
+
+@pytest.mark.parametrize("form", ["parquet", "polars", "pyarrow"])
+def test_nan_in_a_float_group_column_is_a_missing_value(form: str, tmp_path: Path) -> None:
+    table = _with_nan_group()
+    data: Any = table
+    if form == "parquet":
+        data = tmp_path / "nan.parquet"
+        pq.write_table(table, data)
+    elif form == "polars":
+        data = pl.from_arrow(table)
+        assert data["g"].is_nan().sum() == 2  # polars keeps the NaN (pandas would null it)
+    err = _error(data, outcome="y", score="p", group=["g"])
+    assert (err.column, err.row) == ("g", 37)
+    assert err.source == (str(data) if form == "parquet" else "<table>")
+    assert "missing value" in str(err) and "(2 rows)" in str(err)
+
+
+def test_nan_and_null_together_count_as_missing_from_the_first() -> None:
+    table = _with_nan_group()
+    g = table.column("g").to_pylist()
+    g[10] = None
+    err = _error(table.set_column(0, "g", pa.array(g, pa.float64())), outcome="y", group=["g"])
+    assert (err.column, err.row) == ("g", 11) and "(3 rows)" in str(err)
 
 
 def test_unknown_band_in_select(cases: pd.DataFrame) -> None:

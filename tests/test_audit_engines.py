@@ -163,6 +163,20 @@ def test_duckdb_reports_missing_values_as_local_does(
     assert local.row == rows[0] + 1
 
 
+def test_duckdb_reports_nan_in_a_float_group_as_missing_as_local_does(
+    cases: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "nan.parquet"
+    income = cases["sex"].eq("f").to_numpy(dtype=float)
+    income[[4, 90]] = np.nan  # as polars or pyarrow write it: a NaN, not a null
+    table = pa.Table.from_pandas(cases, preserve_index=False)
+    at = table.schema.get_field_index("sex")
+    pq.write_table(table.set_column(at, "sex", pa.array(income)), path)
+    local, duck = _error(path, "local"), _error(path, "duckdb")
+    assert (duck.column, duck.reason) == (local.column, local.reason)
+    assert local.column == "sex" and local.row == 5 and local.reason.endswith("(2 rows)")
+
+
 def test_duckdb_reports_bad_values_as_local_does(cases: pd.DataFrame) -> None:
     bad = cases.assign(y=cases["y"].where(cases.index % 1000 != 7, 2))
     local, duck = _error(bad, "local"), _error(bad, "duckdb")

@@ -101,11 +101,12 @@ def test_demo_serve_serves_a_finished_demo_without_running_it_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import waarborg.cli.demo as demo_cli
+    import waarborg.demo
 
     served: list[str] = []
     ran: list[Path] = []
     monkeypatch.setattr(demo_cli, "_serve", lambda url, port: served.append(url))
-    monkeypatch.setattr(demo_cli, "DemoRun", lambda folder, **_: ran.append(folder) or 1 / 0)
+    monkeypatch.setattr(waarborg.demo, "DemoRun", lambda folder, **_: ran.append(folder) or 1 / 0)
     folder = tmp_path / "out"
     folder.mkdir()
     (folder / "summary.json").write_text("{}")

@@ -13,12 +13,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from waarborg.audit.inputs import Roles, Rows, as_floats, as_mask, checked_batches, count_weights
+from waarborg.audit.inputs import Roles, Rows, as_floats, checked_batches, count_weights
 
 N_BINS = 1000
 _FINE = 1 << 20  # cells of the fine grid that quantile bins are cut from
 _SUB = 256  # sub-cells of a crowded fine-grid cell
-_SAMPLE = 200_000  # values looked at to guess whether a score is discrete
 
 
 # --------------------------------------------------------------------------- score bins
@@ -123,27 +122,59 @@ def make_binning(passes: ScorePasses, n_bins: int) -> Binning:
 
 
 class _RowPasses:
-    """:class:`ScorePasses` over row inputs read in batches (validated)."""
+    """:class:`ScorePasses` over row inputs read in batches: the score column is validated
+    once, in its first pass.
+
+    The range comes from the inputs' statistics where they have them (Parquet row-group
+    min/max, an in-memory column's min/max), else from a pass. One pass then finds the
+    distinct values (while there are at most ``limit``) and the fine-grid histogram
+    together; a skewed score needs one more for its crowded cells.
+    """
 
     def __init__(self, rows: Sequence[Rows], roles: Roles) -> None:
         self.rows, self.roles = rows, roles
-        self.sample: np.ndarray | None = None
+        self.span = (0.0, 0.0)
+        self.checked = False
+        self.hist: tuple[float, float, np.ndarray] | None = None
 
     def values(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        return _score_values(self.rows, self.roles)
+        """(scores, counts) per batch; validated in the first pass only."""
+        yield from _score_values(self.rows, self.roles, check=not self.checked)
+        self.checked = True
 
     def range(self) -> tuple[float, float]:
-        lo, hi, self.sample = _score_range(self.rows, self.roles)
-        return lo, hi
+        known = [r.score_range(self.roles) for r in self.rows]
+        if all(k is not None for k in known):
+            spans = [k for k in known if k is not None and k[0] <= k[1]]
+            lo = min((k[0] for k in spans), default=np.inf)
+            hi = max((k[1] for k in spans), default=-np.inf)
+        else:
+            lo, hi = np.inf, -np.inf
+            for values, _ in self.values():
+                if values.size:
+                    lo, hi = min(lo, float(values.min())), max(hi, float(values.max()))
+        self.span = (0.0, 0.0) if lo > hi else (float(lo), float(hi))
+        return self.span
 
     def distinct(self, limit: int) -> np.ndarray | None:
-        seen = np.unique(self.sample if self.sample is not None else np.zeros(0))
-        return _complete(self.rows, self.roles, seen, limit) if seen.size <= limit else None
+        lo, hi = self.span
+        scale = _FINE / (hi - lo) if hi > lo else 0.0
+        hist = np.zeros(_FINE)
+        seen: np.ndarray | None = np.zeros(0)
+        for values, weights in self.values():
+            hist += _histogram(values, weights, lo, scale)
+            if seen is not None:
+                seen = np.union1d(seen, pc.unique(pa.array(values)).to_numpy())
+                seen = seen if seen.size <= limit else None
+        self.hist = (lo, scale, hist)
+        return seen
 
     def histogram(self, lo: float, scale: float) -> np.ndarray:
+        if self.hist is not None and self.hist[:2] == (lo, scale):
+            return self.hist[2]
         hist = np.zeros(_FINE)
         for values, weights in self.values():
-            hist += np.bincount(_grid(values, lo, scale), weights=weights, minlength=_FINE)
+            hist += _histogram(values, weights, lo, scale)
         return hist
 
     def split(self, lo: float, scale: float, heavy: np.ndarray) -> np.ndarray:
@@ -160,46 +191,27 @@ class _RowPasses:
         return sub
 
 
+def _histogram(
+    values: np.ndarray, weights: np.ndarray | None, lo: float, scale: float
+) -> np.ndarray:
+    """Cases per fine-grid cell (values outside the range: a bad score, reported later)."""
+    return np.bincount(_grid(values, lo, scale), weights=weights, minlength=_FINE)
+
+
 def _score_values(
-    rows: Sequence[Rows], roles: Roles
+    rows: Sequence[Rows], roles: Roles, *, check: bool = True
 ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """(scores, counts) per batch, rows with count 0 left out; validated."""
+    """(scores, counts) per batch, rows with count 0 left out; validated if ``check``."""
     columns = [c for c in (roles.score, roles.count) if c]
     only = Roles(score=roles.score, count=roles.count)
     for r in rows:
-        for batch in checked_batches(r, columns, only):
+        batches = checked_batches(r, columns, only) if check else r.unchecked(columns)
+        for batch in batches:
             values, weights = as_floats(batch.column(roles.score)), count_weights(batch, roles)
             if weights is not None and not weights.all():
                 keep = weights > 0
                 values, weights = values[keep], weights[keep]
             yield values, weights
-
-
-def _score_range(rows: Sequence[Rows], roles: Roles) -> tuple[float, float, np.ndarray]:
-    """Smallest and largest score and an even sample of about ``_SAMPLE`` scores."""
-    step = max(1, sum(r.num_rows for r in rows) // _SAMPLE)
-    lo, hi, seen, sample = np.inf, -np.inf, 0, []
-    for values, _ in _score_values(rows, roles):
-        if values.size:
-            lo, hi = min(lo, values.min()), max(hi, values.max())
-            sample.append(values[(-seen) % step :: step])
-        seen += values.size
-    if not sample:
-        return 0.0, 0.0, np.zeros(0)
-    return float(lo), float(hi), np.concatenate(sample)
-
-
-def _complete(
-    rows: Sequence[Rows], roles: Roles, distinct: np.ndarray, n_bins: int
-) -> np.ndarray | None:
-    """All distinct scores (the sample's plus any it missed), or None if > ``n_bins``."""
-    for values, _ in _score_values(rows, roles):
-        missing = pc.invert(pc.is_in(pa.array(values), value_set=pa.array(distinct)))
-        if pc.any(missing).as_py():
-            distinct = np.union1d(distinct, values[as_mask(missing)])
-            if distinct.size > n_bins:
-                return None
-    return distinct
 
 
 def _split(values: np.ndarray, cells: np.ndarray, lo: float, scale: float) -> np.ndarray:

@@ -9,8 +9,9 @@ cost is O(cells), whatever the number of cases (DESIGN.md section 2).
 Building it: the data are read in batches of about a million rows (from Parquet only
 the needed columns, strings as the file's own dictionaries); in each batch every column
 becomes integer codes, the codes are combined into one integer key per row and counted
-with :func:`numpy.bincount`; the batches' cells are added up. No Python loop touches
-rows, and memory stays that of one batch, so files larger than memory work too.
+with :func:`numpy.bincount`, on two threads; the batches' cells are added to a running
+total as they come. No Python loop touches rows, and memory stays that of a few batches
+and the cube, so files larger than memory work too.
 
 Score bins. A score with at most ``n_bins`` distinct values (bands, points, a
 probability per band) keeps every value: the cube is exact and so are the AUC and the
@@ -24,8 +25,9 @@ AUC, so the AUC can move by at most ``sum_k pos_k * neg_k / (2 * pos * neg)`` (r
 as ``binning_error_max``; about ``1 / (2 * n_bins)`` at worst, far less in practice).
 Sums and sums of squares of the scores are kept per cell, so the expected counts for
 calibration and the Brier score stay exact; the calibration slope uses the mean score of
-each cell. A continuous score costs two extra passes over its own column (range and
-sample; histogram); a discrete one, one to confirm the distinct values.
+each cell. A score costs one extra pass over its own column (histogram and distinct
+values together; the range comes from Parquet row-group statistics or the in-memory
+column), a skewed one a second for its crowded grid cells.
 
 Cubes add up: :func:`merge` sums cubes built from different files, partitions or periods.
 A cube is written as Parquet whose schema metadata (key ``waarborg.cube``) says it is a
@@ -45,7 +47,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -312,18 +316,30 @@ def build_cube_from(
 
 
 def _build(rows: Sequence[Rows], roles: Roles, n_bins: int) -> Cube:
-    """The O(N) pass: per batch, codes -> one integer key -> bincount; then add up.
+    """The O(N) pass: per batch, codes -> one integer key -> bincount; added up as it goes.
 
-    A score needs a first, cheap pass over its own column to fix the bins.
+    A score first needs its own passes to fix the bins (validating it once). Batches are
+    counted on a pool of threads (numpy and Arrow release the GIL for most of the work)
+    while the next is read and validated; their cells are added to a running total, so
+    memory holds a few batches and the cube, however many rows there are.
     """
     binning = bin_scores(rows, roles, n_bins) if roles.score else None
+    checks = replace(roles, score=None) if binning is not None else roles
     labels = {c: _Labels() for c in (*roles.groups, roles.band) if c}
-    parts = [
-        _batch_cells(batch, roles, binning, labels)
-        for r in rows
-        for batch in checked_batches(r, roles.columns(), roles)
-    ]
-    return _assemble(parts, roles, binning, labels, n_bins, [r.source for r in rows])
+    total = _Total(roles, labels, binning)
+    with ThreadPoolExecutor(_THREADS) as pool:
+        pending: deque[Future[_Part]] = deque()
+        for r in rows:
+            for batch in checked_batches(r, roles.columns(), checks):
+                pending.append(pool.submit(_batch_cells, batch, roles, binning))
+                if len(pending) > _THREADS:
+                    total.add(pending.popleft().result())
+        while pending:
+            total.add(pending.popleft().result())
+    return _assemble(total, roles, binning, n_bins, [r.source for r in rows])
+
+
+_THREADS = max(1, min(2, os.cpu_count() or 1))  # batches counted at once
 
 
 class _Labels:
@@ -351,81 +367,127 @@ class _Dim:
 
 @dataclass
 class _Part:
-    """The non-empty cells of one batch: global codes per dimension, counts, score sums."""
+    """The non-empty cells of one batch (or of several, added up): codes per dimension
+    (the batch's own for categories, with their dictionaries), counts and score sums.
+    """
 
     codes: list[np.ndarray]
     count: np.ndarray
     sums: tuple[np.ndarray, np.ndarray] | None
+    dictionaries: list[pa.Array | None] = field(default_factory=list)
 
 
-def _batch_cells(
-    batch: pa.RecordBatch, roles: Roles, binning: Binning | None, labels: dict[str, _Labels]
-) -> _Part:
+class _Total:
+    """The running sum of the batches' cells, in global codes, kept about cube-sized.
+
+    Parts are added to a list; when they hold more cells than a few times the total so
+    far, they are summed into one (so memory never grows with the number of rows).
+    """
+
+    def __init__(self, roles: Roles, labels: dict[str, _Labels], binning: Binning | None) -> None:
+        self.names = _key_names(roles)
+        self.labels, self.binning = labels, binning
+        self.parts: list[_Part] = []
+        self.cells = 0
+        self.limit = 1 << 20
+
+    def add(self, part: _Part) -> None:
+        """Add one batch's cells (its categories mapped to global codes)."""
+        codes = [
+            c if d is None else self.labels[name].lookup(d)[c]
+            for name, c, d in zip(self.names, part.codes, part.dictionaries, strict=True)
+        ]
+        self.parts.append(_Part(codes, part.count, part.sums))
+        self.cells += part.count.size
+        if self.cells > self.limit:
+            self.parts = [self.combined()]
+            self.cells = self.parts[0].count.size
+            self.limit = max(self.limit, 4 * self.cells)
+
+    def sizes(self) -> list[int]:
+        """Number of values of each dimension of the key (so far)."""
+        out = [len(self.labels[n].codes) if n in self.labels else 2 for n in self.names]
+        if self.binning is not None:
+            out[-1] = self.binning.size
+        return out
+
+    def combined(self) -> _Part:
+        """All parts summed into one."""
+        return _combine(self.parts, self.sizes())
+
+
+def _key_names(roles: Roles) -> list[str]:
+    """The dimensions of the key, in order: groups, outcome, selected, band, score bin."""
+    names = [*roles.groups, *(c for c in (roles.outcome, roles.selected) if c)]
+    return names + [c for c in (roles.band, roles.score) if c]
+
+
+def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
+    """Sum parts (global codes, ``sizes`` values per dimension) into one."""
+    codes = [
+        np.concatenate([p.codes[i] for p in parts] or [np.zeros(0, np.int64)])
+        for i in range(len(sizes))
+    ]
+    count = np.concatenate([p.count for p in parts] or [np.zeros(0, np.int64)])
+    key = _Key(count.size)
+    for code, size in zip(codes, sizes, strict=True):
+        key.add(_Dim(size, [code]))
+    total, cells = key.count(count.astype(np.float64))
+    sums = None
+    if parts and parts[0].sums is not None:
+        sums = tuple(
+            key.bincount(np.concatenate([p.sums[i] for p in parts]))[cells] for i in (0, 1)
+        )
+    return _Part(key.decode(cells), total, sums)
+
+
+def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -> _Part:
     """Count one batch into cells (the key uses the batch's own dictionaries)."""
     weights = count_weights(batch, roles)
     if weights is not None and not weights.all():  # rows with count 0 are no cases
         batch = batch.filter(pa.array(weights > 0))
         weights = count_weights(batch, roles)
     key = _Key(batch.num_rows)
-    maps: list[np.ndarray | None] = []
+    dictionaries: list[pa.Array | None] = []
     for column in roles.groups:
         codes, dictionary = dictionary_codes(batch.column(column))
         key.add(_Dim(len(dictionary), [codes]))
-        maps.append(labels[column].lookup(dictionary))
+        dictionaries.append(dictionary)
     for column in (c for c in (roles.outcome, roles.selected) if c):
         codes = pc.cast(batch.column(column), pa.int8()).to_numpy(zero_copy_only=False)
         key.add(_Dim(2, [codes]))
-        maps.append(None)
+        dictionaries.append(None)
     if roles.band:
         codes, dictionary = dictionary_codes(batch.column(roles.band))
         key.add(_Dim(len(dictionary), [codes]))
-        maps.append(labels[roles.band].lookup(dictionary))
+        dictionaries.append(dictionary)
     values = None
     if binning is not None:
         values = as_floats(batch.column(roles.score))
         key.add(_Dim(binning.size, [binning.codes(values)]))
-        maps.append(None)
+        dictionaries.append(None)
     count, cells = key.count(weights)
-    codes = [c if m is None else m[c] for c, m in zip(key.decode(cells), maps, strict=True)]
     sums = None
     if binning is not None and binning.method != "exact":
         w = values if weights is None else values * weights
         sums = (key.bincount(w)[cells], key.bincount(w * values)[cells])
-    return _Part(codes, count, sums)
+    return _Part(key.decode(cells), count, sums, dictionaries)
 
 
 def _assemble(
-    parts: list[_Part],
-    roles: Roles,
-    binning: Binning | None,
-    labels: dict[str, _Labels],
-    n_bins: int,
-    sources: list[str],
+    total: _Total, roles: Roles, binning: Binning | None, n_bins: int, sources: list[str]
 ) -> Cube:
-    """Add the batches' cells up into the cube table."""
-    names = [*roles.groups, *(c for c in (roles.outcome, roles.selected) if c)]
-    names += [c for c in (roles.band, roles.score) if c]
-    values = [labels[n].array() if n in labels else pa.array([0, 1], pa.int8()) for n in names]
+    """The running total's cells as the cube table."""
+    names = total.names
+    values = [
+        total.labels[n].array() if n in total.labels else pa.array([0, 1], pa.int8()) for n in names
+    ]
     if binning is not None:
         values[-1] = pa.array(binning.keys, pa.float64())
-    dims = len(names)
-    codes = [
-        np.concatenate([p.codes[i] for p in parts] or [np.zeros(0, np.int64)]) for i in range(dims)
-    ]
-    count = np.concatenate([p.count for p in parts] or [np.zeros(0, np.int64)])
-    key = _Key(count.size)
-    for code, value in zip(codes, values, strict=True):
-        key.add(_Dim(len(value), [code]))
-    total, cells = key.count(count.astype(np.float64))
-    cell_codes = key.decode(cells)
-    table = {n: v.take(pa.array(c)) for n, v, c in zip(names, values, cell_codes, strict=True)}
-    sums = None
-    if binning is not None and binning.method != "exact":
-        sums = tuple(
-            key.bincount(np.concatenate([p.sums[i] for p in parts]))[cells] for i in (0, 1)
-        )
-    bins = cell_codes[-1] if binning is not None else None
-    return cube_of(table, total, sums, bins, roles, binning, n_bins, sources)
+    part = total.combined()
+    table = {n: v.take(pa.array(c)) for n, v, c in zip(names, values, part.codes, strict=True)}
+    bins = part.codes[-1] if binning is not None else None
+    return cube_of(table, part.count, part.sums, bins, roles, binning, n_bins, sources)
 
 
 def cube_of(

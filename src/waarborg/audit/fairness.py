@@ -114,13 +114,25 @@ def _intersection(cells: Cells, names: Sequence[str]) -> Attribute:
         codes, labels = cells.groups[name]
         key = key * len(labels) + codes
         sizes.append(len(labels))
-    present, codes = np.unique(key, return_inverse=True)
+    present, codes = _present(key, int(np.prod(sizes, dtype=np.float64)))
     parts = np.unravel_index(present, sizes)
     labels = [
         CROSS.join(cells.groups[name][1][p[i]] for name, p in zip(names, parts, strict=True))
         for i in range(present.size)
     ]
-    return Attribute(CROSS.join(names), codes.astype(np.int64), labels)
+    return Attribute(CROSS.join(names), codes, labels)
+
+
+def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The keys that occur (sorted) and each cell's index among them, as ``np.unique``
+    with ``return_inverse``; by counting when the key space is small (no sort).
+    """
+    if space > 1 << 24:
+        present, codes = np.unique(key, return_inverse=True)
+        return present, codes.astype(np.int64)
+    seen = np.bincount(key, minlength=space) > 0
+    rank = np.cumsum(seen) - 1
+    return np.flatnonzero(seen), rank[key]
 
 
 def parse_reference(reference: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:

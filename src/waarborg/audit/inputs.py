@@ -129,7 +129,7 @@ class Problem:
     """The first bad value of a batch: its column, the check it fails and where."""
 
     column: str
-    check: str  # "missing", "binary", "finite" or "count"
+    check: str  # "missing", "category", "binary", "finite" or "count"
     reason: str
     mask: np.ndarray
 
@@ -139,7 +139,8 @@ def validate_batch(
 ) -> None:
     """The one place that checks row-level (or aggregated) input; raises DataError.
 
-    Checks the role columns present in ``batch``: no nulls; outcome and selected are
+    Checks the role columns present in ``batch``: no nulls (nor NaN in a
+    group or band); outcome and selected are
     binary; the score is a finite number; counts are whole, non-negative numbers.
     Errors name the file, the row (1-based, header not counted; ``offset`` is the
     number of rows before this batch), the column and the number of offending rows in
@@ -159,11 +160,16 @@ def find_problem(batch: pa.RecordBatch | pa.Table, source: str, roles: Roles) ->
     for column in (c for c in roles.columns() if c in names):
         col = batch.column(column)
         _check_type(col, source, column, roles)
-        for check in ("missing", *_value_checks(column, roles)):
+        for check in (_missing_check(column, roles), *_value_checks(column, roles)):
             mask = bad_rows(check, col)
             if mask is not None and mask.any():
                 return Problem(column, check, _reason(check, col, mask), mask)
     return None
+
+
+def _missing_check(column: str, roles: Roles) -> str:
+    """ "category" for a group or band column (a NaN there is missing too), else "missing"."""
+    return "category" if column in roles.groups or column == roles.band else "missing"
 
 
 def _value_checks(column: str, roles: Roles) -> tuple[str, ...]:
@@ -186,6 +192,8 @@ def bad_rows(check: str, col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """
     if check == "missing":
         return as_mask(col.is_null()) if col.null_count else None
+    if check == "category":
+        return _missing_category(col)
     if pa.types.is_boolean(col.type):
         return None
     if check == "binary":
@@ -201,8 +209,17 @@ def bad_rows(check: str, col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return as_mask(bad) if pc.any(bad).as_py() else None
 
 
+def _missing_category(col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Nulls, and NaN in a floating category column: polars, pyarrow and Parquet keep a
+    NaN where pandas writes a null; in a group or band both are a missing value.
+    """
+    if pa.types.is_floating(col.type) and pc.any(pc.is_nan(col)).as_py():
+        return as_mask(pc.or_kleene(col.is_null(), pc.is_nan(col)).fill_null(True))
+    return as_mask(col.is_null()) if col.null_count else None
+
+
 def _reason(check: str, col: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> str:
-    if check == "missing":
+    if check in ("missing", "category"):
         return MISSING
     first = col[int(np.flatnonzero(mask)[0])].as_py()
     if check == "binary":
@@ -256,6 +273,7 @@ class Rows:
     source: str
     num_rows: int
     read: Callable[[list[str]], Iterator[pa.RecordBatch]]
+    stats: Callable[[str], tuple[float, float] | None] = lambda column: None
 
     def batches(self, columns: list[str]) -> Iterator[tuple[int, pa.RecordBatch]]:
         """(rows before the batch, batch) for the given columns."""
@@ -264,6 +282,21 @@ class Rows:
             yield offset, batch
             offset += batch.num_rows
 
+    def unchecked(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        """The batches of columns already validated in an earlier pass."""
+        return self.read(columns)
+
+    def score_range(self, roles: Roles) -> tuple[float, float] | None:
+        """Smallest and largest score without a pass, when known ((inf, -inf): no rows).
+
+        Known from Parquet row-group statistics or an in-memory column, not with a count
+        column (rows with count 0 are no cases). Bad values (NaN, infinite, null) are
+        found by the validation that follows.
+        """
+        if roles.score is None or roles.count is not None:
+            return None
+        return self.stats(roles.score)
+
 
 def open_rows(data: TableLike, roles: Roles) -> Rows:
     """Open an input for batch reads after checking it has the needed columns."""
@@ -271,12 +304,38 @@ def open_rows(data: TableLike, roles: Roles) -> Rows:
         return _open_parquet(Path(data), roles)
     table, source = read_table(data)
     check_columns(table.column_names, roles, source)
-    table = table.select(roles.columns()).combine_chunks()
+    table = table.select(roles.columns())
 
     def read(columns: list[str]) -> Iterator[pa.RecordBatch]:
-        return iter(table.select(columns).to_batches(max_chunksize=_BATCH))
+        return _slices(table.select(columns))
 
-    return Rows(source, table.num_rows, read)
+    def stats(column: str) -> tuple[float, float] | None:
+        col = table.column(column)
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+            return None
+        low, high = pc.min_max(col).values()
+        return _span(low.as_py(), high.as_py())
+
+    return Rows(source, table.num_rows, read, stats)
+
+
+def _slices(table: pa.Table) -> Iterator[pa.RecordBatch]:
+    """Batches of about ``_BATCH`` rows: slices (no copy) of a table's chunks; small
+    chunks (as polars and pandas make them) are joined into one batch, a batch at a time.
+    """
+    for start in range(0, table.num_rows, _BATCH):
+        part = table.slice(start, _BATCH)
+        if all(col.num_chunks == 1 for col in part.columns):
+            yield from part.to_batches()
+        else:
+            yield from part.combine_chunks().to_batches()
+
+
+def _span(low: Any, high: Any) -> tuple[float, float]:
+    """A (min, max) pair as floats; no values: (inf, -inf)."""
+    if low is None or high is None:
+        return math.inf, -math.inf
+    return float(low), float(high)
 
 
 def _open_parquet(path: Path, roles: Roles) -> Rows:
@@ -299,11 +358,35 @@ def _open_parquet(path: Path, roles: Roles) -> Rows:
     def read(columns: list[str]) -> Iterator[pa.RecordBatch]:
         try:
             for groups in _row_group_runs(file):
-                yield from file.read_row_groups(groups, columns=columns).to_batches()
+                yield from _slices(file.read_row_groups(groups, columns=columns))
         except (pa.ArrowInvalid, OSError) as exc:
             raise DataError(f"cannot read the file: {exc}", str(path)) from None
 
-    return Rows(str(path), file.metadata.num_rows, read)
+    def stats(column: str) -> tuple[float, float] | None:
+        return _row_group_span(file, column)
+
+    return Rows(str(path), file.metadata.num_rows, read, stats)
+
+
+def _row_group_span(file: pq.ParquetFile, column: str) -> tuple[float, float] | None:
+    """Min and max of a numeric column from the row groups' statistics (None: not all have
+    them). Writers leave NaN out of them; the validation finds NaN.
+    """
+    meta = file.metadata
+    field = file.schema_arrow.field(column)
+    if not (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)):
+        return None
+    index = [meta.schema.column(i).path for i in range(meta.num_columns)].index(column)
+    low, high = math.inf, -math.inf
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        stats = group.column(index).statistics
+        if group.num_rows == 0:
+            continue
+        if stats is None or not stats.has_min_max or math.isnan(stats.min + stats.max):
+            return None
+        low, high = min(low, float(stats.min)), max(high, float(stats.max))
+    return low, high
 
 
 def _row_group_runs(file: pq.ParquetFile) -> Iterator[list[int]]:

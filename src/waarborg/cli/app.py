@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,16 +20,10 @@ from rich.table import Table
 
 from waarborg import __version__
 from waarborg.errors import WaarborgError
-from waarborg.instruments.engine import (
-    Instrument,
-    list_instruments,
-    load_instrument,
-    result_metadata,
-    score,
-)
-from waarborg.instruments.explain import Language, explain
-from waarborg.instruments.spec import spec_json_schema, spec_to_yaml
-from waarborg.tables import atomic_path, csv_dialect, write_table
+
+if TYPE_CHECKING:  # the commands import what they use: `waarborg --help` stays quick
+    from waarborg.instruments.engine import Instrument
+    from waarborg.instruments.explain import Language
 
 app = typer.Typer(
     help="waarborg: correct, tested and accountable algorithmic risk assessment.",
@@ -95,6 +89,10 @@ def main(
     ] = None,
 ) -> None:
     """waarborg: correct, tested and accountable algorithmic risk assessment."""
+    if sep is None and decimal is None:
+        return  # the default: detected per file (and `COMMAND --help` stays quick)
+    from waarborg.tables import csv_dialect
+
     try:
         ctx.with_resource(csv_dialect(sep, decimal))
     except ValueError as exc:
@@ -136,6 +134,9 @@ def score_command(
     ] = "local",
 ) -> None:
     """Score every case (or every cell of an area) in DATA and write the scores."""
+    from waarborg.instruments.engine import load_instrument, result_metadata, score
+    from waarborg.tables import write_table
+
     if engine not in ("local", "spark"):
         raise typer.BadParameter("use local or spark", param_hint="--engine")
     inst = load_instrument(instrument)
@@ -179,6 +180,7 @@ def _score_areas(
 ) -> None:
     """``waarborg score`` for an area instrument: incidents and cells to scored cell-periods."""
     from waarborg.areas.engine import area_scores
+    from waarborg.tables import write_table
 
     if cells is None or events is not None:
         raise typer.BadParameter(f"{inst.id} scores areas: give --cells (and no --events)")
@@ -237,6 +239,8 @@ def explain_command(
     lang: Annotated[str, typer.Option(help="Language: en or nl.")] = "en",
 ) -> None:
     """Explain one case's score in plain language."""
+    from waarborg.instruments.explain import explain
+
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
     try:
@@ -251,6 +255,8 @@ def explain_command(
 @instruments_app.command("list")
 def instruments_list() -> None:
     """List the bundled instruments (cases and areas)."""
+    from waarborg.instruments.engine import list_instruments, load_instrument
+
     table = Table("id", "version", "unit", "model", "title", "parameters")
     for instrument_id in list_instruments(unit=None):
         spec = load_instrument(instrument_id).spec
@@ -269,6 +275,9 @@ def instruments_list() -> None:
 @reports_errors
 def instruments_show(instrument: InstrumentArg) -> None:
     """Print a spec as YAML (which `waarborg score` accepts back as a file)."""
+    from waarborg.instruments.engine import load_instrument
+    from waarborg.instruments.spec import spec_to_yaml
+
     sys.stdout.write(spec_to_yaml(load_instrument(instrument).spec))
 
 
@@ -278,6 +287,8 @@ def instruments_validate(
     specs: Annotated[list[str], typer.Argument(help="Spec files or bundled ids.")],
 ) -> None:
     """Validate spec files; print each one's id, version and content hash."""
+    from waarborg.instruments.engine import load_instrument
+
     for source in specs:
         inst = load_instrument(source)
         out.print(f"valid: {source} ({inst.id} {inst.version}, spec {inst.spec_hash[:12]})")
@@ -289,6 +300,9 @@ def instruments_schema(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None,
 ) -> None:
     """Print the JSON Schema of the spec format."""
+    from waarborg.instruments.spec import spec_json_schema
+    from waarborg.tables import atomic_path
+
     text = json.dumps(spec_json_schema(), indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)

@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import yaml
-from pydantic import ValidationError
 
-from waarborg.areas import audit_areas, simulate_feedback, urn_simulation
-from waarborg.areas.criteria import Goal
-from waarborg.areas.feedback import POLICIES
-from waarborg.areas.report import policy_label, render_feedback
 from waarborg.cli.app import app, err, out, reports_errors
-from waarborg.errors import SpecError, describe_validation
-from waarborg.report.i18n import fmt_number
-from waarborg.tables import atomic_path
+
+if TYPE_CHECKING:
+    from waarborg.areas.criteria import Goal
 
 areas_app = typer.Typer(help="Area instruments: audit of selected grid cells.")
 app.add_typer(areas_app, name="areas")
@@ -43,6 +37,12 @@ def _lang(lang: str) -> str:
 
 def read_goal(path: Path) -> Goal:
     """A goal with success criteria from a YAML or JSON file (or a spec's ``goal:``)."""
+    import yaml
+    from pydantic import ValidationError
+
+    from waarborg.areas.criteria import Goal
+    from waarborg.errors import SpecError, describe_validation
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -56,6 +56,8 @@ def read_goal(path: Path) -> Goal:
 
 
 def _write(pairs: list[tuple[Path | None, str | None]]) -> None:
+    from waarborg.tables import atomic_path
+
     for path, content in pairs:
         if path is not None and content is not None:
             with atomic_path(path) as tmp:
@@ -107,6 +109,8 @@ def areas_audit_command(
     report: ReportOpt = None,
 ) -> None:
     """Audit an area instrument: accuracy, baselines, exposure, stops and criteria."""
+    from waarborg.areas import audit_areas
+
     lang = _lang(lang)
     try:
         result = audit_areas(
@@ -151,6 +155,11 @@ def simulate_feedback_command(
     report: ReportOpt = None,
 ) -> None:
     """Simulate the feedback loop under each update policy (see docs/areas-audit.md)."""
+    from waarborg.areas import simulate_feedback
+    from waarborg.areas.feedback import POLICIES
+    from waarborg.areas.report import policy_label, render_feedback
+    from waarborg.report.i18n import fmt_number
+
     lang = _lang(lang)
     try:
         result = simulate_feedback(
@@ -180,6 +189,8 @@ def simulate_feedback_command(
 
 
 def _urn(text: str, seed: int) -> dict[str, object]:
+    from waarborg.areas import urn_simulation
+
     try:
         lam_a, lam_b = (float(x) for x in text.split(","))
     except ValueError:

@@ -16,10 +16,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from waarborg.audit import audit, build_cube
 from waarborg.cli.app import app, err, out, reports_errors
 from waarborg.cli.service import DatabaseOpt
-from waarborg.tables import atomic_path
 
 cube_app = typer.Typer(help="Count cubes: the sufficient statistics of an audit.")
 app.add_typer(cube_app, name="cube")
@@ -171,6 +169,9 @@ def audit_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Audit validity (AUC, calibration) and fairness (rates per group, disparities)."""
+    from waarborg.audit import audit
+    from waarborg.tables import atomic_path
+
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
     items = _inputs(data, source, table)
@@ -240,6 +241,8 @@ def cube_build_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Count cases by group, outcome, score bin, band and selection into a cube file."""
+    from waarborg.audit import build_cube
+
     items = _inputs(data, source, table)
     with _progress(quiet, 2) as stage:
         stage("building the cube")

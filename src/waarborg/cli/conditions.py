@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from waarborg.cli.app import app, out, reports_errors
 from waarborg.cli.register import read_audits
 from waarborg.cli.service import DatabaseOpt, _database, _operator
-from waarborg.register.conditions import ConditionsReport
+
+if TYPE_CHECKING:
+    from waarborg.register.conditions import ConditionsReport
 
 audits_app = typer.Typer(help="Audits recorded as evidence for the five conditions.")
 app.add_typer(audits_app, name="audits")

@@ -9,7 +9,6 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from waarborg.cli.app import app, out, reports_errors
-from waarborg.demo import DemoRun
 
 
 @app.command("demo")
@@ -39,6 +38,8 @@ def demo_command(
         out.print(f"serving the demo already in {folder.resolve()} (--fresh runs it again)")
         _serve(_service_url(folder), port)
         return
+    from waarborg.demo import DemoRun
+
     run = DemoRun(folder, n=n, seed=seed)
     steps = list(run.steps())
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())

@@ -5,22 +5,16 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from waarborg.cli.app import app, err, out, reports_errors
 from waarborg.cli.service import DatabaseOpt
-from waarborg.errors import WaarborgError
-from waarborg.instruments.engine import load_instrument
-from waarborg.instruments.spec import InstrumentSpec, catalog_ids
-from waarborg.register.audits import missing_parts
-from waarborg.register.export import ProcessFacts, register_entry
-from waarborg.register.modelcard import model_card
-from waarborg.register.owner import DEMO_OWNER, load_owner
-from waarborg.register.revalidation import revalidation_status
-from waarborg.report.i18n import N_, tr
-from waarborg.tables import atomic_path
+
+if TYPE_CHECKING:
+    from waarborg.instruments.spec import InstrumentSpec
+    from waarborg.register.export import ProcessFacts
 
 register_app = typer.Typer(help="The algorithm register (publication standard 1.0).")
 app.add_typer(register_app, name="register")
@@ -51,6 +45,10 @@ def export_command(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Write the register entry of an instrument, or of a process that uses one."""
+    from waarborg.register.export import register_entry
+    from waarborg.register.owner import DEMO_OWNER, load_owner
+    from waarborg.tables import atomic_path
+
     owner_info = load_owner(owner or DEMO_OWNER)
     if owner_info.illustrative:
         err.print(f"warning: the owner texts in {owner or DEMO_OWNER} are illustrative")
@@ -73,6 +71,11 @@ def modelcard_command(
     lang: Annotated[str, typer.Option(help="en or nl.")] = "en",
 ) -> None:
     """Write the instrument's model card: structure, data rules, validity, limitations."""
+    from waarborg.instruments.engine import load_instrument
+    from waarborg.register.modelcard import model_card
+    from waarborg.report.i18n import N_, tr
+    from waarborg.tables import atomic_path
+
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
     if output.suffix not in (".html", ".md"):
@@ -98,6 +101,9 @@ def revalidation_command(
     ] = None,
 ) -> None:
     """Is the instrument due for revalidation? Exit 0 within policy, 1 overdue or breached."""
+    from waarborg.instruments.engine import load_instrument
+    from waarborg.register.revalidation import revalidation_status
+
     day = _date(today) if today else date.today()
     status = revalidation_status(load_instrument(instrument).spec, read_audits(audits), day)
     out.print(status.summary(), highlight=False)
@@ -114,6 +120,9 @@ def _date(text: str) -> date:
 
 def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
     """Audit results from JSON files; a file that is not one is an error naming it."""
+    from waarborg.errors import WaarborgError
+    from waarborg.register.audits import missing_parts
+
     audits = []
     for path in paths or []:
         try:
@@ -136,6 +145,10 @@ def _target(
 ) -> tuple[InstrumentSpec, ProcessFacts | None, dict[str, Any] | None]:
     """An instrument (catalog id or spec file), else a process of the service's database
     with its latest recorded audit."""
+    from waarborg.instruments.engine import load_instrument
+    from waarborg.instruments.spec import catalog_ids
+    from waarborg.register.export import ProcessFacts
+
     if target in catalog_ids() or Path(target).suffix in (".yaml", ".yml"):
         return load_instrument(target).spec, None, None
     from waarborg.cli.service import _database

@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from waarborg.cli.app import InstrumentArg, app, out, reports_errors
-from waarborg.instruments.engine import list_instruments
-from waarborg.synth import synthesize, synthesize_events
-from waarborg.tables import write_table
 
 
 @app.command("synth")
@@ -42,6 +39,10 @@ def synth_command(
     ] = 130,
 ) -> None:
     """Generate a synthetic cohort (or city) for a bundled instrument, with planted mechanisms."""
+    from waarborg.instruments.engine import list_instruments
+    from waarborg.synth import synthesize, synthesize_events
+    from waarborg.tables import write_table
+
     if instrument in list_instruments("area"):
         from waarborg.areas.synth import synthesize_city
 

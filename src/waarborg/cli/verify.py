@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from waarborg.cli.app import InstrumentArg, app, err, instruments_app, out, reports_errors
-from waarborg.tables import atomic_path, write_table
-from waarborg.verify import acceptance_vectors, verify
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -69,6 +67,9 @@ def verify_command(
     lang: Annotated[str, typer.Option(help="Report language: en or nl.")] = "en",
 ) -> None:
     """Check a deployed implementation against its spec; exit 0 if it agrees, 1 if not."""
+    from waarborg.tables import atomic_path
+    from waarborg.verify import verify
+
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
     if not tolerance >= 0:
@@ -100,6 +101,9 @@ def vectors_command(
     seed: Annotated[int, typer.Option(help="Seed of the pool the boundary cases come from.")] = 0,
 ) -> None:
     """Write acceptance test vectors (inputs and expected outputs) for a supplier."""
+    from waarborg.tables import write_table
+    from waarborg.verify import acceptance_vectors
+
     vectors = acceptance_vectors(instrument, seed=seed)
     write_table(vectors, output)
     out.print(f"wrote {vectors.num_rows} acceptance vectors → {output}", highlight=False)

@@ -60,6 +60,8 @@ class Dialect:
     series : str
         An expression (with ``{lo}`` and ``{hi}``, both inclusive) that turns one row
         into one row per integer, used in a select list.
+    text : str
+        The text type a number is cast to.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Dialect:
     double: str
     bigint: str
     series: str
+    text: str
 
     def q(self, name: str) -> str:
         """A quoted identifier."""
@@ -80,9 +83,11 @@ class Dialect:
         return f"CAST({expr} AS {self.double})"
 
 
-DUCKDB = Dialect("duckdb", '"', "DOUBLE", "BIGINT", "unnest(range({lo}, {hi} + 1))")
-POSTGRES = Dialect("postgres", '"', "DOUBLE PRECISION", "BIGINT", "generate_series({lo}, {hi})")
-SPARK = Dialect("spark", "`", "DOUBLE", "BIGINT", "explode(sequence({lo}, {hi}))")
+DUCKDB = Dialect("duckdb", '"', "DOUBLE", "BIGINT", "unnest(range({lo}, {hi} + 1))", "VARCHAR")
+POSTGRES = Dialect(
+    "postgres", '"', "DOUBLE PRECISION", "BIGINT", "generate_series({lo}, {hi})", "TEXT"
+)
+SPARK = Dialect("spark", "`", "DOUBLE", "BIGINT", "explode(sequence({lo}, {hi}))", "STRING")
 
 
 @dataclass
@@ -216,8 +221,8 @@ def _checks(query: _Query, schema: pa.Schema) -> list[tuple[str, str, str]]:
     out = []
     for column in roles.columns():
         q, kind = d.q(column), schema.field(column).type
-        out.append((column, "missing", f"{q} IS NULL"))
         x = d.real(q)
+        out.append((column, "missing", f"({q} IS NULL{_nan(d, q, kind, column, roles)})"))
         finite = f"({x} > {d.number(-np.inf)} AND {x} < {d.number(np.inf)})"
         if column in (roles.outcome, roles.selected) and not pa.types.is_boolean(kind):
             out.append((column, "binary", f"{q} IS NOT NULL AND NOT ({x} = 0 OR {x} = 1)"))
@@ -227,6 +232,17 @@ def _checks(query: _Query, schema: pa.Schema) -> list[tuple[str, str, str]]:
             whole = f"{x} >= 0 AND {finite} AND {x} = FLOOR({x})"
             out.append((column, "count", f"{q} IS NOT NULL AND NOT ({whole})"))
     return out
+
+
+def _nan(d: Dialect, q: str, kind: pa.DataType, column: str, roles: Roles) -> str:
+    """A NaN in a floating group or band column is missing, as in-process.
+
+    Compared as text: DuckDB folds ``isnan`` and ``= 'NaN'`` to false when the Parquet
+    statistics (which leave NaN out) say the column is finite.
+    """
+    if not pa.types.is_floating(kind) or not (column in roles.groups or column == roles.band):
+        return ""
+    return f" OR LOWER(CAST({q} AS {d.text})) = 'nan'"
 
 
 def _validate(query: _Query, schema: pa.Schema) -> tuple[float, float]:
