@@ -200,3 +200,81 @@ def test_waarborg_modelcard_in_dutch(tmp_path: Path) -> None:
     columns = tuple(f.name for f in [*spec.case_fields, *spec.predictors])
     text = card.read_text(encoding="utf-8")
     assert_entirely_dutch(text, allow=_spec_as_given(spec) + columns, where="model card file")
+
+
+def _invoke_in_dutch(args: list[str]) -> str:
+    """Run ``waarborg ARGS --lang nl``; its standard output."""
+    result = runner.invoke(app, [*args, "--lang", "nl"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_waarborg_selectivity_report_in_dutch(tmp_path: Path) -> None:
+    from waarborg.synth.selectivity import Scenario, selection_table
+
+    source, report = tmp_path / "selection.csv", tmp_path / "selectivity.html"
+    selection_table(Scenario(n=4_000, missing=0.05), seed=1).to_pandas().to_csv(source, index=False)
+    args = ["selectivity", "report", str(source), "--group", "group", "--reference-share", "0.05"]
+    summary = _invoke_in_dutch([*args, "--report", str(report), "--quiet"])
+    assert "Lift ten opzichte van aselecte selectie" in summary
+    assert_entirely_dutch(summary, where="waarborg selectivity report summary")
+    page = report.read_text(encoding="utf-8")
+    assert '<html lang="nl">' in page
+    assert_entirely_dutch(page, where="selectivity report")
+
+
+def test_waarborg_selectivity_thresholds_in_dutch(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from waarborg.synth.thresholds import synthesize_thresholds
+
+    source, report = tmp_path / "cases.parquet", tmp_path / "thresholds.html"
+    pq.write_table(synthesize_thresholds("lower-threshold", 20_000, seed=5), source)
+    args = ["selectivity", "thresholds", str(source), "--group", "group", "--unit", "unit"]
+    summary = _invoke_in_dutch([*args, "--n-boot", "10", "--report", str(report)])
+    assert "Drempeltoets" in summary
+    assert_entirely_dutch(summary, where="waarborg selectivity thresholds summary")
+    assert_entirely_dutch(report.read_text(encoding="utf-8"), where="threshold test")
+
+
+def test_waarborg_selectivity_clusters_in_dutch(tmp_path: Path) -> None:
+    from tests.test_selectivity_clusters import FEATURES
+    from waarborg.synth.hidden_bias import hidden_bias_cases
+    from waarborg.tables import write_table
+
+    source = write_table(hidden_bias_cases(8_000, seed=4), tmp_path / "cases.parquet")
+    report = tmp_path / "clusters.html"
+    args = ["selectivity", "clusters", str(source), "--relate", "migration_background"]
+    args += [arg for feature in FEATURES for arg in ("--feature", feature)]
+    summary = _invoke_in_dutch([*args, "--report", str(report), "--quiet"])
+    assert "Cluster 1:" in summary and "Kenmerken:" in summary
+    # the values of the related attribute (migration_background) are codes from the data,
+    # shown as given
+    allow = ("dutch", "western", "non_western")
+    assert_entirely_dutch(summary, allow=allow, where="waarborg selectivity clusters summary")
+    page = report.read_text(encoding="utf-8")
+    assert_entirely_dutch(page, allow=allow, where="bias search report")
+
+
+def test_waarborg_selectivity_plan_in_dutch() -> None:
+    base = ["selectivity", "plan", "--cases", "20000", "--selection-share", "0.05"]
+    lift = _invoke_in_dutch([*base, "--prevalence", "0.1", "--lift", "2"])
+    disparity = _invoke_in_dutch([*base, "--disparity", "0.3:0.12", "--disparity", "0.7:0.08"])
+    impossible = _invoke_in_dutch(
+        [
+            "selectivity",
+            "plan",
+            "--cases",
+            "50",
+            "--selection-share",
+            "0.05",
+            "--prevalence",
+            "0.1",
+            "--lift",
+            "1.1",
+        ]
+    )
+    assert "Plan referentiesteekproef" in lift and "lift van 2" in lift
+    assert "prevalenties van 12" in disparity and "Zelfs als elk geval" in impossible
+    for text in (lift, disparity, impossible):
+        assert_entirely_dutch(text, where="waarborg selectivity plan")

@@ -190,7 +190,7 @@ def test_summary_and_html_in_dutch_and_escaped(results: dict) -> None:
     for word in ("Threshold", "Group", "Verdict", "Method:", "Notes", "lower", " risk"):
         assert word not in html
     text = _summary(results["base-rate"], "nl")
-    assert "Verschil in trefkans verklaard door verschillende basispercentages" in text
+    assert "Verschil in trefkans verklaard door verschillende uitkomstpercentages" in text
     assert re.search(r"\d,\d", text) and not re.search(r"\d\.\d{1,2}(?!\d)", text)
 
 

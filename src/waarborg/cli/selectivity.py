@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from waarborg.cli.app import app, err, out, reports_errors
 from waarborg.cli.audit import _progress as progress
 from waarborg.cli.service import DatabaseOpt
+from waarborg.report.i18n import N_, tr
 from waarborg.selectivity import (
     plan_reference_share,
     render_html,
@@ -98,11 +99,12 @@ def _lang(lang: str) -> str:
     return lang
 
 
-def _write(path: Path | None, content: str) -> None:
-    if path is not None:
+def write_output(path: Path | None, content: str | None, lang: str) -> None:
+    """Write ``content`` to ``path`` whole (if both are given) and say so in ``lang``."""
+    if path is not None and content is not None:
         with atomic_path(path) as tmp:
             tmp.write_text(content, encoding="utf-8")
-        err.print(f"wrote {path}", highlight=False)
+        err.print(tr(N_("wrote {path}"), lang).format(path=path), highlight=False)
 
 
 @selectivity_app.command("report")
@@ -153,9 +155,9 @@ def report_command(
     lang = _lang(lang)
     table = selection_source(source, database_url, join, on)
     with progress(quiet, 3) as stage:
-        stage("reading")
+        stage(tr(N_("reading"), lang))
         counts = selection_counts(table, group or ())
-        stage("estimating")
+        stage(tr(N_("estimating"), lang))
         try:
             result = selectivity_report(
                 counts,
@@ -166,12 +168,11 @@ def report_command(
             )
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
-        stage("writing")
+        stage(tr(N_("writing"), lang))
         text = result.to_json()
         html = render_html(result, lang) if report is not None else None
-    _write(json_out, text + "\n")
-    if html is not None:
-        _write(report, html)
+    write_output(json_out, text + "\n", lang)
+    write_output(report, html, lang)
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
 
 
@@ -227,5 +228,5 @@ def plan_command(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    _write(json_out, json.dumps(plan.to_dict(), indent=2) + "\n")
+    write_output(json_out, json.dumps(plan.to_dict(), indent=2) + "\n", lang)
     out.print(plan.summary(lang), highlight=False, markup=False, soft_wrap=True)

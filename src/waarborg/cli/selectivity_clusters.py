@@ -13,12 +13,13 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from waarborg.cli.app import err, out, reports_errors
-from waarborg.cli.selectivity import selectivity_app
+from waarborg.cli.selectivity import selectivity_app, write_output
 from waarborg.errors import DataError
 from waarborg.instruments.engine import load_instrument
+from waarborg.report.i18n import N_, tr
 from waarborg.selectivity.clusters import METRICS, search_clusters
 from waarborg.selectivity.clusters_report import render_page
-from waarborg.tables import atomic_path, read_table, write_table
+from waarborg.tables import read_table, write_table
 
 
 def _titles(instrument: str | None, lang: str) -> dict[str, str]:
@@ -33,7 +34,9 @@ def _titles(instrument: str | None, lang: str) -> dict[str, str]:
 
 
 @contextmanager
-def _progress_after(delay: float, quiet: bool, total: int) -> Iterator[Callable[[int, int], None]]:
+def _progress_after(
+    delay: float, quiet: bool, total: int, lang: str
+) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr that appears only once the search has run ``delay`` s."""
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     bar = Progress(*columns, console=err, transient=True)
@@ -43,7 +46,7 @@ def _progress_after(delay: float, quiet: bool, total: int) -> Iterator[Callable[
         nonlocal shown
         if not shown and not quiet and time.monotonic() - start > delay:
             bar.start()
-            bar.add_task("bias search", total=total)
+            bar.add_task(tr(N_("bias search"), lang), total=total)
             shown = True
         if shown:
             bar.update(bar.task_ids[0], completed=done)
@@ -107,7 +110,7 @@ def clusters_command(
     if metric not in METRICS:
         raise typer.BadParameter(f"use one of {', '.join(METRICS)}", param_hint="--metric")
     table, name = read_table(source)
-    with _progress_after(1.0, quiet, max_splits) as progress:
+    with _progress_after(1.0, quiet, max_splits, lang) as progress:
         result = search_clusters(
             table,
             feature,
@@ -129,14 +132,11 @@ def clusters_command(
         result.relate_counts(relate_counts)
     if assignments is not None:
         write_table(result.assignments(key), assignments)
-        err.print(f"wrote {assignments}", highlight=False)
+        err.print(tr(N_("wrote {path}"), lang).format(path=assignments), highlight=False)
     outputs = [
         (json_out, json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)),
         (report, render_page(result, lang)),
     ]
     for path, content in outputs:
-        if path is not None:
-            with atomic_path(path) as tmp:
-                tmp.write_text(content + ("\n" if path == json_out else ""), encoding="utf-8")
-            err.print(f"wrote {path}", highlight=False)
+        write_output(path, content + ("\n" if path == json_out else ""), lang)
     out.print(result.summary(lang), highlight=False, soft_wrap=True)

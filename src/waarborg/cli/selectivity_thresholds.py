@@ -13,11 +13,10 @@ from typing import Annotated
 
 import typer
 
-from waarborg.cli.app import err, out, reports_errors
-from waarborg.cli.selectivity import selectivity_app
+from waarborg.cli.app import out, reports_errors
+from waarborg.cli.selectivity import selectivity_app, write_output
 from waarborg.selectivity.threshold import threshold_test
 from waarborg.selectivity.threshold_report import render_html
-from waarborg.tables import atomic_path
 
 
 @selectivity_app.command("thresholds")
@@ -59,7 +58,4 @@ def thresholds_command(
     html = render_html(data, lang) if report is not None else None
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
     for path, content in ((json_out, text), (report, html)):
-        if path is not None and content is not None:
-            with atomic_path(path) as tmp:
-                tmp.write_text(content, encoding="utf-8")
-            err.print(f"wrote {path}", highlight=False)
+        write_output(path, content, lang)

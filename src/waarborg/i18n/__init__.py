@@ -8,7 +8,7 @@ domains keep the catalogs apart:
 ``web``
     the service: pages, web and API messages, notices, role names, log actions;
 ``reports``
-    audit, verification, register, model card and area reports, and the CLI.
+    audit, verification, register, model card, area and selectivity reports, and the CLI.
 
 Use :func:`gettext_for` in Python, :func:`install` for a Jinja2 environment (``{{ _("…")
 }}`` and ``{% trans %}``, with ``%(name)s`` placeholders checked), and :class:`Message` for

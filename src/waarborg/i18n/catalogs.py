@@ -29,7 +29,16 @@ PACKAGE_DIR = LOCALE_DIR.parent
 #: The folders of ``src/waarborg`` whose text belongs to each domain.
 SOURCES: dict[Domain, tuple[str, ...]] = {
     "web": ("service",),
-    "reports": ("report", "verify", "register", "areas", "audit", "cli", "instruments"),
+    "reports": (
+        "report",
+        "verify",
+        "register",
+        "areas",
+        "audit",
+        "cli",
+        "instruments",
+        "selectivity",
+    ),
 }
 KEYWORDS = {**DEFAULT_KEYWORDS, "Message": None}
 METHODS = [("**.py", "python"), ("**.j2", "jinja2.ext:babel_extract")]

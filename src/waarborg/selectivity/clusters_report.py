@@ -1,8 +1,8 @@
 """The bias search in words and on a page: plain-language descriptions, summary, HTML.
 
-All user-facing text of the bias search is in :data:`TEXT` (English and Dutch), so it
-can move to the gettext catalogs in one go. Dutch output is entirely Dutch, with a
-decimal comma (:mod:`waarborg.report.i18n`).
+All user-facing text of the bias search is English in :data:`_TEXT`, marked with ``N_``;
+the Dutch is in the ``reports`` gettext catalog (``docs/translating.md``). Dutch output is
+entirely Dutch, with a decimal comma (:mod:`waarborg.report.i18n`).
 """
 
 from __future__ import annotations
@@ -14,108 +14,69 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from waarborg.report import plots
-from waarborg.report.i18n import check_lang, fmt_count, fmt_number, fmt_p
+from waarborg.report.i18n import N_, check_lang, fmt_count, fmt_number, fmt_p, texts, tr
 
 if TYPE_CHECKING:
     from waarborg.selectivity.clusters import ClusterSearch, FeatureContrast, FoundCluster
 
-__all__ = ["TEXT", "describe", "rates_svg", "render_html", "render_page", "summary"]
+__all__ = ["describe", "rates_svg", "render_html", "render_page", "summary"]
 
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"en": "Bias search (HBAC)", "nl": "Zoeken naar bias (HBAC)"},
-    "metric.selection": {"en": "selection rate", "nl": "selectiekans"},
-    "metric.error": {
-        "en": "false-positive rate (reference sample)",
-        "nl": "fout-positievenpercentage (referentiesteekproef)",
-    },
-    "metric.false-hit": {
-        "en": "share of selected checks without a finding",
-        "nl": "aandeel geselecteerde controles zonder bevinding",
-    },
-    "intro": {
-        "en": "{n} cases were clustered on {features}. The clusters were found on {search} "
-        "cases and the {tested} most deviating were tested on the other {test} (held out): "
-        "{confirmed} of them deviate upwards in {metric} after Holm's correction "
-        "(alpha {alpha}).",
-        "nl": "{n} zaken zijn geclusterd op {features}. De clusters zijn gevonden op {search} "
-        "zaken en de {tested} meest afwijkende zijn getoetst op de andere {test} "
-        "(achtergehouden): bij {confirmed} daarvan ligt de {metric} hoger dan bij de rest, na "
-        "Holm-correctie (alfa {alpha}).",
-    },
-    "none": {
-        "en": "No cluster deviates demonstrably on the held-out cases. This does not prove "
-        "that there is no bias: a small or weak deviation can go unseen.",
-        "nl": "Geen cluster wijkt aantoonbaar af op de achtergehouden zaken. Dat bewijst niet "
-        "dat er geen bias is: een kleine of zwakke afwijking kan onopgemerkt blijven.",
-    },
-    "cluster": {
-        "en": "Cluster {id}: {size} cases ({share} of all). On the held-out cases its {metric} "
-        "is {rate_in} ({ci_in}) against {rate_out} ({ci_out}) for the rest: {ratio} times as "
-        "high ({ratio_ci}), p {p} after Holm.",
-        "nl": "Cluster {id}: {size} zaken ({share} van alle). Op de achtergehouden zaken is de "
-        "{metric} {rate_in} ({ci_in}) tegen {rate_out} ({ci_out}) bij de rest: {ratio} keer zo "
-        "hoog ({ratio_ci}), p {p} na Holm.",
-    },
-    "profile": {"en": "Profile: {items}.", "nl": "Kenmerken: {items}."},
-    "profile_none": {
-        "en": "No single feature sets it clearly apart.",
-        "nl": "Geen afzonderlijk kenmerk onderscheidt het duidelijk.",
-    },
-    "numeric": {
-        "en": "{feature} {low}–{high} (mean {inside} against {outside} outside)",
-        "nl": "{feature} {low}–{high} (gemiddeld {inside} tegen {outside} erbuiten)",
-    },
-    "level": {
-        "en": "{feature} {level} ({inside} against {outside})",
-        "nl": "{feature} {level} ({inside} tegen {outside})",
-    },
-    "composition": {
-        "en": "By {column}: {items}.",
-        "nl": "Naar {column}: {items}.",
-    },
-    "composition_item": {
-        "en": "{value} {share} ({ci}) against {rest} in the rest",
-        "nl": "{value} {share} ({ci}) tegen {rest} in de rest",
-    },
-    "and": {"en": "and", "nl": "en"},
-    "plot_title": {
-        "en": "{metric} per tested cluster on the held-out cases, with {level}% intervals",
-        "nl": "{metric} per getoetst cluster op de achtergehouden zaken, met {level}%-intervallen",
-    },
-    "plot_rest": {"en": "rest", "nl": "rest"},
-    "plot_caption": {
-        "en": "Dots: the cluster's rate; the grey line: the rate of the rest. Filled dots are "
-        "confirmed by the held-out test.",
-        "nl": "Punten: de kans in het cluster; de grijze lijn: die van de rest. Gevulde punten "
-        "zijn bevestigd door de toets op de achtergehouden zaken.",
-    },
-    "method": {
-        "en": "Method: bias-aware hierarchical k-means (HBAC, after Algorithm Audit's unsupervised "
+_TEXT: dict[str, str] = {
+    "title": N_("Bias search (HBAC)"),
+    "metric.selection": N_("selection rate"),
+    "metric.error": N_("false-positive rate (reference sample)"),
+    "metric.false-hit": N_("share of selected checks without a finding"),
+    "intro": N_(
+        "{n} cases were clustered on {features}. The clusters were found on {search} cases and "
+        "the {tested} most deviating were tested on the other {test} (held out): {confirmed} "
+        "of them deviate upwards in {metric} after Holm's correction (alpha {alpha})."
+    ),
+    "none": N_(
+        "No cluster deviates demonstrably on the held-out cases. This does not prove that "
+        "there is no bias: a small or weak deviation can go unseen."
+    ),
+    "cluster": N_(
+        "Cluster {id}: {size} cases ({share} of all). On the held-out cases its {metric} is "
+        "{rate_in} ({ci_in}) against {rate_out} ({ci_out}) for the rest: {ratio} times as high "
+        "({ratio_ci}), p {p} after Holm."
+    ),
+    "profile": N_("Profile: {items}."),
+    "profile_none": N_("No single feature sets it clearly apart."),
+    "numeric": N_("{feature} {low}–{high} (mean {inside} against {outside} outside)"),
+    "level": N_("{feature} {level} ({inside} against {outside})"),
+    "composition": N_("By {column}: {items}."),
+    "composition_item": N_("{value} {share} ({ci}) against {rest} in the rest"),
+    "and": N_("and"),
+    "plot_title": N_(
+        "{metric} per tested cluster on the held-out cases, with intervals ({level}%)"
+    ),
+    "plot_rest": N_("rest"),
+    "plot_caption": N_(
+        "Dots: the cluster's rate; the grey line: the rate of the rest. Filled dots are "
+        "confirmed by the held-out test."
+    ),
+    "method": N_(
+        "Method: bias-aware hierarchical k-means (HBAC, after Algorithm Audit's unsupervised "
         "bias detection tool), seed {seed}, smallest cluster {min_size} cases, at most "
         "{max_splits} splits. Clusters describe cases, not people's protected traits; a "
-        "deviating cluster is a lead to examine, not proof of discrimination.",
-        "nl": "Methode: bias-bewuste hiërarchische k-means (HBAC, naar de unsupervised bias "
-        "detection tool van Algorithm Audit), seed {seed}, kleinste cluster {min_size} zaken, "
-        "ten hoogste {max_splits} splitsingen. Clusters beschrijven zaken, niet beschermde "
-        "kenmerken van mensen; een afwijkend cluster is een aanwijzing om te onderzoeken, geen "
-        "bewijs van discriminatie.",
-    },
-    "cluster_heading": {"en": "Cluster {id}", "nl": "Cluster {id}"},
-    "col.cluster": {"en": "Cluster", "nl": "Cluster"},
-    "col.size": {"en": "Cases", "nl": "Zaken"},
-    "col.rate_in": {"en": "Rate in cluster", "nl": "Kans in cluster"},
-    "col.rate_out": {"en": "Rate in rest", "nl": "Kans in rest"},
-    "col.ratio": {"en": "Ratio", "nl": "Verhouding"},
-    "col.p": {"en": "p (Holm)", "nl": "p (Holm)"},
-    "col.confirmed": {"en": "Confirmed", "nl": "Bevestigd"},
-    "yes": {"en": "yes", "nl": "ja"},
-    "no": {"en": "no", "nl": "nee"},
+        "deviating cluster is a lead to examine, not proof of discrimination."
+    ),
+    "cluster_heading": N_("Cluster {id}"),
+    "col.cluster": N_("Cluster"),
+    "col.size": N_("Cases"),
+    "col.rate_in": N_("Rate in cluster"),
+    "col.rate_out": N_("Rate in rest"),
+    "col.ratio": N_("Ratio"),
+    "col.p": N_("p (Holm)"),
+    "col.confirmed": N_("Confirmed"),
+    "yes": N_("yes"),
+    "no": N_("no"),
 }
-"""Every user-facing string of the bias search, per key and language."""
+"""Every user-facing string of the bias search, per key, in English."""
 
 
 def _t(key: str, lang: str, **fields: Any) -> str:
-    return TEXT[key][check_lang(lang)].format(**fields)
+    return tr(_TEXT[key], lang).format(**fields)
 
 
 def _pct(x: float, lang: str) -> str:
@@ -311,7 +272,7 @@ def render_html(search: ClusterSearch, lang: str = "en") -> str:
     columns = ("cluster", "size", "rate_in", "rate_out", "ratio", "p", "confirmed")
     view = {
         "lang": lang,
-        "t": {k: v[lang] for k, v in TEXT.items()},
+        "t": texts(_TEXT, lang),
         "intro": _intro(search, lang),
         "described": [describe(search, c, lang) for c in search.confirmed],
         "header": [_t(f"col.{k}", lang) for k in columns],

@@ -1,8 +1,8 @@
 """Words, summary, HTML section and plot of the threshold test, in English and Dutch.
 
-Every piece of fixed text of the threshold test is in :data:`TEXT`, so the two languages
-stay side by side (and can move to a gettext catalogue in one step). Numbers go through
-:mod:`waarborg.report.i18n` (decimal comma in Dutch). The HTML section is rendered by
+Every piece of fixed text of the threshold test is English in :data:`_TEXT`, marked with
+``N_``; the Dutch is in the ``reports`` gettext catalog (``docs/translating.md``). Numbers
+go through :mod:`waarborg.report.i18n` (decimal comma in Dutch). The HTML section is rendered by
 Jinja2 with autoescaping: group names from a file are escaped; the plot is an inline SVG
 made by :func:`waarborg.report.plots.figure_svg`, whose text matplotlib escapes.
 """
@@ -18,115 +18,76 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from waarborg.report import i18n
+from waarborg.report.i18n import N_
 from waarborg.report.plots import PALETTE, figure_svg, literal_label, tick_label
 
-__all__ = ["TEXT", "render_html", "summary", "thresholds_svg", "verdict_text"]
+__all__ = ["render_html", "summary", "thresholds_svg", "verdict_text"]
 
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"en": "Threshold test", "nl": "Drempeltoets"},
-    "intro": {
-        "en": "At what risk were cases of each group effectively selected? A lower threshold "
-        "for a group means its cases are selected at a lower risk than the reference group's "
+_TEXT: dict[str, str] = {
+    "title": N_("Threshold test"),
+    "intro": N_(
+        "At what risk were cases of each group effectively selected? A lower threshold for a "
+        "group means its cases are selected at a lower risk than the reference group's "
         "(Simoiu, Corbett-Davies & Goel, 2017). Unlike the hit rate, the threshold does not "
-        "change when only the group's base rate differs.",
-        "nl": "Bij welk risico werden gevallen van elke groep feitelijk geselecteerd? Een lagere "
-        "drempel voor een groep betekent dat haar gevallen bij een lager risico worden "
-        "geselecteerd dan die van de referentiegroep (Simoiu, Corbett-Davies & Goel, 2017). "
-        "Anders dan de trefkans verandert de drempel niet wanneer alleen het basispercentage "
-        "van de groep verschilt.",
-    },
-    "method": {
-        "en": "Method: beta discriminant model on counts per group and unit ({units} units, "
-        "column {unit}); maximum a posteriori, intervals from {boot} draws of the normal "
-        "(Laplace) approximation to the posterior.",
-        "nl": "Methode: bèta-discriminantmodel op aantallen per groep en eenheid ({units} "
-        "eenheden, kolom {unit}); maximum a posteriori, intervallen uit {boot} trekkingen uit de "
-        "normale (Laplace-)benadering van de posterior.",
-    },
-    "group": {"en": "Group", "nl": "Groep"},
-    "reference": {"en": "reference", "nl": "referentie"},
-    "cases": {"en": "Cases", "nl": "Gevallen"},
-    "search_rate": {"en": "Selected", "nl": "Geselecteerd"},
-    "hit_rate": {"en": "Hit rate", "nl": "Trefkans"},
-    "base_rate": {"en": "Base rate", "nl": "Basispercentage"},
-    "threshold": {"en": "Threshold", "nl": "Drempel"},
-    "difference": {"en": "Difference (logit)", "nl": "Verschil (logit)"},
-    "ci": {"en": "{level}% interval", "nl": "{level}%-interval"},
-    "verdicts": {"en": "Verdict", "nl": "Oordeel"},
-    "lower_threshold": {
-        "en": "Lower threshold for group {group}: its cases are selected at a lower risk than "
-        "those of group {reference} (difference {diff} on the logit scale, {ci}).",
-        "nl": "Lagere drempel voor groep {group}: haar gevallen worden bij een lager risico "
-        "geselecteerd dan die van groep {reference} (verschil {diff} op de logitschaal, {ci}).",
-    },
-    "higher_threshold": {
-        "en": "Higher threshold for group {group}: its cases are selected only at a higher risk "
-        "than those of group {reference} (difference {diff} on the logit scale, {ci}).",
-        "nl": "Hogere drempel voor groep {group}: haar gevallen worden pas bij een hoger risico "
-        "geselecteerd dan die van groep {reference} (verschil {diff} op de logitschaal, {ci}).",
-    },
-    "base_rates": {
-        "en": "Hit-rate difference explained by different base rates: group {group}'s hit rate "
+        "change when only the group's base rate differs."
+    ),
+    "method": N_(
+        "Method: beta discriminant model on counts per group and unit ({units} units, column "
+        "{unit}); maximum a posteriori, intervals from {boot} draws of the normal (Laplace) "
+        "approximation to the posterior."
+    ),
+    "group": N_("Group"),
+    "reference": N_("reference"),
+    "cases": N_("Cases"),
+    "search_rate": N_("Selected"),
+    "hit_rate": N_("Hit rate"),
+    "base_rate": N_("Base rate"),
+    "threshold": N_("Threshold"),
+    "difference": N_("Difference (logit)"),
+    "ci": N_("{level} interval"),
+    "verdicts": N_("Verdict"),
+    "lower_threshold": N_(
+        "Lower threshold for group {group}: its cases are selected at a lower risk than those "
+        "of group {reference} (difference {diff} on the logit scale, {ci})."
+    ),
+    "higher_threshold": N_(
+        "Higher threshold for group {group}: its cases are selected only at a higher risk than "
+        "those of group {reference} (difference {diff} on the logit scale, {ci})."
+    ),
+    "base_rates": N_(
+        "Hit-rate difference explained by different base rates: group {group}'s hit rate "
         "differs from group {reference}'s by {hit} ({hit_ci}), but its threshold does not "
-        "(difference {diff}, {ci}).",
-        "nl": "Verschil in trefkans verklaard door verschillende basispercentages: de trefkans "
-        "van groep {group} wijkt {hit} af van die van groep {reference} ({hit_ci}), maar haar "
-        "drempel niet (verschil {diff}, {ci}).",
-    },
-    "undetermined": {
-        "en": "Undetermined for group {group}: its hit rate differs from group {reference}'s by "
-        "{hit} ({hit_ci}), but the threshold test cannot tell a different threshold (difference "
-        "{diff}, {ci}) from a different base rate.",
-        "nl": "Onbeslist voor groep {group}: haar trefkans wijkt {hit} af van die van groep "
-        "{reference} ({hit_ci}), maar de drempeltoets kan een andere drempel (verschil {diff}, "
-        "{ci}) niet onderscheiden van een ander basispercentage.",
-    },
-    "no_difference": {
-        "en": "No difference shown for group {group}: neither its threshold (difference {diff}, "
-        "{ci}) nor its hit rate differs from group {reference}'s.",
-        "nl": "Geen verschil aangetoond voor groep {group}: haar drempel (verschil {diff}, {ci}) "
-        "noch haar trefkans wijkt af van die van groep {reference}.",
-    },
-    "not_estimable": {
-        "en": "The threshold of group {group} could not be estimated.",
-        "nl": "De drempel van groep {group} kon niet worden geschat.",
-    },
-    "notes": {"en": "Notes", "nl": "Opmerkingen"},
-    "aggregate_model": {
-        "en": "The aggregate model assumes each group's risk follows a beta distribution per "
-        "unit and that cases above the threshold are selected; with few units the thresholds "
-        "are weakly identified and the intervals are wide.",
-        "nl": "Het geaggregeerde model neemt aan dat het risico van elke groep per eenheid een "
-        "bètaverdeling volgt en dat gevallen boven de drempel worden geselecteerd; met weinig "
-        "eenheden zijn de drempels zwak geïdentificeerd en de intervallen breed.",
-    },
-    "not_converged": {
-        "en": "The model fit did not converge: treat the thresholds as unreliable.",
-        "nl": "De modelschatting convergeerde niet: beschouw de drempels als onbetrouwbaar.",
-    },
-    "point_outside_interval": {
-        "en": "An estimate lies outside its own interval: the estimator is biased at these data "
-        "(weak identification); rely on the interval.",
-        "nl": "Een schatting ligt buiten haar eigen interval: de schatter is bij deze gegevens "
-        "vertekend (zwakke identificatie); ga uit van het interval.",
-    },
-    "plot_title": {
-        "en": "Effective selection threshold per group ({level}% intervals)",
-        "nl": "Feitelijke selectiedrempel per groep ({level}%-intervallen)",
-    },
-    "plot_axis": {
-        "en": "risk at which cases are selected",
-        "nl": "risico waarbij wordt geselecteerd",
-    },
-    "plot_alt": {
-        "en": "Thresholds with intervals: {rows}",
-        "nl": "Drempels met intervallen: {rows}",
-    },
+        "(difference {diff}, {ci})."
+    ),
+    "undetermined": N_(
+        "Undetermined for group {group}: its hit rate differs from group {reference}'s by "
+        "{hit} ({hit_ci}), but the threshold test cannot tell a different threshold "
+        "(difference {diff}, {ci}) from a different base rate."
+    ),
+    "no_difference": N_(
+        "No difference shown for group {group}: neither its threshold (difference {diff}, "
+        "{ci}) nor its hit rate differs from group {reference}'s."
+    ),
+    "not_estimable": N_("The threshold of group {group} could not be estimated."),
+    "notes": N_("Notes"),
+    "aggregate_model": N_(
+        "The aggregate model assumes each group's risk follows a beta distribution per unit "
+        "and that cases above the threshold are selected; with few units the thresholds are "
+        "weakly identified and the intervals are wide."
+    ),
+    "not_converged": N_("The model fit did not converge: treat the thresholds as unreliable."),
+    "point_outside_interval": N_(
+        "An estimate lies outside its own interval: the estimator is biased at these data "
+        "(weak identification); rely on the interval."
+    ),
+    "plot_title": N_("Effective selection threshold per group ({level} intervals)"),
+    "plot_axis": N_("risk at which cases are selected"),
+    "plot_alt": N_("Thresholds with intervals: {rows}"),
 }
 
 
 def _t(key: str, lang: str, **fields: Any) -> str:
-    text = TEXT[key][i18n.check_lang(lang)]
+    text = i18n.tr(_TEXT[key], lang)
     return text.format(**fields) if fields else text
 
 
@@ -168,8 +129,9 @@ def verdict_text(group: Mapping[str, Any], reference: str, lang: str) -> str:
     )
 
 
-def _level(result: Mapping[str, Any]) -> int:
-    return round(100 * float(result["confidence"]))
+def _level(result: Mapping[str, Any]) -> str:
+    """The confidence level as a percentage, ``"95%"``."""
+    return f"{round(100 * float(result['confidence']))}%"
 
 
 def _method(result: Mapping[str, Any], lang: str) -> str:
