@@ -312,12 +312,14 @@ def record_outcome(
     try:
         with as_web_user(request) as (session, user):
             if found not in ("yes", "no"):
-                raise InvalidError("say whether the check found something", field="outcome")
+                unsaid = Message("say whether the check found something")
+                raise InvalidError(unsaid, field="outcome")
             data = OutcomeIn(outcome=found == "yes", observed_on=observed_on, note=note or None)  # type: ignore[arg-type]
             casework.record_outcome(session, user, case_id, data)
     except (ValidationError, InvalidError) as exc:  # rolled back; show the case again
         with as_web_user(request) as (session, user):
-            return _case_page(request, session, user, case_id, 422, check_error=_message(exc))
+            error = _message(request, exc)
+            return _case_page(request, session, user, case_id, 422, check_error=error)
     return RedirectResponse(f"/cases/{case_id}#check", status_code=303)
 
 
