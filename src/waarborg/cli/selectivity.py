@@ -8,31 +8,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from waarborg.cli.app import app, err, out, reports_errors
 from waarborg.cli.audit import _progress as progress
 from waarborg.cli.service import DatabaseOpt
-from waarborg.report.i18n import N_, tr
-from waarborg.selectivity import (
-    plan_reference_share,
-    render_html,
-    selection_counts,
-    selectivity_report,
-)
-from waarborg.tables import SPREADSHEETS, TableLike, atomic_path
+
+if TYPE_CHECKING:
+    from waarborg.tables import TableLike
 
 
 class ReportByDefault(TyperGroup):
     """A command group whose first argument, if it names no command, goes to ``report``."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["report", *args]
         return super().resolve_command(ctx, args)
@@ -63,6 +55,8 @@ def selection_source(
     share (:func:`waarborg.service.selectivity.current_period`), with the columns of
     ``join`` attached by the column ``on`` (e.g. ``subject_ref``).
     """
+    from waarborg.tables import SPREADSHEETS
+
     path = Path(source)
     if path.suffix.lower() in (".csv", ".tsv", ".parquet", *SPREADSHEETS) or path.exists():
         if join is not None:
@@ -101,6 +95,9 @@ def _lang(lang: str) -> str:
 
 def write_output(path: Path | None, content: str | None, lang: str) -> None:
     """Write ``content`` to ``path`` whole (if both are given) and say so in ``lang``."""
+    from waarborg.report.i18n import N_, tr
+    from waarborg.tables import atomic_path
+
     if path is not None and content is not None:
         with atomic_path(path) as tmp:
             tmp.write_text(content, encoding="utf-8")
@@ -152,6 +149,9 @@ def report_command(
     database (``--database-url``), optionally with group columns from ``--join FILE
     --on COLUMN``.
     """
+    from waarborg.report.i18n import N_, tr
+    from waarborg.selectivity import render_html, selection_counts, selectivity_report
+
     lang = _lang(lang)
     table = selection_source(source, database_url, join, on)
     with progress(quiet, 3) as stage:
@@ -214,6 +214,8 @@ def plan_command(
     lang: Annotated[str, typer.Option("--lang", help="en or nl.")] = "en",
 ) -> None:
     """The smallest random reference share to detect a lift or a prevalence disparity."""
+    from waarborg.selectivity import plan_reference_share
+
     lang = _lang(lang)
     try:
         plan = plan_reference_share(

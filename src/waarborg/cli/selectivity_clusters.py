@@ -14,23 +14,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from waarborg.cli.app import err, out, reports_errors
 from waarborg.cli.selectivity import selectivity_app, write_output
-from waarborg.errors import DataError
-from waarborg.instruments.engine import load_instrument
-from waarborg.report.i18n import N_, tr
-from waarborg.selectivity.clusters import METRICS, search_clusters
-from waarborg.selectivity.clusters_report import render_page
-from waarborg.tables import read_table, write_table
 
 
 def _titles(instrument: str | None, lang: str) -> dict[str, str]:
     """Feature titles from an instrument's spec; in Dutch only its Dutch titles (else the name)."""
+    from waarborg.instruments.engine import load_instrument
+    from waarborg.instruments.spec import title_in
+
     if instrument is None:
         return {}
-    titles = {}
-    for p in load_instrument(instrument).predictors:
-        title = getattr(p, "title_nl", "") if lang == "nl" else p.title
-        titles[p.name] = title or p.name
-    return titles
+    return {p.name: title_in(p, lang) for p in load_instrument(instrument).predictors}
 
 
 @contextmanager
@@ -38,6 +31,8 @@ def _progress_after(
     delay: float, quiet: bool, total: int, lang: str
 ) -> Iterator[Callable[[int, int], None]]:
     """A progress bar on stderr that appears only once the search has run ``delay`` s."""
+    from waarborg.report.i18n import N_, tr
+
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     bar = Progress(*columns, console=err, transient=True)
     start, shown = time.monotonic(), False
@@ -66,7 +61,7 @@ def clusters_command(
         list[str], typer.Option("--feature", help="A column to cluster on (repeat).")
     ],
     metric: Annotated[
-        str, typer.Option("--metric", help=f"One of: {', '.join(METRICS)}.")
+        str, typer.Option("--metric", help="selection (default), error or false-hit.")
     ] = "selection",
     relate: Annotated[
         str | None, typer.Option("--relate", help="A protected-attribute column to relate to.")
@@ -105,6 +100,12 @@ def clusters_command(
 
     Only clusters that a test on held-out cases confirms are reported.
     """
+    from waarborg.errors import DataError
+    from waarborg.report.i18n import N_, tr
+    from waarborg.selectivity.clusters import METRICS, search_clusters
+    from waarborg.selectivity.clusters_report import render_page
+    from waarborg.tables import read_table, write_table
+
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
     if metric not in METRICS:

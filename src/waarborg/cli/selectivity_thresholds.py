@@ -15,8 +15,6 @@ import typer
 
 from waarborg.cli.app import out, reports_errors
 from waarborg.cli.selectivity import selectivity_app, write_output
-from waarborg.selectivity.threshold import threshold_test
-from waarborg.selectivity.threshold_report import render_html
 
 
 @selectivity_app.command("thresholds")
@@ -47,6 +45,9 @@ def thresholds_command(
     report: Annotated[Path | None, typer.Option("--report", help="Write the HTML section.")] = None,
 ) -> None:
     """Threshold test: a lower bar for a group, or a different base rate?"""
+    from waarborg.selectivity.threshold import threshold_test
+    from waarborg.selectivity.threshold_report import render_html
+
     if lang not in ("en", "nl"):
         raise typer.BadParameter("use en or nl", param_hint="--lang")
     try:
