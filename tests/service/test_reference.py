@@ -55,9 +55,13 @@ def test_every_case_is_drawn_reproducibly_from_the_recorded_seed(world: Service)
     cases = [
         world.case("ann", world.ids["A"], inputs) for inputs in [GENERIC_INPUTS, LOW_INPUTS] * 20
     ]
+    in_use = world.ok("aud", "GET", f"/api/processes/{world.ids['A']}/reference-seeds")[-1]
+    assert in_use["share"] == 0.5 and in_use["seed"] is None, "the seed in use stays secret"
+    _set_share(world, "A", 0.25)  # retires the seed: now it may be revealed
     seeds = world.ok("aud", "GET", f"/api/processes/{world.ids['A']}/reference-seeds")
-    assert [s["share"] for s in seeds] == [0.0, 0.5]
-    current = seeds[-1]
+    assert [s["share"] for s in seeds] == [0.0, 0.5, 0.25]
+    current = seeds[1]
+    assert hashlib.sha256(bytes.fromhex(current["seed"])).hexdigest() == in_use["seed_sha256"]
     for case in cases:
         d = case["draw"]
         assert d["seed_id"] == current["id"] and d["share"] == 0.5

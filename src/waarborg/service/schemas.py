@@ -7,13 +7,21 @@ in :mod:`waarborg.service.casework`.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 if TYPE_CHECKING:
-    from waarborg.service.store.models import AccessChange, Case, CaseView, Process, User
+    from waarborg.service.store.models import (
+        AccessChange,
+        Case,
+        CaseView,
+        Process,
+        ReferenceSeed,
+        User,
+    )
 
 Role = Literal["caseworker", "supervisor", "auditor", "admin"]
 Outcome = Literal["selected", "not_selected"]
@@ -251,9 +259,29 @@ class ReferenceSeedOut(_Out):
     id: int
     process_id: int
     share: float
-    seed: str = Field(description="64 hex digits: the HMAC key of the draws.")
+    seed: str | None = Field(
+        description="64 hex digits: the HMAC key of the draws; null while the seed is "
+        "in use (whoever knew it could tell which future cases will be drawn)."
+    )
+    seed_sha256: str = Field(
+        description="SHA-256 of the seed's bytes: published while it is in use, so the "
+        "seed revealed once it is replaced can be checked against it."
+    )
     set_by: str
     set_at: datetime
+
+    @classmethod
+    def of(cls, seed: ReferenceSeed, current_id: int | None) -> ReferenceSeedOut:
+        """The seed as an auditor may see it: revealed only once it is no longer in use."""
+        return cls(
+            id=seed.id,
+            process_id=seed.process_id,
+            share=seed.share,
+            seed=None if seed.id == current_id else seed.seed,
+            seed_sha256=hashlib.sha256(bytes.fromhex(seed.seed)).hexdigest(),
+            set_by=seed.set_by,
+            set_at=seed.set_at,
+        )
 
 
 # --------------------------------------------------------------------------- audits

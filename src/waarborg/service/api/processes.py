@@ -81,11 +81,14 @@ def reference_seeds(
 
     With a seed anyone can re-derive each draw made under it: the value of case ``id``
     is the first 8 bytes of HMAC-SHA256(seed, ``"case:<id>"``) as a big-endian integer
-    divided by 2^64, and the case is drawn when that is below the share.
+    divided by 2^64, and the case is drawn when that is below the share. The seed in use
+    is not shown (whoever knew it could tell which future cases will be drawn), only its
+    SHA-256; it is revealed once the share is set again, and checked against that hash.
     """
     with as_user(request, token) as (session, user):
         seeds = casework.reference_seeds(session, user, process_id)
-        return [ReferenceSeedOut.model_validate(s) for s in seeds]
+        current = casework.get_process(session, process_id).reference_seed_id
+        return [ReferenceSeedOut.of(s, current) for s in seeds]
 
 
 ProcessName = Annotated[
