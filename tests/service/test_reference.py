@@ -7,15 +7,18 @@ is found by ``auditlog verify``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
 
+from tests.dutch import assert_entirely_dutch
 from tests.service.conftest import GENERIC_INPUTS, LOW_INPUTS, Service, tampering
 from tests.service.test_web_pages import log_in, web_client
 from waarborg.selectivity.draws import draw_value, draw_values
@@ -438,6 +441,11 @@ def test_the_selectivity_page_shows_the_report_inside_the_site(world: Service) -
     assert 'id="selectivity-report"' in page.text and page.text.count("<body") == 1
     assert page.text.count("<main") == 1 and "<style>" not in page.text
     assert "mbo" in page.text and "50%" in page.text
+    # its figures are images: inline SVG styles would be refused by the page's policy
+    assert "<svg" not in page.text and 'src="data:image/svg+xml;base64,' in page.text
+    figure = re.search(r'src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)"', page.text)
+    assert figure and "<style" in base64.b64decode(figure.group(1)).decode()
+    assert_entirely_dutch(page.text, allow={"origin"})
     english = auditor.get(f"/processes/{world.ids['A']}/selectivity?lang=en")
     assert english.status_code == 200 and "<h1>Selectivity" in english.text
     worker = log_in(web_client(world), "ann")
