@@ -140,4 +140,4 @@ def clusters_command(
     ]
     for path, content in outputs:
         write_output(path, content + ("\n" if path == json_out else ""), lang)
-    out.print(result.summary(lang), highlight=False, soft_wrap=True)
+    out.print(result.summary(lang), highlight=False, soft_wrap=True, markup=False)

@@ -136,7 +136,7 @@ def set_reference_share(session: Session, user: User, process_id: int, share: fl
     A new seed is recorded with the new share (bound into the log); cases created from
     now on are drawn under it, earlier draws keep theirs.
     """
-    require_role(user, ["admin"], "setting the reference share")
+    require_role(user, ["admin"], Message("setting the reference share"))
     process = get_process(session, process_id)
     previous = process.reference_share
     seed = reference.new_seed_record(session, process, share, user.name)
@@ -154,7 +154,7 @@ def set_reference_share(session: Session, user: User, process_id: int, share: fl
 
 def reference_seeds(session: Session, user: User, process_id: int) -> Sequence[ReferenceSeed]:
     """Every seed of a process, oldest first (auditors and admins: to re-derive draws)."""
-    require_role(user, ["auditor", "admin"], "reading the reference seeds")
+    require_role(user, ["auditor", "admin"], Message("reading the reference seeds"))
     process = get_process(session, process_id)
     seeds = session.execute(
         select(ReferenceSeed)
@@ -296,26 +296,15 @@ def _check_subject_ref(ref: str) -> None:
             )
 
 
-def score_inputs(inst: Instrument, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Score one case's inputs; the stored score (band, probabilities, contributions).
-
-    Raises
-    ------
-    InvalidError
-        Naming the input at fault: an input the instrument does not take (only what it
-        uses is stored), or the engine's own complaint (missing, wrong type, unknown
-        category, out of range).
-    """
-    return score_many(inst, [inputs])[0]
-
-
 def score_many(inst: Instrument, many: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Score the inputs of many cases in one pass (each giving the same inputs).
 
     Raises
     ------
     InvalidError
-        As :func:`score_inputs`; for more than one case the message names the case
+        Naming the input at fault: an input the instrument does not take (only what it
+        uses is stored), or the engine's own complaint (missing, wrong type, unknown
+        category, out of range); for more than one case the message names the case
         (``cases[3].inputs.age: …``).
     """
     if not many:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.instruments.engine import Instrument, probability_column
 from waarborg.service import auditlog
 from waarborg.service.auditlog import SYSTEM, Actor
@@ -40,9 +41,9 @@ if TYPE_CHECKING:
 
 BASE_COLUMNS = ("case_id", "subject_ref", "selected", "reference", "outcome", "score", "band",
                 "route", "seed_id")  # fmt: skip
+"""The columns every selection table from the service has; the inputs follow."""
 MAX_GROUP_VALUES = 50
 """An input with more distinct values than this is no group column (a number, e.g.)."""
-"""The columns every selection table from the service has; the inputs follow."""
 
 
 def selection_table(
@@ -156,20 +157,29 @@ def current_period(db: Database, name: str, *, by: Actor = SYSTEM) -> pl.DataFra
     """The selection table of process ``name`` over the cases drawn under its current share.
 
     What ``waarborg selectivity report PROCESS --database-url URL`` reads (logged as
-    ``by``). Raises :class:`waarborg.errors.DataError` when the process draws no
-    reference sample or has no cases since its share was set.
+    ``by``). Raises :class:`~waarborg.service.errors.ConflictError` when the process
+    draws no reference sample or has no cases since its share was set.
     """
     with db.transaction() as session:
-        process = find_process(session, name)
-        table = selection_table(session, process, by=by)
-        share, seed_id = process.reference_share, process.reference_seed_id
-    if share <= 0:
-        raise DataError(
-            "draws no random reference sample (its reference share is 0)", f"process {name}"
+        return _current_cases(session, find_process(session, name), by)
+
+
+def _current_cases(session: Session, process: Process, by: Actor) -> pl.DataFrame:
+    """The selection table of ``process`` over the cases drawn under its current share."""
+    if process.reference_share <= 0:
+        raise ConflictError(
+            Message(
+                "process '%(name)s' draws no random reference sample (its reference share is "
+                "0): without one the prevalence, and so the lift, cannot be estimated",
+                name=process.name,
+            )
         )
-    table = table.filter(table["seed_id"] == seed_id)
+    table = selection_table(session, process, by=by)
+    table = table.filter(table["seed_id"] == process.reference_seed_id)
     if table.height == 0:
-        raise DataError("has no cases since its reference share was set", f"process {name}")
+        raise ConflictError(
+            Message("process '%(name)s' has no cases since its share was set", name=process.name)
+        )
     return table
 
 
@@ -237,9 +247,9 @@ def process_selectivity(
     current reference share; 409 while it has none drawn or its share is 0, 422 for a
     group that is not an input or has too many values.
     """
-    from waarborg.selectivity import selectivity_report
+    from waarborg.selectivity import selection_counts, selectivity_report
 
-    require_role(user, ["auditor", "admin"], "reading the selectivity of a process")
+    require_role(user, ["auditor", "admin"], Message("reading the selectivity of a process"))
     process = find_process(session, name)
     inst = instrument(process)
     groups = list(dict.fromkeys(groups)) if groups else group_columns(inst)
@@ -247,22 +257,23 @@ def process_selectivity(
     for group in groups:
         if group not in inputs:
             raise InvalidError(
-                f"group {group!r} is not an input of {inst.id} (inputs: {', '.join(inputs)})",
+                Message(
+                    "group '%(group)s' is not an input of %(instrument)s (inputs: %(inputs)s)",
+                    group=group,
+                    instrument=inst.id,
+                    inputs=", ".join(inputs),
+                ),
                 field="group",
             )
-    if process.reference_share <= 0:
-        raise ConflictError(
-            f"process {process.name!r} draws no random reference sample (its reference share "
-            "is 0): without one the prevalence, and so the lift, cannot be estimated"
-        )
-    table = selection_table(session, process, by=actor(user))
-    table = table.filter(table["seed_id"] == process.reference_seed_id)
-    if table.height == 0:
-        raise ConflictError(f"process {process.name!r} has no cases since its share was set")
-    table = _as_groups(table, groups)
+    table = _as_groups(_current_cases(session, process, actor(user)), groups)
     try:
-        return selectivity_report(
+        counts = selection_counts(
             table.select("selected", "reference", "outcome", *groups),
+            groups,
+            source=f"process {process.name}",
+        )
+        return selectivity_report(
+            counts,
             groups,
             reference_share=process.reference_share,
             confidence=confidence,
@@ -279,8 +290,13 @@ def _as_groups(table: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
         values = table[group].n_unique()
         if values > MAX_GROUP_VALUES:
             raise InvalidError(
-                f"group {group!r} has {values} values: too many to compare (at most "
-                f"{MAX_GROUP_VALUES}); choose a categorical input",
+                Message(
+                    "group '%(group)s' has %(values)s values: too many to compare (at most "
+                    "%(most)s); choose a categorical input",
+                    group=group,
+                    values=values,
+                    most=MAX_GROUP_VALUES,
+                ),
                 field="group",
             )
     return table.with_columns(

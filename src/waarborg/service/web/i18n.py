@@ -94,6 +94,8 @@ FIELDS: dict[str, Message] = {
     "new_password": Message("New password"),
     "role": Message("Role"),
     "display_name": Message("Display name"),
+    "observed_on": Message("Established on"),
+    "note": Message("Note (optional)"),
 }
 
 #: Pydantic's refusals of a form field, by error type (``ctx`` fills the placeholders).
@@ -106,6 +108,8 @@ REFUSALS: dict[str, str] = {
     "greater_than_equal": N_("%(field)s: at least %(ge)s"),
     "less_than_equal": N_("%(field)s: at most %(le)s"),
     "literal_error": N_("%(field)s: choose one of %(expected)s"),
+    "date_from_datetime_parsing": N_("%(field)s: give a date (YYYY-MM-DD)"),
+    "date_parsing": N_("%(field)s: give a date (YYYY-MM-DD)"),
 }
 
 
