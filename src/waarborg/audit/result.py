@@ -236,6 +236,8 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "biu" or (obj.dtype.kind == "f" and np.isfinite(obj).all()):
+            return obj.tolist()  # already plain numbers: no need to look at each one
         return jsonable(obj.tolist())
     if isinstance(obj, Sequence) and not isinstance(obj, str):
         return [jsonable(v) for v in obj]
