@@ -290,7 +290,10 @@ def test_groups_without_reference_outcomes_are_named() -> None:
     assert res["by_group"]["g"]["b"]["prevalence"]["value"] is None
     notes = {n["kind"]: n for n in res["notes"]}
     assert "g=b" in notes["no_reference_group"]["text_en"]
-    assert "overall" in notes["not_poststratified"]["text_nl"]  # b has no reference data
+    # b has no reference data, so the overall prevalence is not post-stratified either
+    assert "all cases" in notes["not_poststratified"]["text_en"]
+    assert "alle gevallen" in notes["not_poststratified"]["text_nl"]
+    assert "overall" not in notes["not_poststratified"]["text_nl"]
     assert res["overall"]["prevalence"]["value"] is not None
 
 

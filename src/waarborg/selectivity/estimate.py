@@ -601,10 +601,14 @@ def _notes(result: Mapping[str, Any], overall: DomainEstimates) -> list[dict[str
     several = len(result["groups"]) > 1
     unstratified = [name for name, row in rows if several and not row["poststratified"]]
     unstratified = [name for name in unstratified if name not in empty]
-    if not result["overall"]["poststratified"]:
-        unstratified.insert(0, "overall")
-    if unstratified:
-        note("not_poststratified", fields=lambda lang: {"where": _listed(unstratified)})
+    everyone = not result["overall"]["poststratified"]
+    if everyone or unstratified:
+
+        def where(lang: str) -> dict[str, str]:
+            overall = [say("overall", lang).lower()] if everyone else []
+            return {"where": _listed(overall + unstratified)}
+
+        note("not_poststratified", fields=where)
     note("assumption")
     return notes
 
