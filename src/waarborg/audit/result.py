@@ -12,7 +12,7 @@ import copy
 import json
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -246,7 +246,38 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-class AuditResult:
+class ResultData:
+    """A result held as a JSON-ready dict: indexing, a copy, JSON, and back from a dict.
+
+    The one mechanism behind :class:`AuditResult` and the selectivity results, like
+    statsmodels' results objects: what is computed lives in one dict that
+    :meth:`to_dict` and :meth:`to_json` hand out and :meth:`from_dict` takes back.
+
+    >>> ResultData.from_dict({"n": 3})["n"]
+    3
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild a result from :meth:`to_dict` output (e.g. a JSON file read back)."""
+        return cls(copy.deepcopy(dict(data)))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole result as plain, JSON-ready Python objects (a copy)."""
+        return copy.deepcopy(self._data)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (UTF-8 characters kept, no NaN)."""
+        return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+class AuditResult(ResultData):
     """The result of :func:`waarborg.audit.audit`.
 
     Examples
@@ -262,24 +293,8 @@ class AuditResult:
     """
 
     def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
+        super().__init__(data)
         self.timings: dict[str, float] = {}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AuditResult:
-        """Rebuild a result from :meth:`to_dict` output (e.g. a JSON file read back)."""
-        return cls(copy.deepcopy(dict(data)))
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The whole result as plain, JSON-ready Python objects (a copy)."""
-        return copy.deepcopy(self._data)
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The result as JSON (see ``docs/audit-result.schema.json``)."""
-        return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
 
     def to_html(self, lang: str = "en", conditions: Mapping[str, Any] | None = None) -> str:
         """A self-contained HTML report (``waarborg.report.html.render``).

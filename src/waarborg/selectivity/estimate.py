@@ -29,8 +29,6 @@ True
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -38,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from waarborg.audit.result import entries, entry, estimate_text, jsonable
+from waarborg.audit.result import ResultData, entries, entry, estimate_text, jsonable
 from waarborg.audit.stats import (
     holm,
     newcombe_interval,
@@ -689,7 +687,7 @@ def shown(measure: str, leaf: Mapping[str, Any], lang: str) -> tuple[str, str]:
     return (text + unit).replace("-", "−"), sep.join(parts).replace("-", "−")
 
 
-class SelectivityResult:
+class SelectivityResult(ResultData):
     """The result of :func:`selectivity_report`: a JSON-ready dict with a text summary.
 
     ``result["overall"]["lift"]`` is ``{"value": ..., "ci": [low, high], "n": ...}``;
@@ -702,25 +700,6 @@ class SelectivityResult:
     >>> "Lift" in res.summary("en") and "Lift" in res.summary("nl")
     True
     """
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SelectivityResult:
-        """Rebuild a result from :meth:`to_dict` output (e.g. a JSON file read back)."""
-        return cls(copy.deepcopy(dict(data)))
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The whole result as plain, JSON-ready Python objects (a copy)."""
-        return copy.deepcopy(self._data)
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The result as JSON text (UTF-8 characters kept, no NaN)."""
-        return json.dumps(self._data, indent=indent, ensure_ascii=False, allow_nan=False)
 
     def summary(self, lang: str = "en") -> str:
         """A plain-text summary: key figures, per group, the outcome test, the notes."""
