@@ -10,15 +10,14 @@ autoescaping or :func:`html.escape` in the SVG; Dutch output uses the decimal co
 
 from __future__ import annotations
 
-import functools
 import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from waarborg.report import i18n
+from waarborg.report.html import report_environment
 from waarborg.report.i18n import N_, tr
 
 __all__ = ["policy_label", "render", "render_feedback", "summary"]
@@ -585,22 +584,6 @@ def _bars_svg(series: Sequence[int], lang: str) -> str:
 # --------------------------------------------------------------------------- entry points
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PackageLoader("waarborg.areas", "templates"),
-                jinja2.PackageLoader("waarborg.report", "templates"),
-            ]
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render(result: Mapping[str, Any], lang: str = "en") -> str:
     """The area audit result as one self-contained HTML page.
 
@@ -611,7 +594,7 @@ def render(result: Mapping[str, Any], lang: str = "en") -> str:
     True
     """
     view = build_view(result, i18n.check_lang(lang))
-    return _environment().get_template("area_audit.html.j2").render(**view)
+    return report_environment("waarborg.areas").get_template("area_audit.html.j2").render(**view)
 
 
 def summary(result: Mapping[str, Any], lang: str = "en") -> str:
@@ -691,7 +674,7 @@ def render_feedback(result: Mapping[str, Any], lang: str = "en") -> str:
         for i, share in enumerate(result["true_share"])
     ]
     return (
-        _environment()
+        report_environment("waarborg.areas")
         .get_template("feedback.html.j2")
         .render(
             lang=lang,

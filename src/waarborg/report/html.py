@@ -93,6 +93,28 @@ def _environment() -> jinja2.Environment:
     )
 
 
+@functools.cache
+def report_environment(package: str) -> jinja2.Environment:
+    """A Jinja2 environment for another report: ``package``'s templates, then these.
+
+    The same settings as the audit report's (autoescaping on, strict undefined), so a
+    report of :mod:`waarborg.areas` or :mod:`waarborg.selectivity` can extend this
+    package's templates and share its style sheet.
+    """
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.PackageLoader(package, "templates"),
+                jinja2.PackageLoader("waarborg.report", "templates"),
+            ]
+        ),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 def render(
     result: Mapping[str, Any], lang: str = "en", conditions: Mapping[str, Any] | None = None
 ) -> str:

@@ -8,17 +8,16 @@ is escaped by Jinja2's autoescaping; only the SVG made here is inserted as marku
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
-import jinja2
 import numpy as np
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
 from waarborg import __version__
 from waarborg.report import i18n, plots
+from waarborg.report.html import report_environment
 from waarborg.selectivity.estimate import KEY_FIGURES, SelectivityResult, shown
 from waarborg.selectivity.text import say
 
@@ -30,22 +29,6 @@ _BURDEN = ("checks_per_outcome", "burden_ratio", "extra_checks")
 _VERSUS_REFERENCE = frozenset(
     {"selection_ratio", "burden_ratio", "extra_checks", "hit_rate_difference"}
 )
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(
-            [
-                jinja2.PackageLoader("waarborg.selectivity", "templates"),
-                jinja2.PackageLoader("waarborg.report", "templates"),
-            ]
-        ),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def render_html(result: SelectivityResult | Mapping[str, Any], lang: str = "en") -> str:
@@ -75,7 +58,11 @@ def render_html(result: SelectivityResult | Mapping[str, Any], lang: str = "en")
     """
     data = result.to_dict() if isinstance(result, SelectivityResult) else dict(result)
     view = _view(data, i18n.check_lang(lang))
-    return _environment().get_template("selectivity.html.j2").render(**view)
+    return (
+        report_environment("waarborg.selectivity")
+        .get_template("selectivity.html.j2")
+        .render(**view)
+    )
 
 
 def _cell(measure: str, leaf: Mapping[str, Any] | None, lang: str) -> dict[str, Any]:
