@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import jsonschema
@@ -36,6 +37,62 @@ def test_no_suppressed_cell_is_derivable_from_margins(cube) -> None:
         lone = per_line[per_line == 1]
         flagged = frame[frame["unprotected"]].groupby(others).size()
         assert set(lone.index) <= set(flagged.index), key
+
+
+def test_every_secondary_cell_is_needed(cube) -> None:
+    """Publishing any one secondary cell again would leave a line with a lone suppressed cell."""
+    keys = ["sex", "origin", "age", "y", "band"]
+    frame = suppress(cube.table.to_pandas(), keys, "count", 10)
+    secondary = frame.index[frame["suppressed"] & ~frame["primary"]]
+    assert len(secondary) > 0
+    lines = {k: frame.groupby([o for o in keys if o != k]).ngroup().to_numpy() for k in keys}
+    hidden = frame["suppressed"].to_numpy()
+    for cell in secondary:
+
+        def lone_after(key: str, cell: int = cell) -> bool:
+            mates = lines[key] == lines[key][cell]
+            return mates.sum() >= 2 and hidden[mates].sum() == 2
+
+        assert any(lone_after(k) for k in keys), cell
+
+
+def _cheapest_protection(counts: np.ndarray, primary: np.ndarray) -> int:
+    """Brute force: the fewest cases any protected pattern of a 3 x 4 table hides."""
+    cells = np.arange(counts.size).reshape(3, 4)
+    lines = [*cells, *cells.T]
+    free = np.flatnonzero(~primary)
+    best = None
+    for k in range(free.size + 1):
+        for extra in itertools.combinations(free, k):
+            hidden = primary.copy()
+            hidden[list(extra)] = True
+            if all(hidden[line].sum() != 1 for line in lines):
+                cost = int(counts[hidden].sum())
+                best = cost if best is None else min(best, cost)
+    assert best is not None
+    return best
+
+
+def test_secondary_suppression_is_close_to_the_cheapest() -> None:
+    """On 60 random 3 x 4 tables with one or two small cells, against brute force: the
+    pattern is protected, hides on average at most 15 % more cases than the cheapest one
+    and hides exactly the cheapest in at least half the tables (suppressing each line's
+    smallest other cell, as an earlier version did: 58 % more, the cheapest in 22)."""
+    rng = np.random.default_rng(0)
+    rows, cols = np.indices((3, 4))
+    excess, cheapest = [], 0
+    for _ in range(60):
+        counts = rng.integers(10, 100, 12)
+        small = rng.choice(12, rng.integers(1, 3), replace=False)
+        counts[small] = rng.integers(1, 10, small.size)
+        frame = pd.DataFrame({"r": rows.ravel(), "c": cols.ravel(), "count": counts})
+        hidden = suppress(frame, ["r", "c"], "count", 10)["suppressed"].to_numpy()
+        grid = hidden.reshape(3, 4)
+        assert all(line.sum() != 1 for line in [*grid, *grid.T])
+        best = _cheapest_protection(counts, counts < 10)
+        excess.append(counts[hidden].sum() / best)
+        cheapest += counts[hidden].sum() == best
+    assert np.mean(excess) <= 1.15 and cheapest >= 30, (np.mean(excess), cheapest)
 
 
 def test_export_rounds_records_rules_and_keeps_means(cube, tmp_path: Path) -> None:

@@ -5,9 +5,11 @@
 1. **primary suppression**: cells with fewer than ``min_frequency`` cases (default 10);
 2. **secondary suppression**: along every dimension of the cube, each *line* (the cells
    that share all other keys, whose total is a published margin) that holds exactly one
-   suppressed cell gets its smallest other cell suppressed too, until no line has a lone
-   suppressed cell, so no suppressed cell is the difference of a margin and published
-   cells; lines where no partner exists are counted (``unprotected_lines``);
+   suppressed cell gets a partner suppressed too (the one that protects the most lines at
+   once, then the smallest), until no line has a lone suppressed cell, so no suppressed
+   cell is the difference of a margin and published cells; partners that turn out not
+   to be needed are published again. A suppressed cell that is the only cell of a line
+   (its margin is the cell itself) is counted (``unprotected_cells``);
 3. **rounding** of the published counts to a ``base`` (default 10), to the nearest multiple
    or by unbiased random rounding (``method: random``, seeded); the score sums are scaled
    with the count, so each cell's mean score is kept and the sums reveal no exact count.
@@ -26,6 +28,7 @@ Rules file (every key optional)::
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -89,33 +92,96 @@ def _keys(cube: Cube) -> list[str]:
 def suppress(frame: pd.DataFrame, keys: list[str], count: str, minimum: int) -> pd.DataFrame:
     """Primary and secondary suppression: adds ``primary`` and ``suppressed`` columns.
 
-    Also ``unprotected``: the cell is a lone suppressed cell of a line without a partner.
+    Also ``unprotected``: the cell is the only cell of one of its lines, so that line's
+    margin is the cell itself (no partner can protect it).
+
+    Secondary suppression takes the lines that hold exactly one suppressed cell, one at a
+    time, and suppresses a partner in each: the cell that protects the most other such
+    lines at once and leaves the fewest new ones (a line of one cell is never left
+    needing protection), the smallest count among equals. Then every secondary cell that
+    is not needed (none of its lines would be left with a lone suppressed cell) is
+    published again, largest first. Against suppressing each line's smallest other
+    cell: 1.8 % of the cases hidden instead of 11 % on ``bench_disclosure``'s
+    two-attribute cube, 18 % instead of 24 % on its three-attribute one (docs/audit.md).
     """
     frame = frame.reset_index(drop=True)
-    primary = frame[count].to_numpy() < minimum
-    hidden = primary.copy()
-    changed = True
-    while changed:
-        changed = False
-        for key in keys:
-            others = [k for k in keys if k != key]
-            lines = _lines(frame, others)
-            in_line = np.bincount(lines, weights=hidden, minlength=lines.max() + 1)
-            lone_lines = in_line[lines] == 1
-            candidates = lone_lines & ~hidden
-            partners = frame.loc[candidates, [count]].assign(line=lines[candidates])
-            if partners.empty:
-                continue
-            picked = partners.groupby("line")[count].idxmin().to_numpy()
-            hidden[picked] = True
-            changed = True
+    counts = frame[count].to_numpy()
+    primary = counts < minimum
+    lines = _Lines(frame, keys)
+    for cell in np.flatnonzero(primary):
+        lines.hide(cell)
+    _add_partners(lines, counts)
+    _publish_unneeded(lines, counts, primary)
     unprotected = np.zeros(len(frame), bool)
-    for key in keys:
-        others = [k for k in keys if k != key]
-        lines = _lines(frame, others)
-        in_line = np.bincount(lines, weights=hidden, minlength=lines.max() + 1)
-        unprotected |= hidden & (in_line[lines] == 1)
-    return frame.assign(primary=primary, suppressed=hidden, unprotected=unprotected)
+    for d, of in enumerate(lines.of):
+        unprotected |= lines.hidden & (lines.size[d][of] == 1)
+    return frame.assign(primary=primary, suppressed=lines.hidden, unprotected=unprotected)
+
+
+class _Lines:
+    """The lines of a cube along each of its dimensions, and their suppressed cells.
+
+    ``of[d]`` is each cell's line along dimension ``d`` (the cells that share every
+    other key), ``size[d]`` each line's number of cells, ``members[d]`` its cells and
+    ``in_line[d]`` how many of them are suppressed.
+    """
+
+    def __init__(self, frame: pd.DataFrame, keys: list[str]) -> None:
+        self.of = [_lines(frame, [k for k in keys if k != key]) for key in keys]
+        self.size = [np.bincount(of) for of in self.of]
+        self.members = [
+            np.split(np.argsort(of, kind="stable"), np.cumsum(size)[:-1])
+            for of, size in zip(self.of, self.size, strict=True)
+        ]
+        self.in_line = [np.zeros(size.size, np.int64) for size in self.size]
+        self.hidden = np.zeros(len(frame), bool)
+
+    def hide(self, cell: int, hide: bool = True) -> list[tuple[int, int]]:
+        """Suppress (or publish again) ``cell``; the lines it lies on."""
+        self.hidden[cell] = hide
+        touched = [(d, int(of[cell])) for d, of in enumerate(self.of)]
+        for d, line in touched:
+            self.in_line[d][line] += 1 if hide else -1
+        return touched
+
+    def lone(self, d: int, line: int) -> bool:
+        """Whether the line holds exactly one suppressed cell and could hold another."""
+        return bool(self.in_line[d][line] == 1 and self.size[d][line] >= 2)
+
+    def merit(self, cells: np.ndarray, along: int) -> np.ndarray:
+        """For partners in a line ``along`` one dimension: lone lines they protect less
+        lines they would leave lone, over their other dimensions."""
+        merit = np.zeros(cells.size, np.int64)
+        for d, of in enumerate(self.of):
+            if d != along:
+                hidden, size = self.in_line[d][of[cells]], self.size[d][of[cells]]
+                merit += (hidden == 1).astype(np.int64) - ((hidden == 0) & (size >= 2))
+        return merit
+
+
+def _add_partners(lines: _Lines, counts: np.ndarray) -> None:
+    """Suppress partners until no line of two or more cells holds a lone suppressed one."""
+    queue = deque(
+        (d, int(line))
+        for d, in_line in enumerate(lines.in_line)
+        for line in np.flatnonzero(in_line == 1)
+    )
+    while queue:
+        d, line = queue.popleft()
+        if not lines.lone(d, line):
+            continue
+        cells = lines.members[d][line]
+        cells = cells[~lines.hidden[cells]]
+        best = np.lexsort((cells, counts[cells], -lines.merit(cells, d)))[0]
+        queue.extend(t for t in lines.hide(int(cells[best])) if lines.lone(*t))
+
+
+def _publish_unneeded(lines: _Lines, counts: np.ndarray, primary: np.ndarray) -> None:
+    """Publish again each secondary cell (largest first) that no line needs hidden."""
+    secondary = np.flatnonzero(lines.hidden & ~primary)
+    for cell in secondary[np.argsort(-counts[secondary], kind="stable")]:
+        if all(lines.in_line[d][of[cell]] != 2 for d, of in enumerate(lines.of)):
+            lines.hide(int(cell), hide=False)
 
 
 def _lines(frame: pd.DataFrame, others: list[str]) -> np.ndarray:
