@@ -79,11 +79,17 @@ VERDICT_METRICS = ("selection_rate", "fpr", "fnr", "ppv")
 
 @dataclass(frozen=True)
 class Attribute:
-    """A group attribute (or an intersection): a group code per cell and the labels."""
+    """A group attribute (or an intersection): a group code per cell and the labels.
+
+    ``parts`` names the attributes it is made of (itself for a single one): an
+    attribute whose parts are a subset of another's has coarser groups, each a union
+    of the other's.
+    """
 
     name: str
     codes: np.ndarray
     labels: list[str]
+    parts: tuple[str, ...] = ()
 
 
 def attributes(cells: Cells, names: Sequence[str], intersections: bool) -> list[Attribute]:
@@ -97,7 +103,7 @@ def attributes(cells: Cells, names: Sequence[str], intersections: bool) -> list[
     >>> [a.name for a in attributes(cells, ["a", "b"], True)]
     ['a', 'b', 'a×b']
     """
-    out = [Attribute(n, *cells.groups[n]) for n in names]
+    out = [Attribute(n, *cells.groups[n], (n,)) for n in names]
     if not intersections:
         return out
     combos = [list(c) for c in combinations(names, 2)]
@@ -120,7 +126,7 @@ def _intersection(cells: Cells, names: Sequence[str]) -> Attribute:
         CROSS.join(cells.groups[name][1][p[i]] for name, p in zip(names, parts, strict=True))
         for i in range(present.size)
     ]
-    return Attribute(CROSS.join(names), codes, labels)
+    return Attribute(CROSS.join(names), codes, labels, tuple(names))
 
 
 def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
@@ -200,6 +206,55 @@ def _stats(cells: Cells, attribute: Attribute, order: tuple[np.ndarray, int] | N
     if order is not None and cells.outcome is not None:
         roc = cells.crosstab(groups, (cells.outcome, 2), order)
     return _Stats(attribute, table, roc)
+
+
+def _all_stats(
+    cells: Cells, attrs: Sequence[Attribute], order: tuple[np.ndarray, int] | None
+) -> dict[str, _Stats]:
+    """Counts per group of every attribute, each counted once from the cells at most.
+
+    An attribute made of a subset of another's parts (``sex`` of ``sex×age``) has its
+    counts summed from that finer attribute's table (the one with the fewest groups)
+    instead of another pass over every cell: O(groups × bins) instead of O(cells).
+    The counts are whole numbers, so the sums are exact and equal a direct count.
+    """
+    out: dict[str, _Stats] = {}
+    for attribute in sorted(attrs, key=lambda a: len(a.parts), reverse=True):
+        finer = [
+            out[a.name] for a in attrs if a.name in out and set(attribute.parts) < set(a.parts)
+        ]
+        source = min(finer, key=lambda st: len(st.attribute.labels), default=None)
+        out[attribute.name] = (
+            _stats(cells, attribute, order) if source is None else _coarser(source, attribute)
+        )
+    return out
+
+
+def _coarser(finer: _Stats, attribute: Attribute) -> _Stats:
+    """The counts of ``attribute``, whose groups are unions of ``finer``'s, from ``finer``'s."""
+    group_of = np.zeros(len(finer.attribute.labels), np.int64)
+    group_of[finer.attribute.codes] = attribute.codes  # each finer group lies in one group
+    size = len(attribute.labels)
+    roc = None if finer.roc is None else sum_rows(finer.roc, group_of, size)
+    return _Stats(attribute, sum_rows(finer.table, group_of, size), roc)
+
+
+def sum_rows(x: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Sum the rows (first axis) of ``x`` by ``group`` (codes 0..size-1): one sort and
+    one ``np.add.reduceat`` over contiguous blocks of rows; an empty group sums to 0.
+
+    Examples
+    --------
+    >>> sum_rows(np.array([[1, 2], [3, 4], [5, 6]]), np.array([2, 0, 2]), 3).tolist()
+    [[3, 4], [0, 0], [6, 8]]
+    """
+    sizes = np.bincount(group, minlength=size)
+    present = sizes > 0
+    out = np.zeros((size, *x.shape[1:]), x.dtype)
+    if present.any():
+        starts = (np.cumsum(sizes) - sizes)[present]
+        out[present] = np.add.reduceat(x[np.argsort(group, kind="stable")], starts, axis=0)
+    return out
 
 
 def _group_entries(
@@ -527,8 +582,9 @@ def assess(
     rng = np.random.default_rng(seed)
     order, _ = cells.ordered_bins()
     groups, disparities, refs, tests, roc = {}, {}, {}, [], {}
+    every = _all_stats(cells, attrs, order)
     for attribute in attrs:
-        st = _stats(cells, attribute, order)
+        st = every[attribute.name]
         ref = _reference(st, reference.get(attribute.name), source)
         refs[attribute.name] = attribute.labels[ref]
         groups[attribute.name] = _group_entries(cells, st, min_group_size, confidence, rng)
