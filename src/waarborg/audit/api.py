@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from waarborg import __version__
@@ -380,7 +382,37 @@ def cube_fingerprint(cube: Cube) -> str:
     table = cube.table
     keys = [c for c in table.column_names if c not in (cube.count_column, *_sums(cube))]
     plain = decoded(table).select([*keys, cube.count_column])
-    return fingerprint(plain.sort_by([(k, "ascending") for k in keys]))
+    return fingerprint(plain.take(_sort_order(plain, keys)))
+
+
+def _sort_order(table: pa.Table, keys: list[str]) -> np.ndarray:
+    """The row order of ``table.sort_by(keys)`` (ascending, ties in table order).
+
+    Each key column becomes its values' dense ranks (Arrow's order: NaN after numbers,
+    nulls last), the ranks one integer key, and the order one ``argsort`` of it: a
+    sort of integers instead of a comparison sort of the rows' strings.
+    """
+    key, size = np.zeros(table.num_rows, np.int64), 1
+    for name in keys:
+        rank, values = _ranks(table.column(name))
+        if size > (1 << 62) // values:  # renumber the keys so far, in order, to fit
+            present, key = np.unique(key, return_inverse=True)
+            size = present.size
+        key = key * values + rank
+        size *= values
+    return np.argsort(key, kind="stable")
+
+
+def _ranks(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """Dense rank of each value among the column's distinct values, and how many ranks."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    dictionary = encoded.dictionary
+    rank = pc.rank(dictionary, tiebreaker="dense").to_numpy().astype(np.int64) - 1
+    null = int(rank.max(initial=-1)) + 1  # nulls, in the dictionary or not, sort last
+    rank = np.append(rank, null)
+    rank[:-1][dictionary.is_null().to_numpy(zero_copy_only=False)] = null
+    codes = encoded.indices.fill_null(len(dictionary)).to_numpy()
+    return rank[codes], null + 1
 
 
 def _sums(cube: Cube) -> tuple[str, ...]:
