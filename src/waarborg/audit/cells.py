@@ -140,8 +140,10 @@ class Cells:
         if roles.outcome:
             cells.outcome = np.asarray(table.column(roles.outcome).to_numpy(), dtype=np.int64)
         if roles.score:
-            keys = np.asarray(table.column(roles.score).to_numpy(), dtype=np.float64)
-            cells.score_keys, cells.score = np.unique(keys, return_inverse=True)
+            codes, keys = dictionary_codes(table.column(roles.score).combine_chunks())
+            values = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=np.float64)
+            cells.score_keys, rank = np.unique(values, return_inverse=True)  # few: the bins
+            cells.score = rank[codes]
             total, squares = cube.sum_columns
             cells.score_sum = np.asarray(table.column(total).to_numpy(), dtype=np.float64)
             cells.score_sq = np.asarray(table.column(squares).to_numpy(), dtype=np.float64)
@@ -202,7 +204,7 @@ def _sorted_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     order = np.argsort(np.array(labels, dtype=object), kind="stable")
     rank = np.empty(len(labels), np.int64)
     rank[order] = np.arange(len(labels))
-    return rank[codes.astype(np.int64)], [labels[i] for i in order]
+    return rank[codes], [labels[i] for i in order]
 
 
 def _band_order(
