@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +28,26 @@ __all__ = ["audit"]
 Progress = Callable[[str], None]
 
 
+@contextmanager
+def _collector_held() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector for the duration (restored after).
+
+    An audit's result is some 10^5 small dicts and lists (an entry per group, metric
+    and comparison), none in a reference cycle; the collector, started by every 700
+    new ones, would walk all live objects again and again (~0.3 s CPU of ~1.1 s for
+    the group metrics of five attributes with intersections). Nothing is left for it
+    to find afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_held()
 def audit(
     data: TableLike | Sequence[TableLike],
     *,
