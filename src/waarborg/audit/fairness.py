@@ -645,7 +645,8 @@ def assess(
         )
     order, _ = cells.ordered_bins()
     disparities, refs, tests, roc = {}, {}, [], {}
-    every = [_all_stats(cells, attrs, order)[a.name] for a in attrs]
+    counted = _all_stats(cells, attrs, order)
+    every = [counted[a.name] for a in attrs]
     chosen = every if cells.selected is not None else []
     rng = np.random.default_rng(seed)
     with ThreadPoolExecutor(1) as pool:  # the bootstrap's draws (without the GIL) meanwhile
