@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -43,6 +43,7 @@ from scipy import stats as sps
 from waarborg.audit.cells import Cells
 from waarborg.audit.result import entries, entry, estimate_text
 from waarborg.audit.stats import (
+    AUCResult,
     Interval,
     auc_from_counts,
     bootstrap_interval,
@@ -192,6 +193,15 @@ class _Stats:
     attribute: Attribute
     table: np.ndarray  # (groups, outcome 0/1, selected 0/1)
     roc: np.ndarray | None  # (groups, outcome 0/1, ordered bins)
+    _aucs: dict[float, AUCResult] = field(default_factory=dict, repr=False)
+
+    def auc(self, confidence: float) -> AUCResult:
+        """Every group's AUC (DeLong), computed once: the groups and disparities use it."""
+        if confidence not in self._aucs:
+            self._aucs[confidence] = auc_from_counts(
+                self.roc[:, 1, :], self.roc[:, 0, :], confidence
+            )
+        return self._aucs[confidence]
 
     @property
     def n(self) -> np.ndarray:
@@ -315,7 +325,7 @@ def _group_entries(
     for name, (x, d) in st.rates(cells).items():
         per_metric[name] = _rate_entries(x, d, confidence)
     if st.roc is not None:
-        res = auc_from_counts(st.roc[:, 1, :], st.roc[:, 0, :], confidence)
+        res = st.auc(confidence)
         pos, neg = st.roc[:, 1, :].sum(-1), st.roc[:, 0, :].sum(-1)
         per_metric["auc"] = entries(res.auc, *res.ci, n, se=res.se, n_positive=pos, n_negative=neg)
     per_metric |= _shares(st, confidence, interval)
@@ -448,7 +458,7 @@ def _auc_disparities(
     test degenerate: the z statistic would rest on the other group's SE alone. There the
     interval and p-value are undefined and the entry says ``degenerate: true``.
     """
-    res = auc_from_counts(st.roc[:, 1, :], st.roc[:, 0, :], confidence)
+    res = st.auc(confidence)
     z = sps.norm.isf((1 - confidence) / 2)
     diff = res.auc[others] - res.auc[ref]
     degenerate = ~((res.se[others] > 0) & (res.se[ref] > 0))
