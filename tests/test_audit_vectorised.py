@@ -19,7 +19,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from waarborg.audit import audit, fairness, validity
-from waarborg.audit.api import _sort_order
+from waarborg.audit.api import _sorted
 from waarborg.audit.cells import Cells
 from waarborg.audit.stats import bootstrap_interval
 from waarborg.tables import fingerprint
@@ -150,7 +150,7 @@ def test_calibration_by_group_matches_each_group_alone(seed: int) -> None:
         assert tables[name][labels[-1]] == []  # the empty group
 
 
-def test_sort_order_matches_arrow_sort_by() -> None:
+def test_sorted_matches_arrow_sort_by() -> None:
     rng = np.random.default_rng(2)
     for _ in range(200):
         n = int(rng.integers(0, 40))
@@ -167,7 +167,7 @@ def test_sort_order_matches_arrow_sort_by() -> None:
         keys = list(rng.permutation(table.column_names))[: int(rng.integers(1, 5))]
         expected = table.sort_by([(k, "ascending") for k in keys])
         # byte for byte (NaN, -0.0 and nulls included): what the cube's fingerprint hashes
-        assert fingerprint(table.take(_sort_order(table, keys))) == fingerprint(expected)
+        assert fingerprint(_sorted(table, keys)) == fingerprint(expected)
 
 
 def test_bootstrap_in_a_thread_draws_as_in_turn() -> None:

@@ -404,30 +404,38 @@ def cube_fingerprint(cube: Cube) -> str:
     table = cube.table
     keys = [c for c in table.column_names if c not in (cube.count_column, *_sums(cube))]
     plain = decoded(table).select([*keys, cube.count_column])
-    return fingerprint(plain.take(_sort_order(plain, keys)))
+    return fingerprint(_sorted(plain, keys))
 
 
-def _sort_order(table: pa.Table, keys: list[str]) -> np.ndarray:
-    """The row order of ``table.sort_by(keys)`` (ascending, ties in table order).
+def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+    """``table.sort_by(keys)``: ascending, ties in table order, the same bytes.
 
-    Each key column becomes its values' dense ranks (Arrow's order: NaN after numbers,
-    nulls last), the ranks one integer key, and the order one ``argsort`` of it: a
-    sort of integers instead of a comparison sort of the rows' strings.
+    Each key column is dictionary-encoded; its values' dense ranks (Arrow's order: NaN
+    after numbers, nulls last) make one integer key, sorted by one ``argsort``: a sort
+    of integers instead of a comparison sort of the rows' strings. The key columns are
+    then taken through their (small) dictionaries rather than from every row's string.
     """
+    encoded = {name: pc.dictionary_encode(table.column(name).combine_chunks()) for name in keys}
     key, size = np.zeros(table.num_rows, np.int64), 1
     for name in keys:
-        rank, values = _ranks(table.column(name))
+        rank, values = _ranks(encoded[name])
         if size > (1 << 62) // values:  # renumber the keys so far, in order, to fit
             present, key = np.unique(key, return_inverse=True)
             size = present.size
         key = key * values + rank
         size *= values
-    return np.argsort(key, kind="stable")
+    order = pa.array(np.argsort(key, kind="stable"))
+    columns = [
+        encoded[n].take(order).cast(encoded[n].type.value_type)
+        if n in encoded
+        else table.column(n).take(order)
+        for n in table.column_names
+    ]
+    return pa.table(columns, names=table.column_names)
 
 
-def _ranks(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+def _ranks(encoded: pa.DictionaryArray) -> tuple[np.ndarray, int]:
     """Dense rank of each value among the column's distinct values, and how many ranks."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
     dictionary = encoded.dictionary
     rank = pc.rank(dictionary, tiebreaker="dense").to_numpy().astype(np.int64) - 1
     null = int(rank.max(initial=-1)) + 1  # nulls, in the dictionary or not, sort last
