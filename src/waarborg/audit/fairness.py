@@ -153,13 +153,17 @@ def _within(joint: Attribute, members: Groups, names: Sequence[str]) -> Attribut
 def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """The keys that occur (sorted) and each cell's index among them, as ``np.unique``
     with ``return_inverse``; by counting when the key space is small (no sort).
+
+    The indices come in the smallest integer type that holds them: an array per cell
+    costs its memory's first touch, dear next to the little work done on it.
     """
     if space > 1 << 24:
         present, codes = np.unique(key, return_inverse=True)
-        return present, codes.astype(np.int64)
+        return present, codes.astype(np.min_scalar_type(present.size))
     seen = np.bincount(key, minlength=space) > 0
-    rank = np.cumsum(seen) - 1
-    return np.flatnonzero(seen), rank[key]
+    present = np.flatnonzero(seen)
+    rank = (np.cumsum(seen) - 1).astype(np.min_scalar_type(present.size))
+    return present, rank[key]
 
 
 def parse_reference(reference: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
