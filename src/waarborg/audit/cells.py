@@ -143,7 +143,7 @@ class Cells:
             codes, keys = dictionary_codes(table.column(roles.score).combine_chunks())
             values = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=np.float64)
             cells.score_keys, rank = np.unique(values, return_inverse=True)  # few: the bins
-            cells.score = rank[codes]
+            cells.score = _small(rank, cells.score_keys.size)[codes]
             total, squares = cube.sum_columns
             cells.score_sum = np.asarray(table.column(total).to_numpy(), dtype=np.float64)
             cells.score_sq = np.asarray(table.column(squares).to_numpy(), dtype=np.float64)
@@ -204,7 +204,14 @@ def _sorted_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     order = np.argsort(np.array(labels, dtype=object), kind="stable")
     rank = np.empty(len(labels), np.int64)
     rank[order] = np.arange(len(labels))
-    return rank[codes], [labels[i] for i in order]
+    return _small(rank, len(labels))[codes], [labels[i] for i in order]
+
+
+def _small(codes: np.ndarray, size: int) -> np.ndarray:
+    """``codes`` (0..size-1) in the smallest integer type that holds them: an array per
+    cell made from them costs its memory's first touch, dear next to the work on it.
+    """
+    return codes.astype(np.min_scalar_type(max(size - 1, 0)))
 
 
 def _band_order(
