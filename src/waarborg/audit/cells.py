@@ -102,14 +102,30 @@ class Cells:
         >>> cells.crosstab((cells.outcome, 2)).tolist()
         [2.0, 8.0]
         """
+        return self.crosstabs(*dims, weights=[weights])[0]
+
+    def crosstabs(
+        self, *dims: tuple[np.ndarray | None, int], weights: Sequence[np.ndarray | None]
+    ) -> list[np.ndarray]:
+        """:meth:`crosstab` for several weights (None: counts) by the same dimensions,
+        keying the cells once.
+
+        Examples
+        --------
+        >>> cells = Cells(np.array([2.0, 3.0, 5.0]), {}, outcome=np.array([0, 1, 1]))
+        >>> [t.tolist() for t in cells.crosstabs((cells.outcome, 2), weights=[None, cells.count])]
+        [[2.0, 8.0], [2.0, 8.0]]
+        """
         key = np.zeros(self.count.size, np.int64)
         sizes = []
         for codes, size in dims:
             key = key * size + (0 if codes is None else codes)
             sizes.append(size)
         total = int(np.prod(sizes)) if sizes else 1
-        w = self.count if weights is None else weights
-        return np.bincount(key, weights=w, minlength=total).reshape(sizes)
+        return [
+            np.bincount(key, weights=self.count if w is None else w, minlength=total).reshape(sizes)
+            for w in weights
+        ]
 
     @classmethod
     def from_cube(

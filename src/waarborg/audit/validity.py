@@ -180,9 +180,9 @@ def _calibration(cells: Cells, confidence: float, flags: list[dict]) -> dict[str
     if not cells.is_probability:
         return out
     cell_y = (cells.outcome, 2)
-    n_yk = cells.crosstab(cell_y, by_bin)
-    sum_yk = cells.crosstab(cell_y, by_bin, weights=cells.score_sum)
-    sq_yk = cells.crosstab(cell_y, by_bin, weights=cells.score_sq)
+    n_yk, sum_yk, sq_yk = cells.crosstabs(
+        cell_y, by_bin, weights=[None, cells.score_sum, cells.score_sq]
+    )
     out["brier"] = _brier(n_yk, sum_yk, sq_yk, confidence)
     out |= _recalibration(n_yk, sum_yk, confidence, flags)
     return out
@@ -256,10 +256,12 @@ def _tables(
     One crosstab of every cell by (group, band or decile) serves all groups at once,
     with the same sums in the same cell order as a table of each group's cells alone.
     """
-    n = cells.crosstab(groups, by)
-    events = cells.crosstab(groups, by, weights=cells.count * cells.outcome)
+    weights = [None, cells.count * cells.outcome]
+    if cells.score is not None:
+        weights.append(cells.score_sum)
+    n, events, *sums = cells.crosstabs(groups, by, weights=weights)
+    score = sums[0] if sums else None
     low, high = wilson_interval(events, n, confidence)
-    score = None if cells.score is None else cells.crosstab(groups, by, weights=cells.score_sum)
     prob = score is not None and cells.is_probability
     oe = poisson_ratio_interval(events, score, confidence) if prob else None
     out = []
