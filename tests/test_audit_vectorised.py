@@ -18,9 +18,9 @@ import pyarrow as pa
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from waarborg.audit import audit, fairness, validity
-from waarborg.audit.api import _sorted
-from waarborg.audit.cells import Cells
+from waarborg.audit import audit, build_cube, fairness, validity
+from waarborg.audit.api import _sorted, cube_fingerprint
+from waarborg.audit.cells import Cells, _sorted_codes
 from waarborg.audit.stats import bootstrap_interval
 from waarborg.tables import fingerprint
 
@@ -202,3 +202,55 @@ def test_audit_restores_the_garbage_collector() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def as_dictionaries(table: pa.Table, names: list[str]) -> pa.Table:
+    """``names`` as dictionary columns in two chunks whose dictionaries differ and hold
+    an entry no row uses.
+    """
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if name in names:
+            values = column.combine_chunks()
+            half = len(values) // 2
+            chunks = []
+            for part in (values[:half], values[half:]):
+                extra = pa.array(["(unused)"] * 3 + part.to_pylist(), pa.string())
+                chunks.append(extra.dictionary_encode()[3:])
+            column = pa.chunked_array(chunks)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_cube_with_dictionary_columns_reads_as_with_strings(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 3000
+    rows = pa.table(
+        {
+            "g": rng.choice(["b", "a", "c"], n),
+            "h": rng.choice(["x", "y"], n),
+            "band": rng.choice(["laag", "midden", "hoog"], n),
+            "y": rng.integers(0, 2, n),
+            "p": rng.random(n).round(2),
+        }
+    )
+    cube = build_cube(rows, group=["g", "h"], outcome="y", band="band", score="p")
+    coded = dataclasses.replace(cube, table=as_dictionaries(cube.table, ["g", "h", "band"]))
+    assert pa.types.is_dictionary(coded.table.schema.field("g").type)
+    plain, fast = cube.cells(select=["hoog"]), coded.cells(select=["hoog"])
+    for name in ("g", "h"):
+        assert fast.groups[name][1] == plain.groups[name][1]
+        np.testing.assert_array_equal(fast.groups[name][0], plain.groups[name][0])
+    assert fast.band_labels == plain.band_labels
+    np.testing.assert_array_equal(fast.band, plain.band)
+    np.testing.assert_array_equal(fast.selected, plain.selected)
+    assert cube_fingerprint(coded) == cube_fingerprint(cube)
+
+
+def test_dictionary_with_a_repeated_label_reads_as_strings() -> None:
+    codes = pa.array([0, 1, 2, 1], pa.int32())
+    column = pa.chunked_array([pa.DictionaryArray.from_arrays(codes, ["b", "a", "b"])])
+    found = _sorted_codes(column)
+    assert found[1] == ["a", "b"]
+    np.testing.assert_array_equal(found[0], [1, 0, 1, 0])

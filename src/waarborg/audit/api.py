@@ -403,19 +403,20 @@ def cube_fingerprint(cube: Cube) -> str:
     """
     table = cube.table
     keys = [c for c in table.column_names if c not in (cube.count_column, *_sums(cube))]
-    plain = decoded(table).select([*keys, cube.count_column])
-    return fingerprint(_sorted(plain, keys))
+    return fingerprint(decoded(_sorted(table.select([*keys, cube.count_column]), keys)))
 
 
 def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
-    """``table.sort_by(keys)``: ascending, ties in table order, the same bytes.
+    """``table.sort_by(keys)`` with its key columns decoded: ascending, ties in table
+    order, the same bytes.
 
-    Each key column is dictionary-encoded; its values' dense ranks (Arrow's order: NaN
-    after numbers, nulls last) make one integer key, sorted by one ``argsort``: a sort
-    of integers instead of a comparison sort of the rows' strings. The key columns are
-    then taken through their (small) dictionaries rather than from every row's string.
+    Each key column is dictionary-encoded (unless it is a dictionary already); its
+    values' dense ranks (Arrow's order: NaN after numbers, nulls last) make one integer
+    key, sorted by one ``argsort``: a sort of integers instead of a comparison sort of
+    the rows' strings. The key columns are then taken through their (small)
+    dictionaries rather than from every row's string.
     """
-    encoded = {name: pc.dictionary_encode(table.column(name).combine_chunks()) for name in keys}
+    encoded = {name: _encoded(table.column(name)) for name in keys}
     key, size = np.zeros(table.num_rows, np.int64), 1
     for name in keys:
         rank, values = _ranks(encoded[name])
@@ -432,6 +433,12 @@ def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
         for n in table.column_names
     ]
     return pa.table(columns, names=table.column_names)
+
+
+def _encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """The column as one dictionary array (its chunks' dictionaries unified)."""
+    whole = column.combine_chunks()
+    return whole if pa.types.is_dictionary(whole.type) else pc.dictionary_encode(whole)
 
 
 def _ranks(encoded: pa.DictionaryArray) -> tuple[np.ndarray, int]:

@@ -211,16 +211,27 @@ class Cells:
 
 
 def _sorted_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """Codes of a (small) cube column against its labels sorted as text."""
+    """Codes of a (small) cube column against its labels sorted as text.
+
+    A dictionary column's own codes serve when its values are distinct (entries no
+    cell uses are left out), so its strings are never hashed again.
+    """
     col = col.combine_chunks()
-    if pa.types.is_dictionary(col.type):
+    if pa.types.is_dictionary(col.type) and _repeats(col.dictionary):
         col = col.cast(col.type.value_type)
     codes, dictionary = dictionary_codes(col)
     labels = as_text(dictionary).to_pylist()
-    order = np.argsort(np.array(labels, dtype=object), kind="stable")
-    rank = np.empty(len(labels), np.int64)
-    rank[order] = np.arange(len(labels))
-    return _small(rank, len(labels))[codes], [labels[i] for i in order]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    order = used[np.argsort(np.array(labels, dtype=object)[used], kind="stable")]
+    rank = np.zeros(len(labels), np.int64)
+    rank[order] = np.arange(order.size)
+    return _small(rank, order.size)[codes], [labels[i] for i in order]
+
+
+def _repeats(values: pa.Array) -> bool:
+    """Whether a dictionary holds a label more than once (as a value, or as text)."""
+    text = as_text(values).to_pylist()
+    return len(set(text)) < len(text)
 
 
 def _small(codes: np.ndarray, size: int) -> np.ndarray:
