@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from waarborg import __version__
@@ -24,6 +28,26 @@ __all__ = ["audit"]
 Progress = Callable[[str], None]
 
 
+@contextmanager
+def _collector_held() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector for the duration (restored after).
+
+    An audit's result is some 10^5 small dicts and lists (an entry per group, metric
+    and comparison), none in a reference cycle; the collector, started by every 700
+    new ones, would walk all live objects again and again (~0.3 s CPU of ~1.1 s for
+    the group metrics of five attributes with intersections). Nothing is left for it
+    to find afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_held()
 def audit(
     data: TableLike | Sequence[TableLike],
     *,
@@ -379,8 +403,53 @@ def cube_fingerprint(cube: Cube) -> str:
     """
     table = cube.table
     keys = [c for c in table.column_names if c not in (cube.count_column, *_sums(cube))]
-    plain = decoded(table).select([*keys, cube.count_column])
-    return fingerprint(plain.sort_by([(k, "ascending") for k in keys]))
+    return fingerprint(decoded(_sorted(table.select([*keys, cube.count_column]), keys)))
+
+
+def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+    """``table.sort_by(keys)`` with its key columns decoded: ascending, ties in table
+    order, the same bytes.
+
+    Each key column is dictionary-encoded (unless it is a dictionary already); its
+    values' dense ranks (Arrow's order: NaN after numbers, nulls last) make one integer
+    key, sorted by one ``argsort``: a sort of integers instead of a comparison sort of
+    the rows' strings. The key columns are then taken through their (small)
+    dictionaries rather than from every row's string.
+    """
+    encoded = {name: _encoded(table.column(name)) for name in keys}
+    key, size = np.zeros(table.num_rows, np.int64), 1
+    for name in keys:
+        rank, values = _ranks(encoded[name])
+        if size > (1 << 62) // values:  # renumber the keys so far, in order, to fit
+            present, key = np.unique(key, return_inverse=True)
+            size = present.size
+        key = key * values + rank
+        size *= values
+    order = pa.array(np.argsort(key, kind="stable"))
+    columns = [
+        encoded[n].take(order).cast(encoded[n].type.value_type)
+        if n in encoded
+        else table.column(n).take(order)
+        for n in table.column_names
+    ]
+    return pa.table(columns, names=table.column_names)
+
+
+def _encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """The column as one dictionary array (its chunks' dictionaries unified)."""
+    whole = column.combine_chunks()
+    return whole if pa.types.is_dictionary(whole.type) else pc.dictionary_encode(whole)
+
+
+def _ranks(encoded: pa.DictionaryArray) -> tuple[np.ndarray, int]:
+    """Dense rank of each value among the column's distinct values, and how many ranks."""
+    dictionary = encoded.dictionary
+    rank = pc.rank(dictionary, tiebreaker="dense").to_numpy().astype(np.int64) - 1
+    null = int(rank.max(initial=-1)) + 1  # nulls, in the dictionary or not, sort last
+    rank = np.append(rank, null)
+    rank[:-1][dictionary.is_null().to_numpy(zero_copy_only=False)] = null
+    codes = encoded.indices.fill_null(len(dictionary)).to_numpy()
+    return rank[codes], null + 1
 
 
 def _sums(cube: Cube) -> tuple[str, ...]:

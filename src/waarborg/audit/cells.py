@@ -102,14 +102,30 @@ class Cells:
         >>> cells.crosstab((cells.outcome, 2)).tolist()
         [2.0, 8.0]
         """
+        return self.crosstabs(*dims, weights=[weights])[0]
+
+    def crosstabs(
+        self, *dims: tuple[np.ndarray | None, int], weights: Sequence[np.ndarray | None]
+    ) -> list[np.ndarray]:
+        """:meth:`crosstab` for several weights (None: counts) by the same dimensions,
+        keying the cells once.
+
+        Examples
+        --------
+        >>> cells = Cells(np.array([2.0, 3.0, 5.0]), {}, outcome=np.array([0, 1, 1]))
+        >>> [t.tolist() for t in cells.crosstabs((cells.outcome, 2), weights=[None, cells.count])]
+        [[2.0, 8.0], [2.0, 8.0]]
+        """
         key = np.zeros(self.count.size, np.int64)
         sizes = []
         for codes, size in dims:
             key = key * size + (0 if codes is None else codes)
             sizes.append(size)
         total = int(np.prod(sizes)) if sizes else 1
-        w = self.count if weights is None else weights
-        return np.bincount(key, weights=w, minlength=total).reshape(sizes)
+        return [
+            np.bincount(key, weights=self.count if w is None else w, minlength=total).reshape(sizes)
+            for w in weights
+        ]
 
     @classmethod
     def from_cube(
@@ -140,8 +156,10 @@ class Cells:
         if roles.outcome:
             cells.outcome = np.asarray(table.column(roles.outcome).to_numpy(), dtype=np.int64)
         if roles.score:
-            keys = np.asarray(table.column(roles.score).to_numpy(), dtype=np.float64)
-            cells.score_keys, cells.score = np.unique(keys, return_inverse=True)
+            codes, keys = dictionary_codes(table.column(roles.score).combine_chunks())
+            values = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=np.float64)
+            cells.score_keys, rank = np.unique(values, return_inverse=True)  # few: the bins
+            cells.score = _small(rank, cells.score_keys.size)[codes]
             total, squares = cube.sum_columns
             cells.score_sum = np.asarray(table.column(total).to_numpy(), dtype=np.float64)
             cells.score_sq = np.asarray(table.column(squares).to_numpy(), dtype=np.float64)
@@ -193,16 +211,34 @@ class Cells:
 
 
 def _sorted_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """Codes of a (small) cube column against its labels sorted as text."""
+    """Codes of a (small) cube column against its labels sorted as text.
+
+    A dictionary column's own codes serve when its values are distinct (entries no
+    cell uses are left out), so its strings are never hashed again.
+    """
     col = col.combine_chunks()
-    if pa.types.is_dictionary(col.type):
+    if pa.types.is_dictionary(col.type) and _repeats(col.dictionary):
         col = col.cast(col.type.value_type)
     codes, dictionary = dictionary_codes(col)
     labels = as_text(dictionary).to_pylist()
-    order = np.argsort(np.array(labels, dtype=object), kind="stable")
-    rank = np.empty(len(labels), np.int64)
-    rank[order] = np.arange(len(labels))
-    return rank[codes.astype(np.int64)], [labels[i] for i in order]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    order = used[np.argsort(np.array(labels, dtype=object)[used], kind="stable")]
+    rank = np.zeros(len(labels), np.int64)
+    rank[order] = np.arange(order.size)
+    return _small(rank, order.size)[codes], [labels[i] for i in order]
+
+
+def _repeats(values: pa.Array) -> bool:
+    """Whether a dictionary holds a label more than once (as a value, or as text)."""
+    text = as_text(values).to_pylist()
+    return len(set(text)) < len(text)
+
+
+def _small(codes: np.ndarray, size: int) -> np.ndarray:
+    """``codes`` (0..size-1) in the smallest integer type that holds them: an array per
+    cell made from them costs its memory's first touch, dear next to the work on it.
+    """
+    return codes.astype(np.min_scalar_type(max(size - 1, 0)))
 
 
 def _band_order(

@@ -32,7 +32,8 @@ All tests of all attributes, groups and metrics form one family for Holm's corre
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -42,6 +43,8 @@ from scipy import stats as sps
 from waarborg.audit.cells import Cells
 from waarborg.audit.result import entries, entry, estimate_text
 from waarborg.audit.stats import (
+    AUCResult,
+    Interval,
     auc_from_counts,
     bootstrap_interval,
     holm,
@@ -79,11 +82,17 @@ VERDICT_METRICS = ("selection_rate", "fpr", "fnr", "ppv")
 
 @dataclass(frozen=True)
 class Attribute:
-    """A group attribute (or an intersection): a group code per cell and the labels."""
+    """A group attribute (or an intersection): a group code per cell and the labels.
+
+    ``parts`` names the attributes it is made of (itself for a single one): an
+    attribute whose parts are a subset of another's has coarser groups, each a union
+    of the other's.
+    """
 
     name: str
     codes: np.ndarray
     labels: list[str]
+    parts: tuple[str, ...] = ()
 
 
 def attributes(cells: Cells, names: Sequence[str], intersections: bool) -> list[Attribute]:
@@ -97,42 +106,64 @@ def attributes(cells: Cells, names: Sequence[str], intersections: bool) -> list[
     >>> [a.name for a in attributes(cells, ["a", "b"], True)]
     ['a', 'b', 'a×b']
     """
-    out = [Attribute(n, *cells.groups[n]) for n in names]
-    if not intersections:
-        return out
-    combos = [list(c) for c in combinations(names, 2)]
-    if len(names) >= 3:
+    out = [Attribute(n, *cells.groups[n], (n,)) for n in names]
+    combos = [list(c) for c in combinations(names, 2)] if intersections else []
+    if len(names) >= 3 and combos:
         combos.append(list(names))
-    return out + [_intersection(cells, combo) for combo in combos]
+    if not combos:
+        return out
+    joint, members = _intersection(cells.groups, list(names))  # the only pass over the cells
+    return out + [joint if c == list(names) else _within(joint, members, c) for c in combos]
 
 
-def _intersection(cells: Cells, names: Sequence[str]) -> Attribute:
-    """Groups of several attributes together, only the combinations that occur."""
-    key = np.zeros(cells.count.size, np.int64)
+Groups = Mapping[str, tuple[np.ndarray, list[str]]]
+
+
+def _intersection(groups: Groups, names: Sequence[str]) -> tuple[Attribute, Groups]:
+    """Groups of several attributes together, only the combinations that occur.
+
+    ``groups`` gives each attribute's code per cell (or per any unit) and its labels.
+    Returns the intersection, and each attribute's code of each of its groups.
+    """
+    key = np.zeros(groups[names[0]][0].size, np.int64)
     sizes = []
     for name in names:
-        codes, labels = cells.groups[name]
+        codes, labels = groups[name]
         key = key * len(labels) + codes
         sizes.append(len(labels))
     present, codes = _present(key, int(np.prod(sizes, dtype=np.float64)))
     parts = np.unravel_index(present, sizes)
     labels = [
-        CROSS.join(cells.groups[name][1][p[i]] for name, p in zip(names, parts, strict=True))
+        CROSS.join(groups[name][1][p[i]] for name, p in zip(names, parts, strict=True))
         for i in range(present.size)
     ]
-    return Attribute(CROSS.join(names), codes, labels)
+    members = {name: (p, groups[name][1]) for name, p in zip(names, parts, strict=True)}
+    return Attribute(CROSS.join(names), codes, labels, tuple(names)), members
+
+
+def _within(joint: Attribute, members: Groups, names: Sequence[str]) -> Attribute:
+    """The intersection of some of ``joint``'s parts, found over its groups (``members``:
+    each part's code of each group) instead of over the cells: the same combinations
+    occur, so the same groups and codes.
+    """
+    coarse, _ = _intersection(members, names)
+    return replace(coarse, codes=coarse.codes[joint.codes])
 
 
 def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """The keys that occur (sorted) and each cell's index among them, as ``np.unique``
     with ``return_inverse``; by counting when the key space is small (no sort).
+
+    The indices come in the smallest integer type that holds them: an array per cell
+    costs its memory's first touch, dear next to the little work done on it.
     """
     if space > 1 << 24:
         present, codes = np.unique(key, return_inverse=True)
-        return present, codes.astype(np.int64)
+        return present, codes.astype(np.min_scalar_type(present.size))
     seen = np.bincount(key, minlength=space) > 0
-    rank = np.cumsum(seen) - 1
-    return np.flatnonzero(seen), rank[key]
+    present = np.flatnonzero(seen)
+    rank = (np.cumsum(seen) - 1).astype(np.min_scalar_type(present.size))
+    return present, rank[key]
 
 
 def parse_reference(reference: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
@@ -166,6 +197,15 @@ class _Stats:
     attribute: Attribute
     table: np.ndarray  # (groups, outcome 0/1, selected 0/1)
     roc: np.ndarray | None  # (groups, outcome 0/1, ordered bins)
+    _aucs: dict[float, AUCResult] = field(default_factory=dict, repr=False)
+
+    def auc(self, confidence: float) -> AUCResult:
+        """Every group's AUC (DeLong), computed once: the groups and disparities use it."""
+        if confidence not in self._aucs:
+            self._aucs[confidence] = auc_from_counts(
+                self.roc[:, 1, :], self.roc[:, 0, :], confidence
+            )
+        return self._aucs[confidence]
 
     @property
     def n(self) -> np.ndarray:
@@ -202,19 +242,97 @@ def _stats(cells: Cells, attribute: Attribute, order: tuple[np.ndarray, int] | N
     return _Stats(attribute, table, roc)
 
 
+def _all_stats(
+    cells: Cells, attrs: Sequence[Attribute], order: tuple[np.ndarray, int] | None
+) -> dict[str, _Stats]:
+    """Counts per group of every attribute, each counted once from the cells at most.
+
+    An attribute made of a subset of another's parts (``sex`` of ``sex×age``) has its
+    counts summed from that finer attribute's table (the one with the fewest groups)
+    instead of another pass over every cell: O(groups × bins) instead of O(cells).
+    The counts are whole numbers, so the sums are exact and equal a direct count.
+    """
+    out: dict[str, _Stats] = {}
+    members = _Members()
+    for attribute in sorted(attrs, key=lambda a: len(a.parts), reverse=True):
+        finer = [
+            out[a.name] for a in attrs if a.name in out and set(attribute.parts) < set(a.parts)
+        ]
+        source = min(finer, key=lambda st: len(st.attribute.labels), default=None)
+        if source is None:
+            out[attribute.name] = _stats(cells, attribute, order)
+        else:
+            group_of = members.group_of(source.attribute, attribute)
+            out[attribute.name] = _coarser(source, attribute, group_of)
+    return out
+
+
+class _Members:
+    """One cell of every group (-1: none) per attribute, to map groups to coarser ones.
+
+    Found by one pass over the cells for the finest attribute; a coarser attribute's
+    follow from its source's in O(groups).
+    """
+
+    def __init__(self) -> None:
+        self.cell: dict[str, np.ndarray] = {}
+
+    def group_of(self, finer: Attribute, coarser: Attribute) -> np.ndarray:
+        """The group of ``coarser`` each group of ``finer`` lies in (0 for an empty one)."""
+        if finer.name not in self.cell:
+            self.cell[finer.name] = np.full(len(finer.labels), -1, np.int64)
+            self.cell[finer.name][finer.codes] = np.arange(finer.codes.size)
+        cell = self.cell[finer.name]
+        filled = cell >= 0
+        group_of = np.zeros(cell.size, np.int64)
+        group_of[filled] = coarser.codes[cell[filled]]
+        mine = np.full(len(coarser.labels), -1, np.int64)
+        mine[group_of[filled]] = cell[filled]
+        self.cell[coarser.name] = mine
+        return group_of
+
+
+def _coarser(finer: _Stats, attribute: Attribute, group_of: np.ndarray) -> _Stats:
+    """The counts of ``attribute`` from ``finer``'s, given the group each finer one is in."""
+    size = len(attribute.labels)
+    roc = None if finer.roc is None else sum_rows(finer.roc, group_of, size)
+    return _Stats(attribute, sum_rows(finer.table, group_of, size), roc)
+
+
+def sum_rows(x: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
+    """Sum the rows (first axis) of ``x`` by ``group`` (codes 0..size-1): one sort and
+    one ``np.add.reduceat`` over contiguous blocks of rows; an empty group sums to 0.
+
+    Examples
+    --------
+    >>> sum_rows(np.array([[1, 2], [3, 4], [5, 6]]), np.array([2, 0, 2]), 3).tolist()
+    [[3, 4], [0, 0], [6, 8]]
+    """
+    sizes = np.bincount(group, minlength=size)
+    present = sizes > 0
+    out = np.zeros((size, *x.shape[1:]), x.dtype)
+    if present.any():
+        starts = (np.cumsum(sizes) - sizes)[present]
+        out[present] = np.add.reduceat(x[np.argsort(group, kind="stable")], starts, axis=0)
+    return out
+
+
 def _group_entries(
-    cells: Cells, st: _Stats, min_size: int, confidence: float, rng: np.random.Generator
+    cells: Cells, st: _Stats, min_size: int, confidence: float, interval: Interval | None
 ) -> dict[str, dict[str, Any]]:
-    """The ``groups.<attribute>`` dict: n, too_small and one entry per metric."""
+    """The ``groups.<attribute>`` dict: n, too_small and one entry per metric.
+
+    ``interval``: the bootstrap interval of the representation ratios (with a selection).
+    """
     n = st.n
     per_metric: dict[str, list[dict]] = {}
     for name, (x, d) in st.rates(cells).items():
         per_metric[name] = _rate_entries(x, d, confidence)
     if st.roc is not None:
-        res = auc_from_counts(st.roc[:, 1, :], st.roc[:, 0, :], confidence)
+        res = st.auc(confidence)
         pos, neg = st.roc[:, 1, :].sum(-1), st.roc[:, 0, :].sum(-1)
         per_metric["auc"] = entries(res.auc, *res.ci, n, se=res.se, n_positive=pos, n_negative=neg)
-    per_metric |= _shares(cells, st, confidence, rng)
+    per_metric |= _shares(st, confidence, interval)
     return {
         label: {"n": int(n[i]), "too_small": bool(n[i] < min_size)}
         | {m: per_metric[m][i] for m in per_metric}
@@ -229,23 +347,38 @@ def _rate_entries(x: np.ndarray, n: np.ndarray, confidence: float) -> list[dict]
         return entries(x / n, low, high, n, k=x)
 
 
-def _shares(
-    cells: Cells, st: _Stats, confidence: float, rng: np.random.Generator
-) -> dict[str, list[dict]]:
-    """Share of all cases; with a selection also share of the selected and their ratio."""
+def _shares(st: _Stats, confidence: float, interval: Interval | None) -> dict[str, list[dict]]:
+    """Share of all cases; with a selection (and the representation ratios' bootstrap
+    ``interval``) also share of the selected and their ratio.
+    """
     n, total = st.n, st.n.sum()
     out = {"share": _rate_entries(n, np.full(n.size, total), confidence)}
-    if cells.selected is None:
+    if interval is None:
         return out
-    sel = st.table[:, :, 1].sum(1)
+    counts = _by_selection(st)
+    sel = counts[:, 1]
     out["share_selected"] = _rate_entries(sel, np.full(n.size, sel.sum()), confidence)
-    counts = np.stack([n - sel, sel], axis=-1)
-    low, high = bootstrap_interval(
-        _representation, counts, N_BOOT, confidence, rng, vectorized=True
-    )
     rep = _representation(counts)
-    out["representation"] = entries(rep, low, high, n, method="bootstrap")
+    out["representation"] = entries(rep, *interval, n, method="bootstrap")
     return out
+
+
+def _by_selection(st: _Stats) -> np.ndarray:
+    """Cases per group not selected and selected (last axis)."""
+    sel = st.table[:, :, 1].sum(1)
+    return np.stack([st.n - sel, sel], axis=-1)
+
+
+def _representation_intervals(
+    stats: Sequence[_Stats], confidence: float, rng: np.random.Generator
+) -> list[Interval]:
+    """Bootstrap intervals of each attribute's representation ratios, drawn in turn."""
+    return [
+        bootstrap_interval(
+            _representation, _by_selection(st), N_BOOT, confidence, rng, vectorized=True
+        )
+        for st in stats
+    ]
 
 
 def _representation(c: np.ndarray) -> np.ndarray:
@@ -329,7 +462,7 @@ def _auc_disparities(
     test degenerate: the z statistic would rest on the other group's SE alone. There the
     interval and p-value are undefined and the entry says ``degenerate: true``.
     """
-    res = auc_from_counts(st.roc[:, 1, :], st.roc[:, 0, :], confidence)
+    res = st.auc(confidence)
     z = sps.norm.isf((1 - confidence) / 2)
     diff = res.auc[others] - res.auc[ref]
     degenerate = ~((res.se[others] > 0) & (res.se[ref] > 0))
@@ -524,19 +657,27 @@ def assess(
             source,
             column=unknown[0],
         )
-    rng = np.random.default_rng(seed)
     order, _ = cells.ordered_bins()
-    groups, disparities, refs, tests, roc = {}, {}, {}, [], {}
-    for attribute in attrs:
-        st = _stats(cells, attribute, order)
-        ref = _reference(st, reference.get(attribute.name), source)
-        refs[attribute.name] = attribute.labels[ref]
-        groups[attribute.name] = _group_entries(cells, st, min_group_size, confidence, rng)
-        disparities[attribute.name], found = _disparities(cells, st, ref, confidence)
-        tests += found
-        if st.roc is not None:
-            curves = roc_points(st.roc[:, 1, :], st.roc[:, 0, :])
-            roc[attribute.name] = dict(zip(attribute.labels, curves, strict=True))
+    disparities, refs, tests, roc = {}, {}, [], {}
+    counted = _all_stats(cells, attrs, order)
+    every = [counted[a.name] for a in attrs]
+    chosen = every if cells.selected is not None else []
+    rng = np.random.default_rng(seed)
+    with ThreadPoolExecutor(1) as pool:  # the bootstrap's draws (without the GIL) meanwhile
+        drawn = pool.submit(_representation_intervals, chosen, confidence, rng)
+        for attribute, st in zip(attrs, every, strict=True):
+            ref = _reference(st, reference.get(attribute.name), source)
+            refs[attribute.name] = attribute.labels[ref]
+            disparities[attribute.name], found = _disparities(cells, st, ref, confidence)
+            tests += found
+            if st.roc is not None:
+                curves = roc_points(st.roc[:, 1, :], st.roc[:, 0, :])
+                roc[attribute.name] = dict(zip(attribute.labels, curves, strict=True))
+        intervals = drawn.result() or [None] * len(attrs)
+    groups = {
+        a.name: _group_entries(cells, st, min_group_size, confidence, interval)
+        for a, st, interval in zip(attrs, every, intervals, strict=True)
+    }
     family = _holm(tests)
     level = round(confidence * 100)
     return {

@@ -24,7 +24,6 @@ All computed from cells in O(cells):
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
@@ -181,9 +180,9 @@ def _calibration(cells: Cells, confidence: float, flags: list[dict]) -> dict[str
     if not cells.is_probability:
         return out
     cell_y = (cells.outcome, 2)
-    n_yk = cells.crosstab(cell_y, by_bin)
-    sum_yk = cells.crosstab(cell_y, by_bin, weights=cells.score_sum)
-    sq_yk = cells.crosstab(cell_y, by_bin, weights=cells.score_sq)
+    n_yk, sum_yk, sq_yk = cells.crosstabs(
+        cell_y, by_bin, weights=[None, cells.score_sum, cells.score_sq]
+    )
     out["brier"] = _brier(n_yk, sum_yk, sq_yk, confidence)
     out |= _recalibration(n_yk, sum_yk, confidence, flags)
     return out
@@ -214,24 +213,16 @@ def calibration_by_group(
         deciles = _deciles(cells.crosstab((cells.score, cells.score_keys.size)))
         labels = [f"decile {d + 1}" for d in range(int(deciles.max()) + 1)]
         by, kind = (deciles[cells.score], len(labels)), "decile"
-    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for name, (codes, group_labels) in attributes.items():
-        out[name] = {
-            label: _table(_only(cells, codes == g), by, labels, kind, confidence)
-            for g, label in enumerate(group_labels)
-        }
-    return out
-
-
-def _only(cells: Cells, keep: np.ndarray) -> Cells:
-    """The same cells with every count outside ``keep`` set to zero."""
-    zero = np.where(keep, 1.0, 0.0)
-    sums = {
-        name: getattr(cells, name) * zero
-        for name in ("score_sum", "score_sq")
-        if getattr(cells, name) is not None
+    return {
+        name: dict(
+            zip(
+                group_labels,
+                _tables(cells, (codes, len(group_labels)), by, labels, kind, confidence),
+                strict=True,
+            )
+        )
+        for name, (codes, group_labels) in attributes.items()
     }
-    return dataclasses.replace(cells, count=cells.count * zero, **sums)
 
 
 def _deciles(n_k: np.ndarray) -> np.ndarray:
@@ -248,34 +239,53 @@ def _deciles(n_k: np.ndarray) -> np.ndarray:
 def _table(
     cells: Cells, by: tuple[np.ndarray, int], labels: list[str], kind: str, confidence: float
 ) -> list[dict[str, Any]]:
-    """Observed vs expected per band or decile."""
-    n = cells.crosstab(by)
-    events = cells.crosstab(by, weights=cells.count * cells.outcome)
-    low, high = wilson_interval(events, n, confidence)
-    rows = []
-    prob = cells.score is not None and cells.is_probability
-    if prob:
-        expected = cells.crosstab(by, weights=cells.score_sum)
-        o_low, o_high = poisson_ratio_interval(events, expected, confidence)
+    """Observed vs expected per band or decile, all cases together."""
+    return _tables(cells, (None, 1), by, labels, kind, confidence)[0]
+
+
+def _tables(
+    cells: Cells,
+    groups: tuple[np.ndarray | None, int],
+    by: tuple[np.ndarray, int],
+    labels: list[str],
+    kind: str,
+    confidence: float,
+) -> list[list[dict[str, Any]]]:
+    """Observed vs expected per band or decile, one table per group.
+
+    One crosstab of every cell by (group, band or decile) serves all groups at once,
+    with the same sums in the same cell order as a table of each group's cells alone.
+    """
+    weights = [None, cells.count * cells.outcome]
     if cells.score is not None:
-        score = cells.crosstab(by, weights=cells.score_sum)
-    for i, label in enumerate(labels):
-        if n[i] == 0:
-            continue
-        row = {
-            "kind": kind,
-            "label": label,
-            "n": int(n[i]),
-            "observed": round(events[i]),
-            "observed_rate": entry(events[i] / n[i], low[i], high[i], n[i]),
-        }
-        if cells.score is not None:
-            row["mean_score"] = float(score[i] / n[i])
-        if prob:
-            oe = events[i] / expected[i] if expected[i] > 0 else np.nan
-            row |= {"expected": float(expected[i]), "oe": entry(oe, o_low[i], o_high[i], n[i])}
-        rows.append(row)
-    return rows
+        weights.append(cells.score_sum)
+    n, events, *sums = cells.crosstabs(groups, by, weights=weights)
+    score = sums[0] if sums else None
+    low, high = wilson_interval(events, n, confidence)
+    prob = score is not None and cells.is_probability
+    oe = poisson_ratio_interval(events, score, confidence) if prob else None
+    out = []
+    for g in range(groups[1]):
+        rows = []
+        for i, label in enumerate(labels):
+            if n[g, i] == 0:
+                continue
+            row = {
+                "kind": kind,
+                "label": label,
+                "n": int(n[g, i]),
+                "observed": round(events[g, i]),
+                "observed_rate": entry(events[g, i] / n[g, i], low[g, i], high[g, i], n[g, i]),
+            }
+            if score is not None:
+                row["mean_score"] = float(score[g, i] / n[g, i])
+            if oe is not None:
+                e = score[g, i]
+                ratio = events[g, i] / e if e > 0 else np.nan
+                row |= {"expected": float(e), "oe": entry(ratio, oe[0][g, i], oe[1][g, i], n[g, i])}
+            rows.append(row)
+        out.append(rows)
+    return out
 
 
 def _brier(n_yk: np.ndarray, sum_yk: np.ndarray, sq_yk: np.ndarray, confidence: float) -> dict:
