@@ -364,6 +364,25 @@ def test_the_selection_table_has_one_row_per_case_with_the_latest_outcome(world:
     assert json.loads(logged[-1]["detail"])["cases"] == 41
 
 
+@pytest.mark.parametrize("instrument_id", ["generic-selection", "oxrec-style", "ritax-style"])
+def test_the_selection_table_scores_a_case_as_the_demo_audit_does(instrument_id: str) -> None:
+    from waarborg.demo import audit_table
+    from waarborg.instruments.engine import load_instrument, score
+    from waarborg.service.casework import _score_record
+    from waarborg.service.selectivity import _score
+    from waarborg.synth import synthesize
+
+    inst = load_instrument(instrument_id)
+    cases = synthesize(instrument_id, 200, seed=3)
+    scored = score(inst, cases)
+    table, columns = audit_table(inst, cases, scored)
+    band = inst.spec.bands[inst.outcomes[0].name]
+    assert columns["score"].startswith("probability_" if band.quantity != "score" else "score_")
+    service = [_score(inst, _score_record(inst, row)) for row in scored.to_pylist()]
+    kept = [value for value in service if value is not None]
+    assert kept == table.column(columns["score"]).to_pylist()
+
+
 def test_the_selectivity_endpoint_reports_by_group_for_auditors(world: Service) -> None:
     from waarborg.selectivity import selectivity_report
     from waarborg.service.selectivity import selection_table

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from waarborg.errors import DataError
 from waarborg.i18n import Message
-from waarborg.instruments.engine import Instrument, probability_column
+from waarborg.instruments.engine import Instrument, score_column
 from waarborg.service import auditlog
 from waarborg.service.auditlog import SYSTEM, Actor
 from waarborg.service.auth import actor
@@ -143,14 +143,18 @@ def _query(process_id: int) -> Any:
 
 
 def _score(inst: Instrument, score: dict[str, Any]) -> float | None:
-    """The primary outcome's probability at its band's horizon, else its score."""
-    outcome = inst.outcomes[0]
-    horizon = inst.spec.bands[outcome.name].horizon or (
-        outcome.horizons[-1] if outcome.horizons else None
-    )
-    key = probability_column(outcome.name, horizon).removeprefix("probability_")
-    probability = score.get("probabilities", {}).get(key)
-    return probability if probability is not None else score.get("scores", {}).get(outcome.name)
+    """The case's value of the instrument's score column (:func:`score_column`).
+
+    The case's score record holds the scored row's outputs by kind without their
+    prefix; a probability the model left empty falls back to the score.
+    """
+    outputs = {
+        f"{prefix}_{name}": value
+        for prefix, kind in (("probability", "probabilities"), ("score", "scores"))
+        for name, value in score.get(kind, {}).items()
+        if value is not None
+    }
+    return outputs.get(score_column(inst, outputs))
 
 
 def current_period(db: Database, name: str, *, by: Actor = SYSTEM) -> pl.DataFrame:
