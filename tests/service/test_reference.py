@@ -445,6 +445,27 @@ def test_the_cli_reports_on_a_process_with_joined_groups(world: Service, tmp_pat
     assert result.exit_code == 2 and "reference share is 0" in result.output
 
 
+def test_the_cli_and_the_api_estimate_a_process_with_its_declared_share(
+    world: Service, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from waarborg.cli import app as cli
+
+    _checked_world(world)
+    api = world.ok("aud", "GET", "/api/processes/A/selectivity?group=education_type")
+    out = tmp_path / "result.json"
+    args = ["selectivity", "report", "A", "--database-url", world.db.url]
+    args += ["--group", "education_type", "--json", str(out), "--quiet"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text("utf-8")) == api
+    design = api["design"]["reference_share"]
+    assert design["given"] == 0.5 and design["inferred"] is False
+    result = CliRunner().invoke(cli, [*args, "--reference-share", "0.25"])
+    assert result.exit_code == 2 and "share 0.5, not 0.25" in result.output
+
+
 def test_the_selectivity_page_shows_the_report_inside_the_site(world: Service) -> None:
     _checked_world(world)
     with world.db.transaction() as session:  # a name typed by an admin, shown escaped

@@ -45,6 +45,7 @@ __all__ = [
     "Domain",
     "Lang",
     "Message",
+    "Number",
     "OneOf",
     "Only",
     "format_value",
@@ -252,6 +253,28 @@ class OneOf:
         from babel.lists import format_list
 
         return format_list([localise(i, lang) for i in self.items], style="or", locale=lang)
+
+    def __str__(self) -> str:
+        return self.translate(SOURCE_LANG)
+
+
+class Number:
+    """A number in a message, written the reader's way (a decimal comma in Dutch).
+
+    Examples
+    --------
+    >>> Number(0.025).translate("nl"), str(Number(0.025))
+    ('0,025', '0.025')
+    """
+
+    __slots__ = ("digits", "value")
+
+    def __init__(self, value: float, digits: int | None = None) -> None:
+        self.value, self.digits = value, digits
+
+    def translate(self, lang: str) -> str:
+        """The number in ``lang`` (:func:`format_value`)."""
+        return format_value(self.value, lang, self.digits)
 
     def __str__(self) -> str:
         return self.translate(SOURCE_LANG)
