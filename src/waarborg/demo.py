@@ -34,9 +34,10 @@ from waarborg.instruments.engine import (
     Instrument,
     list_instruments,
     load_instrument,
-    probability_column,
+    primary_horizon,
     result_metadata,
     score,
+    score_column,
 )
 from waarborg.register import load_owner, register_entry
 from waarborg.register.modelcard import model_card
@@ -414,18 +415,17 @@ def audit_table(
     """
     outcome = inst.outcomes[0]
     band = inst.spec.bands[outcome.name]
-    horizon = band.horizon or (outcome.horizons[-1] if outcome.horizons else None)
-    probability = probability_column(outcome.name, horizon)
-    score_column = probability if probability in scored.column_names else f"score_{outcome.name}"
+    horizon = primary_horizon(inst)
+    scores = score_column(inst, scored.column_names)
     observed = f"outcome_{outcome.name}" + (f"_{horizon:g}y" if horizon else "")
     band_column = f"band_{outcome.name}"
     table = cases.append_column(band_column, scored.column(band_column)).append_column(
-        score_column, scored.column(score_column)
+        scores, scored.column(scores)
     )
-    known = pc.and_(pc.is_valid(table.column(band_column)), pc.is_valid(table.column(score_column)))
+    known = pc.and_(pc.is_valid(table.column(band_column)), pc.is_valid(table.column(scores)))
     table = table.filter(known)
     options = {
-        "score": score_column,
+        "score": scores,
         "outcome": observed,
         "band": band_column,
         "select": band.selected_labels,

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import update
 
 from tests.service.conftest import LOW_INPUTS, Service
+from tests.service.test_web_pages import log_in, web_client
 from waarborg.audit import audit
 from waarborg.audit.cube import read_cube
 from waarborg.service.store.models import CaseView, utcnow
@@ -102,3 +103,45 @@ def test_the_cube_has_no_personal_data_and_needs_decisions(world: Service) -> No
     _scenario(world)
     content = world.call("sue", "GET", "/api/oversight/cube").content
     assert b"subj-" not in content and b"ann" not in content
+
+
+def _case_by_route(world: Service, inputs: dict | None, route: str) -> int:
+    """A case of A (added and opened by ann) whose draw took the ``route`` to its check."""
+    for _ in range(200):  # process A draws half its cases: found within a few
+        case = world.case("ann", world.ids["A"], inputs)
+        if case["draw"]["route"] == route:
+            return case["id"]
+    raise AssertionError(f"no case of route {route} in 200 draws")
+
+
+def test_a_check_that_came_from_the_draw_is_no_departure(world: Service) -> None:
+    path = f"/api/processes/{world.ids['A']}/reference-share"
+    world.ok("admin", "PUT", path, json={"reference_share": 0.5})
+    decisions = [  # (band 1 selects nothing; band 6, the default inputs, selects)
+        (LOW_INPUTS, "reference", "selected", False),  # the draw's check: not a departure
+        (LOW_INPUTS, "reference", "not_selected", True),  # follows the band
+        (None, "selection", "not_selected", False),  # departs from the band
+        (None, "both", "selected", True),  # follows the band (and the draw)
+    ]
+    for inputs, route, outcome, follows in decisions:
+        case_id = _case_by_route(world, inputs, route)
+        body = {"outcome": outcome, "rationale": WHY, "follows_score": follows}
+        world.ok("ann", "POST", f"/api/cases/{case_id}/decision", json=body)
+    view = world.ok("sue", "GET", "/api/oversight")
+    assert view["decided"] == 4 and view["drawn"] == 1
+    assert (view["overrides"]["count"], view["overrides"]["n"]) == (1, 3)
+    ann = {g["key"]: g for g in view["by_caseworker"]}["ann"]
+    assert ann["drawn"] == 1 and (ann["overrides"]["count"], ann["overrides"]["n"]) == (1, 3)
+    bands = {g["key"]: (g["drawn"], g["overrides"]["count"]) for g in view["by_band"]}
+    assert bands == {"1": (1, 0), "6": (0, 1)}
+    week = view["trend"][-1]
+    assert week["decisions"] == 4 and (week["agreement"]["count"], week["agreement"]["n"]) == (2, 3)
+    human = world.ok("aud", "GET", f"/api/processes/{world.ids['A']}/conditions")["conditions"][2]
+    assert "1 of the 3 the score guided depart from it (33%)" in human["evidence_en"][0]
+    assert "1 checked because drawn at random" in human["evidence_en"][0]
+    assert "1 gecontroleerd omdat ze aselect getrokken zijn" in human["evidence_nl"][0]
+    client = log_in(web_client(world), "sue")
+    for lang, label in [("nl", "Gecontroleerd omdat aselect getrokken"),
+                        ("en", "Checked because drawn at random")]:  # fmt: skip
+        page = client.get(f"/oversight?lang={lang}").text
+        assert f"<dt>{label}</dt><dd>1</dd>" in page and 'id="drawn-note"' in page

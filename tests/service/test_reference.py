@@ -364,6 +364,25 @@ def test_the_selection_table_has_one_row_per_case_with_the_latest_outcome(world:
     assert json.loads(logged[-1]["detail"])["cases"] == 41
 
 
+@pytest.mark.parametrize("instrument_id", ["generic-selection", "oxrec-style", "ritax-style"])
+def test_the_selection_table_scores_a_case_as_the_demo_audit_does(instrument_id: str) -> None:
+    from waarborg.demo import audit_table
+    from waarborg.instruments.engine import load_instrument, score
+    from waarborg.service.casework import _score_record
+    from waarborg.service.selectivity import _score
+    from waarborg.synth import synthesize
+
+    inst = load_instrument(instrument_id)
+    cases = synthesize(instrument_id, 200, seed=3)
+    scored = score(inst, cases)
+    table, columns = audit_table(inst, cases, scored)
+    band = inst.spec.bands[inst.outcomes[0].name]
+    assert columns["score"].startswith("probability_" if band.quantity != "score" else "score_")
+    service = [_score(inst, _score_record(inst, row)) for row in scored.to_pylist()]
+    kept = [value for value in service if value is not None]
+    assert kept == table.column(columns["score"]).to_pylist()
+
+
 def test_the_selectivity_endpoint_reports_by_group_for_auditors(world: Service) -> None:
     from waarborg.selectivity import selectivity_report
     from waarborg.service.selectivity import selection_table
@@ -426,6 +445,27 @@ def test_the_cli_reports_on_a_process_with_joined_groups(world: Service, tmp_pat
     assert result.exit_code == 2 and "reference share is 0" in result.output
 
 
+def test_the_cli_and_the_api_estimate_a_process_with_its_declared_share(
+    world: Service, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from waarborg.cli import app as cli
+
+    _checked_world(world)
+    api = world.ok("aud", "GET", "/api/processes/A/selectivity?group=education_type")
+    out = tmp_path / "result.json"
+    args = ["selectivity", "report", "A", "--database-url", world.db.url]
+    args += ["--group", "education_type", "--json", str(out), "--quiet"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text("utf-8")) == api
+    design = api["design"]["reference_share"]
+    assert design["given"] == 0.5 and design["inferred"] is False
+    result = CliRunner().invoke(cli, [*args, "--reference-share", "0.25"])
+    assert result.exit_code == 2 and "share 0.5, not 0.25" in result.output
+
+
 def test_the_selectivity_page_shows_the_report_inside_the_site(world: Service) -> None:
     _checked_world(world)
     with world.db.transaction() as session:  # a name typed by an admin, shown escaped
@@ -450,3 +490,39 @@ def test_the_selectivity_page_shows_the_report_inside_the_site(world: Service) -
     assert english.status_code == 200 and "<h1>Selectivity" in english.text
     worker = log_in(web_client(world), "ann")
     assert worker.get(f"/processes/{world.ids['A']}/selectivity").status_code == 403
+
+
+def test_upgrading_an_empty_database_gives_the_models_schema(database_url: str) -> None:
+    """Every migration from empty to head, against the models (what the service expects)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from waarborg.service.store.models import Base
+
+    db = Database(database_url)
+    db.upgrade()
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    db.dispose()
+    assert differences == []
+
+
+def test_migration_0005_is_frozen_it_imports_no_models() -> None:
+    """Its tables are its own: it imports only the draw and the log's hash format."""
+    import ast
+
+    from waarborg.service.store import migrations
+
+    source = next(Path(migrations.__file__).parent.glob("versions/0005_*.py"))
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(ast.parse(source.read_text("utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("waarborg")
+        for alias in node.names
+    }
+    assert imported == {
+        ("waarborg.selectivity.draws", "new_seed"),
+        ("waarborg.service.records", "content_hash"),
+        ("waarborg.service.auditlog", "canonical_json"),
+        ("waarborg.service.auditlog", "entry_hash"),
+    }

@@ -47,13 +47,16 @@ def selection_source(
     database_url: str | None = None,
     join: Path | None = None,
     on: str | None = None,
-) -> TableLike:
-    """SOURCE of ``waarborg selectivity report`` as a selection table (the one seam).
+    reference_share: float | None = None,
+) -> tuple[TableLike, float | None, str | None]:
+    """SOURCE of ``waarborg selectivity report``: a selection table, its share and its name.
 
-    A file (.csv, .tsv, .parquet, a spreadsheet); else the name of a process of the
-    service's database (``--database-url``): its cases drawn under its current reference
-    share (:func:`waarborg.service.selectivity.current_period`), with the columns of
-    ``join`` attached by the column ``on`` (e.g. ``subject_ref``).
+    A file (.csv, .tsv, .parquet, a spreadsheet), with ``reference_share`` as given (its
+    path names it); else the name of a process of the service's database
+    (``--database-url``): its cases drawn under its current reference share, with the
+    columns of ``join`` attached by the column ``on`` (e.g. ``subject_ref``), its
+    declared share and its name, as the API has them
+    (:func:`waarborg.service.selectivity.current_period`).
     """
     from waarborg.tables import SPREADSHEETS
 
@@ -61,7 +64,7 @@ def selection_source(
     if path.suffix.lower() in (".csv", ".tsv", ".parquet", *SPREADSHEETS) or path.exists():
         if join is not None:
             raise typer.BadParameter("--join is for a process of the service", param_hint="--join")
-        return path
+        return path, reference_share, None
     if (join is None) != (on is None):
         raise typer.BadParameter("give --join FILE and --on COLUMN together", param_hint="--on")
     from waarborg.cli.service import _database, _operator
@@ -79,12 +82,13 @@ def selection_source(
         )
     db = _database(url)
     try:
-        table = current_period(db, source, by=_operator())
+        period = current_period(db, source, by=_operator(), reference_share=reference_share)
     finally:
         db.dispose()
+    table = period.table
     if join is not None and on is not None:
-        table = join_groups(table, join, on, f"process {source}")
-    return table
+        table = join_groups(table, join, on, period.source)
+    return table, period.reference_share, period.source
 
 
 def _lang(lang: str) -> str:
@@ -119,7 +123,8 @@ def report_command(
             "--reference-share",
             min=0.0,
             max=1.0,
-            help="The share drawn at random, as declared (default: the realised share).",
+            help="The share drawn at random, as declared (default: a process's declared "
+            "share; for a file, the realised share).",
         ),
     ] = None,
     reference_group: Annotated[
@@ -153,10 +158,10 @@ def report_command(
     from waarborg.selectivity import render_html, selection_counts, selectivity_report
 
     lang = _lang(lang)
-    table = selection_source(source, database_url, join, on)
+    table, reference_share, name = selection_source(source, database_url, join, on, reference_share)
     with progress(quiet, 3) as stage:
         stage(tr(N_("reading"), lang))
-        counts = selection_counts(table, group or ())
+        counts = selection_counts(table, group or (), source=name)
         stage(tr(N_("estimating"), lang))
         try:
             result = selectivity_report(

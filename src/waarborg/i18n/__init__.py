@@ -40,10 +40,12 @@ __all__ = [
     "DOMAINS",
     "LANGS",
     "LOCALE_DIR",
+    "N_",
     "CatalogError",
     "Domain",
     "Lang",
     "Message",
+    "Number",
     "OneOf",
     "Only",
     "format_value",
@@ -110,6 +112,21 @@ def translations(lang: str, domain: str) -> gettext.NullTranslations:
     else:
         raise CatalogError(f"{po}: the {lang} catalog of {domain!r} is missing")
     return gettext.GNUTranslations(io.BytesIO(data))
+
+
+def N_(msgid: str) -> str:  # noqa: N802 (the gettext name, which Babel extracts)
+    """Mark ``msgid`` for extraction without translating it yet.
+
+    For program text written into a table now and translated where it is shown (with
+    the catalog of the module's domain). Babel's extraction finds the call by its name,
+    so every domain marks text with this one function.
+
+    Examples
+    --------
+    >>> N_("Queue")
+    'Queue'
+    """
+    return msgid
 
 
 def gettext_for(
@@ -236,6 +253,28 @@ class OneOf:
         from babel.lists import format_list
 
         return format_list([localise(i, lang) for i in self.items], style="or", locale=lang)
+
+    def __str__(self) -> str:
+        return self.translate(SOURCE_LANG)
+
+
+class Number:
+    """A number in a message, written the reader's way (a decimal comma in Dutch).
+
+    Examples
+    --------
+    >>> Number(0.025).translate("nl"), str(Number(0.025))
+    ('0,025', '0.025')
+    """
+
+    __slots__ = ("digits", "value")
+
+    def __init__(self, value: float, digits: int | None = None) -> None:
+        self.value, self.digits = value, digits
+
+    def translate(self, lang: str) -> str:
+        """The number in ``lang`` (:func:`format_value`)."""
+        return format_value(self.value, lang, self.digits)
 
     def __str__(self) -> str:
         return self.translate(SOURCE_LANG)

@@ -19,6 +19,7 @@ with a ``range`` missing-value policy, ``band_<outcome>_lowest`` and ``_highest`
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -284,6 +285,36 @@ def output_columns(result: pa.Table) -> list[str]:
 def probability_column(outcome: str, horizon: float | None) -> str:
     """The output column of an outcome's probability at a horizon (years)."""
     return f"probability_{outcome}" if horizon is None else f"probability_{outcome}_{horizon:g}y"
+
+
+def primary_horizon(inst: Instrument) -> float | None:
+    """The horizon (years) the primary outcome is judged at: its band's, else its last.
+
+    None for an outcome without horizons (a score or a probability without time).
+    """
+    outcome = inst.outcomes[0]
+    return inst.spec.bands[outcome.name].horizon or (
+        outcome.horizons[-1] if outcome.horizons else None
+    )
+
+
+def score_column(inst: Instrument, columns: Collection[str]) -> str:
+    """The output column that scores a case on the instrument's primary outcome.
+
+    The probability at :func:`primary_horizon` where ``columns`` (the scored table's, or
+    the outputs a case has) hold it, else the outcome's score: one choice for the
+    audit of the demo and for the selectivity of a process, so both rank cases by the
+    same number.
+
+    Examples
+    --------
+    >>> inst = load_instrument("generic-selection")
+    >>> score_column(inst, ["score_selection", "band_selection"])
+    'score_selection'
+    """
+    outcome = inst.outcomes[0].name
+    probability = probability_column(outcome, primary_horizon(inst))
+    return probability if probability in columns else f"score_{outcome}"
 
 
 def _banded(band: Band, result: OutcomeScore, end: str) -> np.ndarray:

@@ -102,6 +102,10 @@ class DecisionEvidence(BaseModel):
     by_humans: int = 0
     with_rationale: int = 0
     overrides: int = 0
+    """Departures from the score, among the decisions it guided (all but ``drawn``)."""
+    drawn: int = 0
+    """Checks that came from the random draw (a drawn case its band did not select,
+    selected): not departures."""
     fast: int = 0
     rubber_stamp_seconds: float = 30.0
     median_seconds: float | None = None
@@ -360,15 +364,19 @@ def _human(evidence: Evidence, today: date, c: Condition) -> None:
         return
     fast_share = d.fast / d.decisions
     median = "–" if d.median_seconds is None else f"{d.median_seconds:.0f} s"
+    guided = d.decisions - d.drawn
+    departing = f"{d.overrides / guided:.0%}" if guided else "–"
     _add(
         _evidence(c),
         f"{d.decisions} decisions, {d.by_humans} by a logged-in person with a rationale "
-        f"({d.with_rationale}); {d.overrides} depart from the score "
-        f"({d.overrides / d.decisions:.0%}); median time to decide {median}; "
+        f"({d.with_rationale}); {d.overrides} of the {guided} the score guided depart from "
+        f"it ({departing}); {d.drawn} checked because drawn at random (not departures); "
+        f"median time to decide {median}; "
         f"{d.fast} ({fast_share:.0%}) under {d.rubber_stamp_seconds:g} s",
         f"{d.decisions} besluiten, {d.by_humans} door een ingelogde persoon met motivering "
-        f"({d.with_rationale}); {d.overrides} wijken af van de score "
-        f"({d.overrides / d.decisions:.0%}); mediane beslistijd {median}; "
+        f"({d.with_rationale}); {d.overrides} van de {guided} waarbij de score leidde, wijken "
+        f"ervan af ({departing}); {d.drawn} gecontroleerd omdat ze aselect getrokken zijn "
+        f"(geen afwijkingen); mediane beslistijd {median}; "
         f"{d.fast} ({fast_share:.0%}) sneller dan {d.rubber_stamp_seconds:g} s",
     )
     c.status = "met"

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from waarborg.i18n import gettext_for
+from waarborg.i18n import N_, gettext_for
 
 __all__ = [
     "LANGUAGES",
@@ -36,11 +36,6 @@ __all__ = [
 ]
 
 LANGUAGES = ("en", "nl")
-
-
-def N_(text: str) -> str:  # noqa: N802 (the gettext name, which Babel extracts)
-    """Mark ``text`` for the ``reports`` catalog without translating it yet."""
-    return text
 
 
 def tr(text: str, lang: str) -> str:

@@ -33,6 +33,7 @@ from waarborg.service import auditlog
 from waarborg.service.auditlog import Actor
 from waarborg.service.casework import TEAM_ROLES, get_process, instrument, works_in
 from waarborg.service.errors import ForbiddenError, InvalidError
+from waarborg.service.oversight import checked_by_draw
 from waarborg.service.schemas import AuditIn
 from waarborg.service.store.models import (
     AuditEntry,
@@ -40,6 +41,7 @@ from waarborg.service.store.models import (
     Decision,
     Process,
     RecordedAudit,
+    ReferenceDraw,
     RetainedCount,
     User,
     utcnow,
@@ -166,9 +168,11 @@ def _decisions(session: Session, process_id: int, threshold: float) -> DecisionE
             Decision.decider_role,
             Decision.rationale,
             Decision.follows_score,
+            checked_by_draw().label("drawn"),
             Decision.seconds_to_decide,
         )
         .join(Case, Case.id == Decision.case_id)
+        .outerjoin(ReferenceDraw, ReferenceDraw.case_id == Case.id)
         .where(Case.process_id == process_id)
     ).all()
     seconds = [r.seconds_to_decide for r in rows]
@@ -176,7 +180,8 @@ def _decisions(session: Session, process_id: int, threshold: float) -> DecisionE
         decisions=len(rows),
         by_humans=sum(r.decider_role in TEAM_ROLES for r in rows),
         with_rationale=sum(len(r.rationale.strip()) >= 10 for r in rows),
-        overrides=sum(not r.follows_score for r in rows),
+        overrides=sum(not (r.follows_score or r.drawn) for r in rows),
+        drawn=sum(r.drawn for r in rows),
         fast=sum(s < threshold for s in seconds),
         rubber_stamp_seconds=threshold,
         median_seconds=statistics.median(seconds) if seconds else None,

@@ -6,6 +6,11 @@ to deciding (decisions under the rubber-stamp threshold are flagged: a signal th
 score is being signed off rather than weighed), and agreement with the score per week.
 Every rate carries its n and a 95% Wilson interval.
 
+A case drawn for the random reference sample whose band did not suggest selection is
+checked because of the draw, not against the score: selecting it is no human override.
+Such decisions (:func:`checked_by_draw`) are counted apart (``drawn``) and left out of
+the override rate and the agreement with the score.
+
 :func:`decision_cube` exports selections and decisions as a waarborg count cube, without
 personal data, which ``waarborg audit`` reads directly for the periodic re-test. The
 counts come from a ``GROUP BY`` in the database, plus the aggregate counts that retention
@@ -22,7 +27,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from waarborg.audit import build_cube
@@ -34,7 +39,14 @@ from waarborg.service.auth import actor
 from waarborg.service.casework import instrument, require_role, team_process_ids
 from waarborg.service.errors import ForbiddenError, InvalidError, NotFoundError
 from waarborg.service.schemas import FlaggedOut, GroupOut, OversightOut, RateOut, TrendOut
-from waarborg.service.store.models import Case, Decision, Process, RetainedCount, User
+from waarborg.service.store.models import (
+    Case,
+    Decision,
+    Process,
+    ReferenceDraw,
+    RetainedCount,
+    User,
+)
 
 OVERSIGHT_ROLES = ("supervisor", "auditor")
 UNKNOWN_BAND = "unknown"
@@ -85,9 +97,22 @@ _COLUMNS = {
     "team": pl.String,
     "band": pl.String,
     "follows": pl.Boolean,
+    "drawn": pl.Boolean,
     "seconds": pl.Float64,
     "decided_at": pl.Datetime("us", "UTC"),
 }
+
+
+def checked_by_draw() -> ColumnElement[bool]:
+    """Whether a decision's check came from the random draw (SQL; never null).
+
+    True when the case was drawn for the reference sample, its band did not suggest
+    selection (route ``reference``) and it was selected: the check the draw asked for,
+    neither following nor departing from the score. A query outer-joins
+    :class:`~waarborg.service.store.models.ReferenceDraw` on the decision's case.
+    """
+    route = func.coalesce(ReferenceDraw.route, "neither")
+    return and_(route == "reference", Decision.outcome == "selected")
 
 
 def _decisions(session: Session, processes: Sequence[int]) -> pl.DataFrame:
@@ -99,14 +124,28 @@ def _decisions(session: Session, processes: Sequence[int]) -> pl.DataFrame:
             Decision.team,
             Decision.band_shown,
             Decision.follows_score,
+            checked_by_draw(),
             Decision.seconds_to_decide,
             Decision.decided_at,
         )
         .join(Case, Case.id == Decision.case_id)
         .join(User, User.id == Decision.user_id)
+        .outerjoin(ReferenceDraw, ReferenceDraw.case_id == Case.id)
         .where(Case.process_id.in_(processes))
     ).all()
     return pl.DataFrame([tuple(r) for r in rows], schema=_COLUMNS, orient="row")
+
+
+_BY_SCORE = ~pl.col("drawn")
+"""Decisions the score guided: all but the checks that came from the draw."""
+_SCORE_COUNTS = {
+    "overrides": (~pl.col("follows") & _BY_SCORE).sum(),
+    "agrees": (pl.col("follows") & _BY_SCORE).sum(),
+    "by_score": _BY_SCORE.sum(),
+    "drawn": pl.col("drawn").sum(),
+}
+"""Per group of decisions: departures from and agreement with the score, among those it
+guided, and the checks that came from the draw (one rule for every table)."""
 
 
 def _groups(frame: pl.DataFrame, key: str, threshold: float) -> list[GroupOut]:
@@ -115,7 +154,7 @@ def _groups(frame: pl.DataFrame, key: str, threshold: float) -> list[GroupOut]:
         .group_by(key)
         .agg(
             n=pl.len(),
-            overrides=(~pl.col("follows")).sum(),
+            **_SCORE_COUNTS,
             fast=(pl.col("seconds") < threshold).sum(),
             median=pl.col("seconds").median(),
         )
@@ -125,7 +164,8 @@ def _groups(frame: pl.DataFrame, key: str, threshold: float) -> list[GroupOut]:
         GroupOut(
             key=str(row[key]),
             decisions=row["n"],
-            overrides=rate(row["overrides"], row["n"]),
+            drawn=row["drawn"],
+            overrides=rate(row["overrides"], row["by_score"]),
             fast=rate(row["fast"], row["n"]),
             median_seconds=_round(row["median"]),
         )
@@ -141,11 +181,13 @@ def _trend(frame: pl.DataFrame) -> list[TrendOut]:
     table = (
         frame.with_columns(week=pl.col("decided_at").dt.strftime("%G-W%V"))
         .group_by("week")
-        .agg(n=pl.len(), follows=pl.col("follows").sum())
+        .agg(n=pl.len(), **_SCORE_COUNTS)
         .sort("week")
     )
     return [
-        TrendOut(week=row["week"], decisions=row["n"], agreement=rate(row["follows"], row["n"]))
+        TrendOut(
+            week=row["week"], decisions=row["n"], agreement=rate(row["agrees"], row["by_score"])
+        )
         for row in table.iter_rows(named=True)
     ]
 
@@ -181,13 +223,15 @@ def summary(
     ).scalar_one()
     n = frame.height
     median = frame["seconds"].median() if n else None
+    totals = frame.select(**_SCORE_COUNTS).row(0, named=True)
     result = OversightOut(
         processes=processes,
         cases=cases,
         decided=n,
         undecided=cases - n,
+        drawn=totals["drawn"],
         rubber_stamp_seconds=threshold,
-        overrides=rate(int((~frame["follows"]).sum()), n),
+        overrides=rate(totals["overrides"], totals["by_score"]),
         fast=rate(int((frame["seconds"] < threshold).sum()), n),
         median_seconds=_round(median),  # type: ignore[arg-type]
         by_caseworker=_groups(frame, "decider", threshold),

@@ -118,10 +118,15 @@ def record_hash(record: Base) -> str:
 
 
 def content_hash(fields: dict[str, Any]) -> str:
-    """SHA-256 (hex) of canonical JSON of ``fields`` (see the module docstring)."""
+    """SHA-256 (hex) of canonical JSON of ``fields`` (see the module docstring).
+
+    ``fields`` are a record's hashed fields, as values of Python or as plain JSON values
+    (timestamps and dates are written in their canonical form either way).
+    """
     from waarborg.service.auditlog import canonical_json
 
-    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+    plain = {name: _plain(value) for name, value in fields.items()}
+    return hashlib.sha256(canonical_json(plain).encode()).hexdigest()
 
 
 def live(
@@ -139,5 +144,4 @@ def live(
             select(*columns).order_by(columns[0]).execution_options(yield_per=chunk)
         )
         for row in rows:
-            fields = {name: _plain(value) for name, value in zip(names, row, strict=True)}
-            yield (kind, fields[names[0]]), content_hash(fields)
+            yield (kind, row[0]), content_hash(dict(zip(names, row, strict=True)))

@@ -550,12 +550,20 @@ class RateOut(_Out):
     ci_high: float | None
 
 
+DRAWN = (
+    "Decisions whose check came from the random draw: a case drawn for the reference "
+    "sample, which its band did not select, selected. Not departures from the score."
+)
+OVERRIDES = "Decisions that depart from the band, among those it guided (all but drawn)."
+
+
 class GroupOut(_Out):
     """Decisions of one case worker, team or band."""
 
     key: str = Field(description="The case worker's user name, the team or the band.")
     decisions: int
-    overrides: RateOut = Field(description="Decisions that depart from the band.")
+    drawn: int = Field(description=DRAWN)
+    overrides: RateOut = Field(description=OVERRIDES)
     fast: RateOut = Field(description="Decisions taken under the rubber-stamp threshold.")
     median_seconds: float | None = Field(description="Median time from opening to deciding.")
 
@@ -565,7 +573,9 @@ class TrendOut(_Out):
 
     week: str
     decisions: int
-    agreement: RateOut
+    agreement: RateOut = Field(
+        description="Decisions that follow the band, among those it guided (see drawn)."
+    )
 
 
 class FlaggedOut(_Out):
@@ -590,8 +600,9 @@ class OversightOut(_Out):
     cases: int
     decided: int
     undecided: int
+    drawn: int = Field(description=DRAWN)
     rubber_stamp_seconds: float
-    overrides: RateOut
+    overrides: RateOut = Field(description=OVERRIDES)
     fast: RateOut
     median_seconds: float | None
     by_caseworker: list[GroupOut]

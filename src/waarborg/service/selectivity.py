@@ -11,11 +11,14 @@ hold), and the instrument's inputs (usable as group columns). The read is logged
 
 :func:`process_selectivity` estimates a process's selectivity from it (auditors and
 admins): over the cases drawn under the process's current reference share, so that one
-sampling design holds for the whole period.
+sampling design holds for the whole period, with that declared share as the design
+(:func:`design_share`, which the command line uses too).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +26,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from waarborg.errors import DataError
-from waarborg.i18n import Message
-from waarborg.instruments.engine import Instrument, probability_column
+from waarborg.i18n import Message, Number
+from waarborg.instruments.engine import Instrument, score_column
 from waarborg.service import auditlog
 from waarborg.service.auditlog import SYSTEM, Actor
 from waarborg.service.auth import actor
@@ -143,30 +146,69 @@ def _query(process_id: int) -> Any:
 
 
 def _score(inst: Instrument, score: dict[str, Any]) -> float | None:
-    """The primary outcome's probability at its band's horizon, else its score."""
-    outcome = inst.outcomes[0]
-    horizon = inst.spec.bands[outcome.name].horizon or (
-        outcome.horizons[-1] if outcome.horizons else None
-    )
-    key = probability_column(outcome.name, horizon).removeprefix("probability_")
-    probability = score.get("probabilities", {}).get(key)
-    return probability if probability is not None else score.get("scores", {}).get(outcome.name)
+    """The case's value of the instrument's score column (:func:`score_column`).
+
+    The case's score record holds the scored row's outputs by kind without their
+    prefix; a probability the model left empty falls back to the score.
+    """
+    outputs = {
+        f"{prefix}_{name}": value
+        for prefix, kind in (("probability", "probabilities"), ("score", "scores"))
+        for name, value in score.get(kind, {}).items()
+        if value is not None
+    }
+    return outputs.get(score_column(inst, outputs))
 
 
-def current_period(db: Database, name: str, *, by: Actor = SYSTEM) -> pl.DataFrame:
-    """The selection table of process ``name`` over the cases drawn under its current share.
+@dataclass(frozen=True)
+class Period:
+    """A process's current period: its selection table and the share of its design."""
+
+    table: pl.DataFrame
+    """The cases drawn under the process's current share (see :func:`selection_table`)."""
+    reference_share: float
+    """The declared share of :func:`design_share`."""
+    source: str
+    """The period's name in results and messages: ``process <name>``."""
+
+
+def current_period(
+    db: Database, name: str, *, by: Actor = SYSTEM, reference_share: float | None = None
+) -> Period:
+    """The cases of process ``name`` drawn under its current share, and that share.
 
     What ``waarborg selectivity report PROCESS --database-url URL`` reads (logged as
-    ``by``). Raises :class:`~waarborg.service.errors.ConflictError` when the process
-    draws no reference sample or has no cases since its share was set.
+    ``by``); ``reference_share`` is its ``--reference-share``, checked by
+    :func:`design_share`. Raises :class:`~waarborg.service.errors.ConflictError` when
+    the process draws no reference sample or has no cases since its share was set.
     """
     with db.transaction() as session:
-        return _current_cases(session, find_process(session, name), by)
+        return _current_period(session, find_process(session, name), by, reference_share)
 
 
-def _current_cases(session: Session, process: Process, by: Actor) -> pl.DataFrame:
-    """The selection table of ``process`` over the cases drawn under its current share."""
-    if process.reference_share <= 0:
+def design_share(process: Process, given: float | None = None) -> float:
+    """The reference share to estimate ``process``'s selectivity with: its declared share.
+
+    The one rule for the command line and the API. The declared share is the design
+    probability with which every case was drawn, so the report states it and tests the
+    realised share against it, rather than taking the realised share as the design.
+    (The Hájek estimates use the realised reference counts either way.)
+
+    Parameters
+    ----------
+    process
+        The process.
+    given
+        A share the caller states (``--reference-share``): it must be the declared one.
+
+    Raises
+    ------
+    waarborg.service.errors.ConflictError
+        When the process draws no reference sample (share 0), or ``given`` is not its
+        declared share.
+    """
+    share = process.reference_share
+    if share <= 0:
         raise ConflictError(
             Message(
                 "process '%(name)s' draws no random reference sample (its reference share is "
@@ -174,13 +216,31 @@ def _current_cases(session: Session, process: Process, by: Actor) -> pl.DataFram
                 name=process.name,
             )
         )
+    if given is not None and not math.isclose(given, share, rel_tol=1e-9):
+        raise ConflictError(
+            Message(
+                "process '%(name)s' draws its reference sample with share %(declared)s, not "
+                "%(given)s: its declared share is the design of its draw",
+                name=process.name,
+                declared=Number(share),
+                given=Number(given),
+            )
+        )
+    return share
+
+
+def _current_period(
+    session: Session, process: Process, by: Actor, given: float | None = None
+) -> Period:
+    """The cases of ``process`` drawn under its current share, and its :func:`design_share`."""
+    share = design_share(process, given)
     table = selection_table(session, process, by=by)
     table = table.filter(table["seed_id"] == process.reference_seed_id)
     if table.height == 0:
         raise ConflictError(
             Message("process '%(name)s' has no cases since its share was set", name=process.name)
         )
-    return table
+    return Period(table, share, f"process {process.name}")
 
 
 def join_groups(table: pl.DataFrame, path: Path, on: str, source: str) -> pl.DataFrame:
@@ -265,17 +325,18 @@ def process_selectivity(
                 ),
                 field="group",
             )
-    table = _as_groups(_current_cases(session, process, actor(user)), groups)
+    period = _current_period(session, process, actor(user))
+    table = _as_groups(period.table, groups)
     try:
         counts = selection_counts(
             table.select("selected", "reference", "outcome", *groups),
             groups,
-            source=f"process {process.name}",
+            source=period.source,
         )
         return selectivity_report(
             counts,
             groups,
-            reference_share=process.reference_share,
+            reference_share=period.reference_share,
             confidence=confidence,
         )
     except (DataError, ValueError) as exc:

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from waarborg.i18n import (
     LANGS,
+    N_,
     Lang,
     Message,
     Only,
@@ -42,11 +43,6 @@ def gettext(lang: Lang) -> Callable[[str], str]:
     'Inloggen'
     """
     return gettext_for(lang, DOMAIN)[0]
-
-
-def N_(msgid: str) -> str:  # noqa: N802 - the gettext name for "mark, translate later"
-    """Mark ``msgid`` for extraction; it is translated where it is used."""
-    return msgid
 
 
 @cache

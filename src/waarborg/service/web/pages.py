@@ -14,7 +14,7 @@ import contextlib
 import html
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,20 +310,14 @@ def record_outcome(
     note: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     """Record the outcome of the case's check; a refused one shows the case with the reason."""
-    check_csrf(request, csrf)
-    _check_id(case_id)
-    try:
-        with as_web_user(request) as (session, user):
-            if found not in ("yes", "no"):
-                unsaid = Message("say whether the check found something")
-                raise InvalidError(unsaid, field="outcome")
-            data = OutcomeIn(outcome=found == "yes", observed_on=observed_on, note=note or None)  # type: ignore[arg-type]
-            casework.record_outcome(session, user, case_id, data)
-    except (ValidationError, InvalidError) as exc:  # rolled back; show the case again
-        with as_web_user(request) as (session, user):
-            error = _message(request, exc)
-            return _case_page(request, session, user, case_id, 422, check_error=error)
-    return RedirectResponse(f"/cases/{case_id}#check", status_code=303)
+
+    def save(session: Session, user: User) -> None:
+        if found not in ("yes", "no"):
+            raise InvalidError(Message("say whether the check found something"), field="outcome")
+        data = OutcomeIn(outcome=found == "yes", observed_on=observed_on, note=note or None)  # type: ignore[arg-type]
+        casework.record_outcome(session, user, case_id, data)
+
+    return _case_form(request, case_id, csrf, save, "#check", error_key="check_error")
 
 
 @router.post("/cases/{case_id}/decision")
@@ -336,30 +330,47 @@ def decide(
     follows: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Record the user's decision; a refused one shows the case again with the reason."""
+
+    def save(session: Session, user: User) -> None:
+        case = casework.readable_case(session, user, case_id, "decision.create")
+        data = DecisionIn(
+            outcome=outcome,  # type: ignore[arg-type]
+            rationale=rationale,
+            follows_score=_follows(case.suggests_selection, outcome, follows),
+        )
+        casework.decide(session, user, case_id, data)
+
+    kept = {"outcome": outcome, "rationale": rationale}
+    return _case_form(request, case_id, csrf, save, "", error_key="error", kept=kept)
+
+
+def _case_form(
+    request: Request,
+    case_id: int,
+    csrf: str,
+    save: Callable[[Session, User], None],
+    anchor: str,
+    *,
+    error_key: str,
+    kept: dict[str, str] | None = None,
+) -> Response:
+    """Submit a form of the case page: one mechanism for the outcome and the decision.
+
+    The CSRF token and the id are checked first; ``save`` records the form in the
+    request's transaction as the logged-in user, then the browser goes back to the case
+    (at ``anchor``). A refused form is rolled back and the case shown again (422) with
+    the reason in the page's language as ``error_key`` and the ``kept`` entries filled in.
+    """
     check_csrf(request, csrf)
     _check_id(case_id)
     try:
         with as_web_user(request) as (session, user):
-            case = casework.readable_case(session, user, case_id, "decision.create")
-            data = DecisionIn(
-                outcome=outcome,  # type: ignore[arg-type]
-                rationale=rationale,
-                follows_score=_follows(case.suggests_selection, outcome, follows),
-            )
-            casework.decide(session, user, case_id, data)
+            save(session, user)
     except (ValidationError, InvalidError) as exc:  # rolled back; show the case again
         with as_web_user(request) as (session, user):
-            return _case_page(
-                request,
-                session,
-                user,
-                case_id,
-                422,
-                error=_message(request, exc),
-                outcome=outcome,
-                rationale=rationale,
-            )
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+            extra = {error_key: _message(request, exc), **(kept or {})}
+            return _case_page(request, session, user, case_id, 422, **extra)
+    return RedirectResponse(f"/cases/{case_id}{anchor}", status_code=303)
 
 
 def _follows(suggests: bool | None, outcome: str, stated: str) -> bool:

@@ -17,6 +17,9 @@ Create Date: 2026-12-01 13:20:00
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,6 +27,44 @@ revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
+
+_TABLES = sa.MetaData()
+PROCESSES = sa.Table(
+    "processes",
+    _TABLES,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("reference_seed_id", sa.Integer()),
+)
+"""The columns of ``processes`` this revision reads and writes."""
+SEEDS = sa.Table(
+    "reference_seeds",
+    _TABLES,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("process_id", sa.Integer()),
+    sa.Column("share", sa.Float()),
+    sa.Column("seed", sa.String(64)),
+    sa.Column("set_by", sa.String(200)),
+    sa.Column("set_at", sa.DateTime()),
+)
+"""``reference_seeds`` as this revision creates it; its columns are the record's hash fields."""
+LOG = sa.Table(
+    "auditlog",
+    _TABLES,
+    *[sa.Column(name, sa.Integer()) for name in ("seq", "process_id", "case_id")],
+    *[
+        sa.Column(name, sa.Text())
+        for name in ("at", "actor", "role", "action", "detail", "records", "prev_hash", "hash")
+    ],
+)
+"""The audit log's columns at this revision (0003 added ``records``)."""
+HEAD = sa.Table(
+    "auditlog_head",
+    _TABLES,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("seq", sa.Integer()),
+    sa.Column("hash", sa.Text()),
+)
+"""The chain head: the last entry's number and hash (one row, id 1)."""
 
 
 def upgrade() -> None:
@@ -77,38 +118,47 @@ def upgrade() -> None:
 
 
 def _seed_existing_processes() -> None:
-    """A share of 0 with a fresh seed for every process, bound into the log."""
-    from sqlalchemy import select, update
-    from sqlalchemy.orm import Session
+    """A share of 0 with a fresh seed for every process, bound into the log.
 
+    Frozen: the tables as this revision left them are defined here (:data:`PROCESSES`,
+    :data:`SEEDS`, :data:`LOG`, :data:`HEAD`), never the live models, so that a later
+    model cannot change what this revision does. What it keeps from the code is the
+    log's format: the hash of a record's content and of an entry, which
+    ``waarborg auditlog verify`` checks.
+    """
     from waarborg.selectivity.draws import new_seed
-    from waarborg.service import auditlog, records
-    from waarborg.service.store.models import Process, ReferenceSeed, utcnow
+    from waarborg.service.records import content_hash
 
-    session = Session(bind=op.get_bind())
-    ids = list(session.execute(select(Process.id).order_by(Process.id)).scalars())
+    bind = op.get_bind()
+    ids = list(bind.execute(sa.select(PROCESSES.c.id).order_by(PROCESSES.c.id)).scalars())
     if not ids:
         return
-    seeds = []
+    bound = []
     for process_id in ids:
-        seed = ReferenceSeed(
-            process_id=process_id, share=0.0, seed=new_seed(), set_by="migration 0005",
-            set_at=utcnow(),
-        )  # fmt: skip
-        session.add(seed)
-        session.flush()
-        session.execute(
-            update(Process).where(Process.id == process_id).values(reference_seed_id=seed.id)
+        seed = {"process_id": process_id, "share": 0.0, "seed": new_seed(),
+                "set_by": "migration 0005", "set_at": datetime.now(UTC)}  # fmt: skip
+        stored = {**seed, "set_at": seed["set_at"].replace(tzinfo=None)}  # naive UTC
+        seed_id = bind.execute(SEEDS.insert().values(stored)).inserted_primary_key[0]
+        bind.execute(
+            PROCESSES.update().where(PROCESSES.c.id == process_id).values(reference_seed_id=seed_id)
         )
-        seeds.append(seed)
-    auditlog.append_now(
-        session,
-        auditlog.SYSTEM,
-        "reference.baseline",
-        detail={"processes": len(seeds)},
-        bound=[[*records.ref(s), records.record_hash(s)] for s in seeds],
-    )
-    session.flush()
+        bound.append(["reference_seed", seed_id, content_hash({"id": seed_id, **seed})])
+    _append_entry(bind, "reference.baseline", {"processes": len(ids)}, bound)
+
+
+def _append_entry(bind: sa.Connection, action: str, detail: dict, bound: list) -> None:
+    """One unwitnessed entry by the system, chained onto the head (the next commit pins it)."""
+    from waarborg.service.auditlog import canonical_json, entry_hash
+
+    seq, prev = bind.execute(sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
+    entry = SimpleNamespace(
+        seq=seq + 1, at=datetime.now(UTC).isoformat(timespec="microseconds"), actor="system",
+        role="system", action=action, process_id=None, case_id=None,
+        detail=canonical_json(detail), records=canonical_json(bound), prev_hash=prev,
+    )  # fmt: skip
+    entry.hash = entry_hash(entry)
+    bind.execute(LOG.insert().values(vars(entry)))
+    bind.execute(HEAD.update().where(HEAD.c.id == 1).values(seq=entry.seq, hash=entry.hash))
 
 
 def downgrade() -> None:
