@@ -56,7 +56,7 @@ class Instrument:
     --------
     >>> inst = load_instrument("generic-selection")
     >>> inst.id, inst.version, inst.predictors[0].name
-    ('generic-selection', '1.0.0', 'education_type')
+    ('generic-selection', '1.0.1', 'education_type')
     """
 
     spec: InstrumentSpec
@@ -164,8 +164,10 @@ def score(
     --------
     >>> out = score("generic-selection", {"education_type": ["mbo"], "age": [19],
     ...             "distance_to_parents_km": [0.4]})
-    >>> out.column("band_selection")[0].as_py()
-    '1'
+    >>> out.column("score_selection")[0].as_py(), out.column("band_selection")[0].as_py()
+    (9.0, '6')
+
+    (mbo 3 points, under 21 2, under 1 km 4: 9 points, at or above the last cut-off 8.)
     """
     inst = case_instrument(instrument)
     table, source = read_table(data)
