@@ -4,8 +4,6 @@ Every command turns waarborg's own errors (bad spec, bad data) into one red line
 stderr that names the file, row and column, and exit code 2; nothing is half-written.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from collections.abc import Callable
@@ -170,7 +168,7 @@ def score_command(
 
 
 def _score_areas(
-    inst: Instrument,
+    inst: "Instrument",
     incidents: Path,
     output: Path,
     cells: Path | None,

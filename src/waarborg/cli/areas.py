@@ -6,8 +6,6 @@ audit's options apply. The JSON and the report follow the same conventions, and 
 is written unless the whole audit succeeded.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,7 +33,7 @@ def _lang(lang: str) -> str:
     return lang
 
 
-def read_goal(path: Path) -> Goal:
+def read_goal(path: Path) -> "Goal":
     """A goal with success criteria from a YAML or JSON file (or a spec's ``goal:``)."""
     import yaml
     from pydantic import ValidationError

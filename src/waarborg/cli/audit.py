@@ -6,8 +6,6 @@ the whole audit succeeded: the JSON and the report are produced first, then writ
 atomically.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path

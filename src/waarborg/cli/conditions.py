@@ -1,7 +1,5 @@
 """``waarborg conditions`` and ``waarborg audits record``: the five conditions of a process."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -44,7 +42,7 @@ def conditions_command(
 
 def conditions_report(
     process: str, database_url: str | None, rubber_stamp_seconds: float = 30.0
-) -> ConditionsReport:
+) -> "ConditionsReport":
     """The five conditions of a registered process (name or id), today."""
     from waarborg.service import casework, evidence
 

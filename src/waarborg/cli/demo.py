@@ -1,7 +1,5 @@
 """``waarborg demo``: the whole pipeline on a synthetic cohort, with a progress bar."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

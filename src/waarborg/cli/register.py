@@ -1,7 +1,5 @@
 """``waarborg register export``, ``waarborg modelcard`` and ``waarborg revalidation``."""
 
-from __future__ import annotations
-
 import json
 from datetime import date
 from pathlib import Path
@@ -142,7 +140,7 @@ def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
 
 def _target(
     target: str, database_url: str | None
-) -> tuple[InstrumentSpec, ProcessFacts | None, dict[str, Any] | None]:
+) -> "tuple[InstrumentSpec, ProcessFacts | None, dict[str, Any] | None]":
     """An instrument (catalog id or spec file), else a process of the service's database
     with its latest recorded audit."""
     from waarborg.instruments.engine import load_instrument

@@ -4,8 +4,6 @@
 first argument that is not one of the group's commands goes to ``report``.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -47,7 +45,7 @@ def selection_source(
     database_url: str | None = None,
     join: Path | None = None,
     on: str | None = None,
-) -> TableLike:
+) -> "TableLike":
     """SOURCE of ``waarborg selectivity report`` as a selection table (the one seam).
 
     A file (.csv, .tsv, .parquet, a spreadsheet); else the name of a process of the

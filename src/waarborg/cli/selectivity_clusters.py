@@ -1,7 +1,5 @@
 """``waarborg selectivity clusters``: the bias search (HBAC) with a held-out test."""
 
-from __future__ import annotations
-
 import json
 import time
 from collections.abc import Callable, Iterator

@@ -5,8 +5,6 @@ Reads a selection table (one row per case) or an aggregate table with counts per
 HTML section only when the whole test succeeded, each atomically.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

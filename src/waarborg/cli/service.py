@@ -6,8 +6,6 @@ file ``waarborg.sqlite`` in the working folder). The service's modules are impor
 when a service command runs, so the rest of the command line starts without them.
 """
 
-from __future__ import annotations
-
 import getpass
 import json
 import sys
@@ -50,7 +48,7 @@ DatabaseOpt = Annotated[
 ]
 
 
-def _database(url: str | None) -> Database:
+def _database(url: str | None) -> "Database":
     from waarborg.service.settings import database_url
     from waarborg.service.store import Database
 
@@ -59,7 +57,7 @@ def _database(url: str | None) -> Database:
     return db
 
 
-def _operator() -> Actor:
+def _operator() -> "Actor":
     from waarborg.service.auditlog import Actor
 
     return Actor(f"cli:{getpass.getuser()}", "operator")
@@ -198,7 +196,7 @@ def users_add(
 
 
 @contextmanager
-def _operator_session(url: str | None) -> Iterator[tuple[Session, Requester]]:
+def _operator_session(url: str | None) -> "Iterator[tuple[Session, Requester]]":
     from waarborg.service.accounts import Requester
 
     db = _database(url)
@@ -428,7 +426,7 @@ def auditlog_verify(
         raise typer.Exit(1)
 
 
-def _print_verification(result: Verification) -> None:
+def _print_verification(result: "Verification") -> None:
     if result.reason is None and result.record_problems:
         err.print(
             f"[bold red]the chain is intact, but {len(result.record_problems)} of "

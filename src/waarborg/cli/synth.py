@@ -1,7 +1,5 @@
 """``waarborg synth``: synthetic cohorts with documented, planted mechanisms."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """``waarborg verify`` and ``waarborg instruments vectors``: conformance of an implementation."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
