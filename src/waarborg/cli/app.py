@@ -6,18 +6,15 @@ stderr that names the file, row and column, and exit code 2; nothing is half-wri
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from waarborg import __version__
-from waarborg.errors import WaarborgError
+from waarborg.cli.common import InstrumentArg, LangOpt, err, out, reports_errors
 
 if TYPE_CHECKING:  # the commands import what they use: `waarborg --help` stays quick
     from waarborg.instruments.engine import Instrument
@@ -30,39 +27,6 @@ app = typer.Typer(
 )
 instruments_app = typer.Typer(help="List, show, validate bundled and own instrument specs.")
 app.add_typer(instruments_app, name="instruments")
-
-
-def _console(*, stderr: bool = False) -> Console:
-    """A console that wraps at the terminal's width, and not at all into a file or pipe.
-
-    Piped output (``waarborg audit … > summary.txt``) keeps its lines whole, so paths and
-    URLs are never split; tables take the width they need instead of being cut to 80.
-    """
-    console = Console(stderr=stderr)
-    if console.is_terminal:
-        return console
-    return Console(stderr=stderr, soft_wrap=True, width=10_000)
-
-
-out = _console()
-err = _console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-InstrumentArg = Annotated[str, typer.Argument(help="A bundled instrument id or a spec file.")]
-
-
-def reports_errors(command: F) -> F:
-    """Turn waarborg's errors into a clear message and exit code 2."""
-
-    @wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except WaarborgError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return run  # type: ignore[return-value]
 
 
 def _version(value: bool) -> None:
@@ -234,13 +198,11 @@ def _rule_lines(meta: dict[str, Any]) -> list[str]:
 def explain_command(
     instrument: InstrumentArg,
     case: Annotated[Path, typer.Option("--case", help="A JSON file with one case's fields.")],
-    lang: Annotated[str, typer.Option(help="Language: en or nl.")] = "en",
+    lang: LangOpt = "en",
 ) -> None:
     """Explain one case's score in plain language."""
     from waarborg.instruments.explain import explain
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     try:
         fields = json.loads(case.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from waarborg.cli.app import app, err, out, reports_errors
+from waarborg.cli.app import app
+from waarborg.cli.common import LangOpt, out, reports_errors, write_outputs
 
 if TYPE_CHECKING:
     from waarborg.areas.criteria import Goal
@@ -22,15 +23,8 @@ app.add_typer(areas_app, name="areas")
 simulate_app = typer.Typer(help="Simulations with known ground truth.")
 app.add_typer(simulate_app, name="simulate")
 
-LangOpt = Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")]
-
-
-def _lang(lang: str) -> str:
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
-    return lang
 
 
 def read_goal(path: Path) -> "Goal":
@@ -51,16 +45,6 @@ def read_goal(path: Path) -> "Goal":
         return Goal.model_validate(data)
     except ValidationError as exc:
         raise SpecError(describe_validation(str(path), exc)) from None
-
-
-def _write(pairs: list[tuple[Path | None, str | None]]) -> None:
-    from waarborg.tables import atomic_path
-
-    for path, content in pairs:
-        if path is not None and content is not None:
-            with atomic_path(path) as tmp:
-                tmp.write_text(content, encoding="utf-8")
-            err.print(f"wrote {path}", highlight=False)
 
 
 @areas_app.command("audit")
@@ -109,7 +93,6 @@ def areas_audit_command(
     """Audit an area instrument: accuracy, baselines, exposure, stops and criteria."""
     from waarborg.areas import audit_areas
 
-    lang = _lang(lang)
     try:
         result = audit_areas(
             scored,
@@ -131,7 +114,7 @@ def areas_audit_command(
     html = result.to_html(lang) if report is not None else None
     text = result.to_json() + "\n" if json_out is not None else None
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
-    _write([(json_out, text), (report, html)])
+    write_outputs([(json_out, text), (report, html)], lang)
 
 
 @simulate_app.command("feedback")
@@ -158,7 +141,6 @@ def simulate_feedback_command(
     from waarborg.areas.report import policy_label, render_feedback
     from waarborg.report.i18n import fmt_number
 
-    lang = _lang(lang)
     try:
         result = simulate_feedback(
             n_cells=cells,
@@ -183,7 +165,7 @@ def simulate_feedback_command(
             share = fmt_number(u["mean_final_share"], lang, 3)
             words = "urn {}: aandeel van A {}" if lang == "nl" else "urn {}: share of A {}"
             out.print(words.format(policy_label(policy, lang), share), highlight=False)
-    _write([(json_out, text if json_out else None), (report, html)])
+    write_outputs([(json_out, text), (report, html)], lang)
 
 
 def _urn(text: str, seed: int) -> dict[str, object]:

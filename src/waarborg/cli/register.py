@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waarborg.cli.app import app, err, out, reports_errors
-from waarborg.cli.service import DatabaseOpt
+from waarborg.cli.app import app
+from waarborg.cli.common import DatabaseOpt, LangOpt, err, open_database, out, reports_errors
 
 if TYPE_CHECKING:
     from waarborg.instruments.spec import InstrumentSpec
@@ -66,7 +66,7 @@ def modelcard_command(
         Path, typer.Option("-o", "--output", help="card.html (self-contained) or card.md.")
     ],
     audits: AuditsOpt = None,
-    lang: Annotated[str, typer.Option(help="en or nl.")] = "en",
+    lang: LangOpt = "en",
 ) -> None:
     """Write the instrument's model card: structure, data rules, validity, limitations."""
     from waarborg.instruments.engine import load_instrument
@@ -74,8 +74,6 @@ def modelcard_command(
     from waarborg.report.i18n import N_, tr
     from waarborg.tables import atomic_path
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     if output.suffix not in (".html", ".md"):
         raise typer.BadParameter("name the card .html or .md", param_hint="--output")
     card = model_card(
@@ -149,10 +147,9 @@ def _target(
 
     if target in catalog_ids() or Path(target).suffix in (".yaml", ".yml"):
         return load_instrument(target).spec, None, None
-    from waarborg.cli.service import _database
     from waarborg.service import casework, evidence
 
-    db = _database(database_url)
+    db = open_database(database_url)
     try:
         with db.transaction() as session:
             process = casework.find_process(session, target)

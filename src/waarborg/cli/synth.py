@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from waarborg.cli.app import InstrumentArg, app, out, reports_errors
+from waarborg.cli.app import app
+from waarborg.cli.common import InstrumentArg, out, reports_errors
 
 
 @app.command("synth")
