@@ -201,13 +201,15 @@ def explain_command(
     lang: LangOpt = "en",
 ) -> None:
     """Explain one case's score in plain language."""
+    from waarborg.errors import DataError
+    from waarborg.i18n import Message
     from waarborg.instruments.explain import explain
 
     try:
         fields = json.loads(case.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        err.print(f"[bold red]error:[/] {case}: cannot read the case: {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        reason = Message("cannot read the case: %(error)s", domain="reports", error=exc)
+        raise DataError(reason, str(case)) from None
     lang_: Language = "nl" if lang == "nl" else "en"
     out.print(str(explain(instrument, fields, lang=lang_, source=str(case))), highlight=False)
 

@@ -1,8 +1,8 @@
 """What the command modules share: consoles, the error report, ``--lang``, progress, output.
 
 One place for each convention of the command line, so every command follows it the same
-way: waarborg's errors become one red line on stderr and exit code 2
-(:func:`reports_errors`); ``--lang`` is checked once (:data:`LangOpt`); files are
+way: waarborg's errors become one red line on stderr in the command's language and exit
+code 2 (:func:`reports_errors`); ``--lang`` is checked once (:data:`LangOpt`); files are
 written whole and named in that language (:func:`write_outputs`); the service's database
 is opened, upgraded, by the command line's operator (:func:`open_database`,
 :func:`operator`).
@@ -76,17 +76,30 @@ DatabaseOpt = Annotated[
 
 
 def reports_errors(command: F) -> F:
-    """Turn waarborg's errors into one red line on stderr and exit code 2."""
+    """Turn waarborg's errors into one red line on stderr and exit code 2.
+
+    The line is in the command's ``--lang`` when it has one: an error raised with a
+    :class:`~waarborg.i18n.Message` (a bad file, column or value) is translated.
+    """
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except WaarborgError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            lang = kwargs.get("lang") or "en"
+            report_error(exc.translate(lang), lang)
             raise typer.Exit(2) from None
 
     return run  # type: ignore[return-value]
+
+
+def report_error(text: str, lang: str) -> None:
+    """Print ``text`` on stderr as an error, labelled in ``lang``."""
+    from waarborg.report.i18n import N_, tr
+
+    label = tr(N_("error:"), lang)
+    err.print(f"[bold red]{label}[/] {text}", highlight=False, soft_wrap=True)
 
 
 def write_outputs(outputs: list[tuple[Path | None, str | None]], lang: str = "en") -> None:
