@@ -28,15 +28,36 @@ HEAVY = (
 )
 
 
-def _loaded_after(code: str) -> set[str]:
+#: Modules the command line imports only when a command uses them.
+ON_USE = ("rich.progress", "waarborg.i18n", "babel", "yaml", "waarborg.tables")
+
+
+def _modules_after(code: str) -> set[str]:
     probe = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return {name.partition(".")[0] for name in json.loads(run.stdout.splitlines()[-1])}
+    return set(json.loads(run.stdout.splitlines()[-1]))
+
+
+def _loaded_after(code: str) -> set[str]:
+    return {name.partition(".")[0] for name in _modules_after(code)}
 
 
 def test_importing_the_command_line_loads_no_heavy_library() -> None:
     loaded = _loaded_after("import waarborg.cli")
     assert sorted(loaded & {*HEAVY, "pydantic"}) == []
+
+
+def test_importing_the_command_line_leaves_what_commands_use_for_later() -> None:
+    modules = _modules_after("import waarborg.cli")
+    assert sorted(m for m in modules if m.startswith(ON_USE)) == []
+
+
+def test_the_catalogs_need_babel_only_to_compile() -> None:
+    """English needs no catalog: messages (and errors) are made without Babel."""
+    modules = _modules_after(
+        "from waarborg.i18n import Message\nstr(Message('no such file', domain='reports'))"
+    )
+    assert sorted(m for m in modules if m.startswith("babel")) == []
 
 
 @pytest.mark.parametrize(
