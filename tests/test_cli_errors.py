@@ -153,3 +153,22 @@ def test_the_duckdb_engine_words_a_bad_value_the_same_in_dutch(tmp_path: Path) -
     reason = "moet 0/1 of false/true zijn, gevonden: 2 (2 rijen)"
     assert local == f"fout: {path}, rij 2, kolom y: {reason}"
     assert _error(args) == local.replace(", rij 2", "")  # SQL names no row
+
+
+@pytest.mark.parametrize(
+    ("options", "dutch"),
+    [
+        (
+            ["--band", "band", "--select", "hoog,extreem"],
+            "kolom band: geen band 'extreem' in de data (banden: laag, hoog)",
+        ),
+        (["--reference", "sex=x"], "kolom sex: geen groep 'x' om als referentie te gebruiken"),
+    ],
+    ids=["unknown band", "unknown reference group"],
+)
+def test_an_unknown_band_or_reference_in_dutch(
+    tmp_path: Path, options: list[str], dutch: str
+) -> None:
+    path = _csv(tmp_path, band=["laag", "hoog", "laag", "hoog"])
+    said = _error(["audit", str(path), *AUDIT, *options, "--lang", "nl"])
+    assert said.startswith(f"fout: {path}, {dutch}")
