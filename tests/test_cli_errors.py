@@ -172,3 +172,13 @@ def test_an_unknown_band_or_reference_in_dutch(
     path = _csv(tmp_path, band=["laag", "hoog", "laag", "hoog"])
     said = _error(["audit", str(path), *AUDIT, *options, "--lang", "nl"])
     assert said.startswith(f"fout: {path}, {dutch}")
+
+
+def test_the_engine_line_follows_the_language(tmp_path: Path) -> None:
+    path = _csv(tmp_path)
+    args = ["audit", str(path), "--score", "p", "--outcome", "y", "--group", "sex"]
+    dutch = runner.invoke(app, [*args, "--lang", "nl"])
+    assert dutch.exit_code == 0, dutch.output
+    assert "rekenomgeving: local (data die in het geheugen passen)" in dutch.stderr
+    english = runner.invoke(app, args)
+    assert "engine: local (data that fit in memory)" in english.stderr

@@ -94,9 +94,13 @@ def _inputs(data: list[Path] | None, source: str | None, table: str | None) -> A
     return items if len(items) != 1 else items[0]
 
 
-def _said(engine: str, why: str, quiet: bool) -> None:
+def _said(engine: str, why: str, quiet: bool, lang: str = "en") -> None:
+    """Which engine counted the cube, and why, in ``lang`` (unless ``quiet``)."""
+    from waarborg.report.i18n import N_, tr
+
     if not quiet:
-        err.print(f"engine: {engine} ({why})", highlight=False)
+        said = tr(N_("engine: {engine} ({why})"), lang).format(engine=engine, why=tr(why, lang))
+        err.print(said, highlight=False)
 
 
 def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -185,7 +189,7 @@ def audit_command(
         html = result.to_html(lang, conditions) if report is not None else None
         text = result.to_json() + "\n" if json_out is not None else None
         write_outputs([(json_out, text), (report, html)], lang)
-    _said(result["inputs"]["engine"], result["inputs"]["engine_why"], quiet)
+    _said(result["inputs"]["engine"], result["inputs"]["engine_why"], quiet, lang)
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
 
 
