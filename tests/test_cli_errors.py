@@ -182,3 +182,44 @@ def test_the_engine_line_follows_the_language(tmp_path: Path) -> None:
     assert "rekenomgeving: local (data die in het geheugen passen)" in dutch.stderr
     english = runner.invoke(app, args)
     assert "engine: local (data that fit in memory)" in english.stderr
+
+
+def _case(tmp_path: Path) -> Path:
+    case = tmp_path / "zaak.json"
+    case.write_text(json.dumps({"education_type": "wo", "age": 30, "distance_to_parents_km": 5}))
+    return case
+
+
+def test_an_unknown_instrument_in_dutch(tmp_path: Path) -> None:
+    args = ["explain", "onbekend", "--case", str(_case(tmp_path))]
+    said = _error([*args, "--lang", "nl"])
+    assert said.startswith(
+        "fout: 'onbekend' is geen specificatiebestand en geen meegeleverd instrument (meegeleverd: "
+    )
+    assert "is neither a spec file" in _error([*args, "--lang", "en"])
+
+
+def test_a_spec_that_is_not_yaml_in_dutch(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("id: [niet afgesloten\n")
+    said = _error(["explain", str(spec), "--case", str(_case(tmp_path)), "--lang", "nl"])
+    assert said.startswith(f"fout: {spec}: geen geldige YAML: ")
+
+
+def test_a_spec_that_is_not_a_mapping_in_dutch(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("- een lijst\n")
+    said = _error(["explain", str(spec), "--case", str(_case(tmp_path)), "--lang", "nl"])
+    assert said == f"fout: {spec}: een specificatie is op het hoogste niveau een mapping " + (
+        "(sleutels met waarden)"
+    )
+
+
+def test_an_audit_result_that_is_not_json_in_dutch(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.json"
+    audit.write_text("{geen json")
+    card = tmp_path / "kaart.md"
+    args = ["modelcard", "generic-selection", "-o", str(card), "--audit", str(audit)]
+    assert _error([*args, "--lang", "nl"]).startswith(f"fout: {audit}: geen JSON: ")
+    assert _error([*args, "--lang", "en"]).startswith(f"error: {audit}: not JSON: ")
+    assert not card.exists()

@@ -17,11 +17,23 @@ if TYPE_CHECKING:
 
 
 class WaarborgError(Exception):
-    """Base of all of waarborg's own errors; the CLI turns these into exit code 2."""
+    """Base of all of waarborg's own errors; the CLI turns these into exit code 2.
+
+    Parameters
+    ----------
+    message
+        English text, or a :class:`~waarborg.i18n.Message` (kept as ``text``).
+    """
+
+    def __init__(self, message: str | Message = "") -> None:
+        super().__init__(str(message))
+        self.text = message
 
     def translate(self, lang: str) -> str:
         """The message in ``lang``; an error raised with English text only stays English."""
-        return str(self)
+        from waarborg.i18n import localise
+
+        return localise(self.text, lang)
 
 
 class SpecError(WaarborgError):
@@ -57,9 +69,14 @@ class DataError(WaarborgError):
         row: int | None = None,
         column: str | None = None,
     ) -> None:
-        self.source, self.row, self.column = source, row, column
-        self.reason, self.text = str(message), message
-        super().__init__(self.translate("en"))
+        super().__init__(message)
+        self.source, self.row, self.column, self.reason = source, row, column, str(message)
+
+    def __str__(self) -> str:
+        return self.translate("en")
+
+    def __reduce__(self) -> tuple[type[DataError], tuple[Any, ...]]:
+        return type(self), (self.text, self.source, self.row, self.column)
 
     def translate(self, lang: str) -> str:
         """The error in ``lang``: where (file, row, column), then the reason.

@@ -34,11 +34,15 @@ def read_goal(path: Path) -> "Goal":
 
     from waarborg.areas.criteria import Goal
     from waarborg.errors import SpecError, describe_validation
+    from waarborg.i18n import Message
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"{path}: cannot read the goal: {exc}") from None
+        unreadable = Message(
+            "%(path)s: cannot read the goal: %(error)s", domain="reports", path=path, error=exc
+        )
+        raise SpecError(unreadable) from None
     if isinstance(data, dict) and "goal" in data:
         data = data["goal"]
     try:

@@ -117,6 +117,7 @@ def _date(text: str) -> date:
 def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
     """Audit results from JSON files; a file that is not one is an error naming it."""
     from waarborg.errors import WaarborgError
+    from waarborg.i18n import Message
     from waarborg.register.audits import missing_parts
 
     audits = []
@@ -124,14 +125,25 @@ def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
-            raise WaarborgError(f"{path}: cannot read the audit result: {exc.strerror}") from exc
+            error = Message(
+                "%(path)s: cannot read the audit result: %(error)s",
+                domain="reports",
+                path=path,
+                error=exc.strerror,
+            )
+            raise WaarborgError(error) from exc
         except json.JSONDecodeError as exc:
-            raise WaarborgError(f"{path}: not JSON: {exc}") from exc
+            error = Message("%(path)s: not JSON: %(error)s", domain="reports", path=path, error=exc)
+            raise WaarborgError(error) from exc
         missing = missing_parts(data)
         if missing:
-            raise WaarborgError(
-                f"{path}: not an audit result from waarborg audit --json (no {', '.join(missing)})"
+            error = Message(
+                "%(path)s: not an audit result from waarborg audit --json (no %(missing)s)",
+                domain="reports",
+                path=path,
+                missing=", ".join(missing),
             )
+            raise WaarborgError(error)
         audits.append(data)
     return audits
 
