@@ -223,3 +223,24 @@ def test_an_audit_result_that_is_not_json_in_dutch(tmp_path: Path) -> None:
     assert _error([*args, "--lang", "nl"]).startswith(f"fout: {audit}: geen JSON: ")
     assert _error([*args, "--lang", "en"]).startswith(f"error: {audit}: not JSON: ")
     assert not card.exists()
+
+
+def test_verify_names_a_missing_id_column_in_dutch(tmp_path: Path) -> None:
+    cases = tmp_path / "zaken.csv"
+    pacsv.write_csv(
+        pa.table(
+            {
+                "case_id": [1, 2],
+                "education_type": ["wo", "mbo"],
+                "age": [30, 19],
+                "distance_to_parents_km": [5.0, 50.0],
+            }
+        ),
+        cases,
+    )
+    observed = tmp_path / "geleverd.csv"
+    pacsv.write_csv(pa.table({"nummer": [1, 2], "band_selection": ["1", "2"]}), observed)
+    args = ["verify", "generic-selection", str(cases), str(observed)]
+    said = _error([*args, "--lang", "nl"])
+    assert said == f"fout: {observed}, kolom case_id: de id-kolom ontbreekt"
+    assert _error(args) == f"error: {observed}, column case_id: the id column is missing"
