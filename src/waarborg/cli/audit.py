@@ -188,9 +188,9 @@ def audit_command(
         conditions = _conditions(conditions_of, database_url) if conditions_of else None
         html = result.to_html(lang, conditions) if report is not None else None
         text = result.to_json() + "\n" if json_out is not None else None
-        write_outputs([(json_out, text), (report, html)], lang)
     _said(result["inputs"]["engine"], result["inputs"]["engine_why"], quiet, lang)
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
+    write_outputs([(json_out, text), (report, html)], lang)
 
 
 def _conditions(process: str, database_url: str | None) -> dict[str, Any]:
