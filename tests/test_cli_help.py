@@ -62,7 +62,7 @@ def test_piped_output_is_not_wrapped() -> None:
         [
             sys.executable,
             "-c",
-            "from waarborg.cli.app import out; import sys; out.print(sys.argv[1])",
+            "from waarborg.cli.common import out; import sys; out.print(sys.argv[1])",
             long_folder,
         ],
         capture_output=True,

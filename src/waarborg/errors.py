@@ -1,4 +1,10 @@
-"""The errors waarborg raises for bad input: each says where, so it can be fixed."""
+"""The errors waarborg raises for bad input: each says where, so it can be fixed.
+
+An error may be raised with a :class:`~waarborg.i18n.Message` (of the ``reports``
+catalog) instead of English text: ``str()`` is still the English, and
+:meth:`WaarborgError.translate` gives it in the reader's language, as the command line's
+``--lang`` asks.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,27 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from waarborg.i18n import Message
+
 
 class WaarborgError(Exception):
-    """Base of all of waarborg's own errors; the CLI turns these into exit code 2."""
+    """Base of all of waarborg's own errors; the CLI turns these into exit code 2.
+
+    Parameters
+    ----------
+    message
+        English text, or a :class:`~waarborg.i18n.Message` (kept as ``text``).
+    """
+
+    def __init__(self, message: str | Message = "") -> None:
+        super().__init__(str(message))
+        self.text = message
+
+    def translate(self, lang: str) -> str:
+        """The message in ``lang``; an error raised with English text only stays English."""
+        from waarborg.i18n import localise
+
+        return localise(self.text, lang)
 
 
 class SpecError(WaarborgError):
@@ -22,7 +46,9 @@ class DataError(WaarborgError):
     Parameters
     ----------
     message
-        What is wrong.
+        What is wrong: English text, or a :class:`~waarborg.i18n.Message` of the
+        ``reports`` catalog that :meth:`translate` gives in another language. ``reason``
+        keeps it as English text, ``text`` as given.
     source
         The file (or ``"<table>"`` for an in-memory table).
     row
@@ -38,18 +64,39 @@ class DataError(WaarborgError):
 
     def __init__(
         self,
-        message: str,
+        message: str | Message,
         source: str = "<table>",
         row: int | None = None,
         column: str | None = None,
     ) -> None:
-        self.source, self.row, self.column, self.reason = source, row, column, message
-        where = [source]
-        if row is not None:
-            where.append(f"row {row}")
-        if column is not None:
-            where.append(f"column {column}")
-        super().__init__(f"{', '.join(where)}: {message}")
+        super().__init__(message)
+        self.source, self.row, self.column, self.reason = source, row, column, str(message)
+
+    def __str__(self) -> str:
+        return self.translate("en")
+
+    def __reduce__(self) -> tuple[type[DataError], tuple[Any, ...]]:
+        return type(self), (self.text, self.source, self.row, self.column)
+
+    def translate(self, lang: str) -> str:
+        """The error in ``lang``: where (file, row, column), then the reason.
+
+        Examples
+        --------
+        >>> from waarborg.i18n import Message
+        >>> bad = DataError(Message("no such file", domain="reports"), "cases.csv", row=3)
+        >>> bad.translate("nl")
+        'cases.csv, rij 3: bestand bestaat niet'
+        """
+        from waarborg.i18n import Message, localise
+
+        where = [self.source]
+        if self.row is not None:
+            where.append(Message("row %(row)s", domain="reports", row=self.row).translate(lang))
+        if self.column is not None:
+            column = Message("column %(column)s", domain="reports", column=self.column)
+            where.append(column.translate(lang))
+        return f"{', '.join(where)}: {localise(self.text, lang)}"
 
 
 def describe_validation(origin: str, exc: ValidationError) -> str:

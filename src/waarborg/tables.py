@@ -37,6 +37,7 @@ import pyarrow.ipc
 import pyarrow.parquet as pq
 
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 
 TableLike = Any
 """pandas / polars DataFrame, pyarrow Table, or a path to a CSV, Parquet or spreadsheet file."""
@@ -107,7 +108,7 @@ def read_table(data: TableLike) -> tuple[pa.Table, str]:
 
 def _read_file(path: Path) -> pa.Table:
     if not path.exists():
-        raise DataError("no such file", str(path))
+        raise DataError(Message("no such file", domain="reports"), str(path))
     suffix = path.suffix.lower()
     try:
         if suffix == ".parquet":
@@ -116,15 +117,16 @@ def _read_file(path: Path) -> pa.Table:
             return _read_csv(path, _dialect.get() or CsvDialect())
         if suffix in SPREADSHEETS:
             return _read_spreadsheet(path)
-    except OSError as exc:
-        raise DataError(f"cannot read the file: {exc}", str(path)) from None
-    except pa.ArrowInvalid as exc:
-        raise DataError(f"cannot read the file: {exc}", str(path)) from None
-    raise DataError(
-        f"unknown file type {suffix or '(none)'}: use .csv, .parquet or a spreadsheet "
-        f"({', '.join(SPREADSHEETS)})",
-        str(path),
+    except (OSError, pa.ArrowInvalid) as exc:
+        reason = Message("cannot read the file: %(error)s", domain="reports", error=exc)
+        raise DataError(reason, str(path)) from None
+    unknown = Message(
+        "unknown file type %(suffix)s: use .csv, .parquet or a spreadsheet (%(spreadsheets)s)",
+        domain="reports",
+        suffix=suffix or Message("(none)", domain="reports"),
+        spreadsheets=", ".join(SPREADSHEETS),
     )
+    raise DataError(unknown, str(path))
 
 
 def _read_csv(path: Path, dialect: CsvDialect) -> pa.Table:

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from waarborg.audit.inputs import as_text, dictionary_codes
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 
 if TYPE_CHECKING:
     from waarborg.audit.cube import Cube
@@ -172,11 +173,10 @@ class Cells:
             )
         select = select or cube.meta.get("select")
         if select and roles.selected:
-            raise DataError(
-                "give either bands to select or a selected column, not both",
-                source,
-                column=roles.selected,
+            either = Message(
+                "give either bands to select or a selected column, not both", domain="reports"
             )
+            raise DataError(either, source, column=roles.selected)
         if select:
             cells._select(select, source, roles.band)
         elif roles.selected:
@@ -196,15 +196,17 @@ class Cells:
 
     def _select(self, select: Sequence[str], source: str, column: str | None) -> None:
         if self.band is None or column is None:
-            raise DataError("selecting bands needs a band column (--band)", source)
+            needs = Message("selecting bands needs a band column (--band)", domain="reports")
+            raise DataError(needs, source)
         unknown = [b for b in select if b not in self.band_labels]
         if unknown:
-            raise DataError(
-                f"no band {', '.join(map(repr, unknown))} in the data "
-                f"(bands: {', '.join(self.band_labels)})",
-                source,
-                column=column,
+            no_band = Message(
+                "no band %(unknown)s in the data (bands: %(bands)s)",
+                domain="reports",
+                unknown=", ".join(map(repr, unknown)),
+                bands=", ".join(self.band_labels),
             )
+            raise DataError(no_band, source, column=column)
         chosen = np.array([label in select for label in self.band_labels])
         self.selected = chosen[self.band].astype(np.int64)
         self.select = list(select)
@@ -257,11 +259,13 @@ def _band_order(
     if given:
         missing = [b for b in labels if b not in given]
         if missing:
-            raise DataError(
-                f"band order {list(given)} lacks the data's band(s) {missing}",
-                source,
-                column=column,
+            lacks = Message(
+                "band order %(given)s lacks the data's band(s) %(missing)s",
+                domain="reports",
+                given=str(list(given)),
+                missing=str(missing),
             )
+            raise DataError(lacks, source, column=column)
         return [b for b in given if b in labels], "given"
     numbers = _as_numbers(labels)
     if numbers is not None:

@@ -55,6 +55,7 @@ from waarborg.audit.stats import (
 )
 from waarborg.audit.validity import roc_points
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 
 __all__ = ["CROSS", "RATES", "Attribute", "assess", "attributes", "parse_reference"]
 
@@ -399,11 +400,13 @@ def _reference(st: _Stats, given: str | None, source: str) -> int:
         return int(np.argmax(st.n))
     if given not in labels:
         shown = ", ".join(labels[:20]) + (", …" if len(labels) > 20 else "")
-        raise DataError(
-            f"no group {given!r} to use as reference (groups: {shown})",
-            source,
-            column=st.attribute.name,
+        no_group = Message(
+            "no group %(given)s to use as reference (groups: %(groups)s)",
+            domain="reports",
+            given=repr(given),
+            groups=shown,
         )
+        raise DataError(no_group, source, column=st.attribute.name)
     return labels.index(given)
 
 

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from waarborg.errors import DataError
+from waarborg.i18n import Message, Number
 from waarborg.tables import TableLike, read_table
 
 # --------------------------------------------------------------------------- roles
@@ -99,29 +100,41 @@ def check_columns(names: Sequence[str], roles: Roles, source: str) -> None:
     for column in needed:
         if column not in names:
             have = ", ".join(names[:20]) + (", …" if len(names) > 20 else "")
-            raise DataError(f"missing column (the data has: {have})", source, column=column)
+            reason = Message("missing column (the data has: %(have)s)", domain="reports", have=have)
+            raise DataError(reason, source, column=column)
     seen: set[str] = set()
     for column in needed:
         if column in seen:
-            raise DataError("the same column is given for two roles", source, column=column)
+            twice = Message("the same column is given for two roles", domain="reports")
+            raise DataError(twice, source, column=column)
         seen.add(column)
 
 
-MISSING = "missing value: fill it with an explicit category (e.g. 'unknown') or drop the row"
-BINARY = "must be 0/1 or false/true"
-FINITE = "the score must be a finite number"
-WHOLE = "a count must be a whole number >= 0"
+MISSING = Message(
+    "missing value: fill it with an explicit category (e.g. 'unknown') or drop the row",
+    domain="reports",
+)
+BINARY = Message("must be 0/1 or false/true", domain="reports")
+FINITE = Message("the score must be a finite number", domain="reports")
+WHOLE = Message("a count must be a whole number >= 0", domain="reports")
 
 
-def in_rows(reason: str, rows: int) -> str:
+def found(rule: Message, value: Any) -> Message:
+    """A rule and the first value that breaks it: "must be 0/1 or false/true, found 2"."""
+    return Message("%(rule)s, found %(value)s", domain="reports", rule=rule, value=repr(value))
+
+
+def in_rows(reason: str | Message, rows: int) -> Message:
     """A reason with the number of offending rows: every engine words an error so.
 
     Examples
     --------
-    >>> in_rows("must be 0/1", 3)
-    'must be 0/1 (3 rows)'
+    >>> str(in_rows("must be 0/1", 3)), in_rows(BINARY, 1234).translate("nl")
+    ('must be 0/1 (3 rows)', 'moet 0/1 of false/true zijn (1.234 rijen)')
     """
-    return f"{reason} ({rows:,} {'row' if rows == 1 else 'rows'})"
+    if rows == 1:
+        return Message("%(reason)s (1 row)", domain="reports", reason=reason)
+    return Message("%(reason)s (%(n)s rows)", domain="reports", reason=reason, n=Number(rows))
 
 
 @dataclass(frozen=True)
@@ -130,7 +143,7 @@ class Problem:
 
     column: str
     check: str  # "missing", "category", "binary", "finite" or "count"
-    reason: str
+    reason: Message
     mask: np.ndarray
 
 
@@ -218,15 +231,15 @@ def _missing_category(col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return as_mask(col.is_null()) if col.null_count else None
 
 
-def _reason(check: str, col: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> str:
+def _reason(check: str, col: pa.Array | pa.ChunkedArray, mask: np.ndarray) -> Message:
     if check in ("missing", "category"):
         return MISSING
     first = col[int(np.flatnonzero(mask)[0])].as_py()
     if check == "binary":
-        return f"{BINARY}, found {first!r}"
+        return found(BINARY, first)
     if check == "finite":
-        return FINITE if first is None or math.isnan(first) else f"{FINITE}, found {first!r}"
-    return f"{WHOLE}, found {first!r}"
+        return FINITE if first is None or math.isnan(first) else found(FINITE, first)
+    return found(WHOLE, first)
 
 
 def _check_type(col: pa.Array | pa.ChunkedArray, source: str, column: str, roles: Roles) -> None:
@@ -236,11 +249,23 @@ def _check_type(col: pa.Array | pa.ChunkedArray, source: str, column: str, roles
     if column in (roles.outcome, roles.selected) and not (numeric or pa.types.is_boolean(kind)):
         first = col[0].as_py() if len(col) else None
         row = 1 if len(col) else None
-        message = f"{BINARY}, found {kind} values such as {first!r}"
+        message = Message(
+            "%(rule)s, found %(type)s values such as %(value)s",
+            domain="reports",
+            rule=BINARY,
+            type=str(kind),
+            value=repr(first),
+        )
         raise DataError(message, source, row=row, column=column)
     if column in (roles.score, roles.count) and not numeric:
-        what = "the score" if column == roles.score else "a count"
-        raise DataError(f"{what} must be numeric, found {kind}", source, column=column)
+        message = (
+            Message("the score must be numeric, found %(type)s", domain="reports", type=str(kind))
+            if column == roles.score
+            else Message(
+                "a count must be numeric, found %(type)s", domain="reports", type=str(kind)
+            )
+        )
+        raise DataError(message, source, column=column)
 
 
 def _fail(problem: Problem, source: str, offset: int, rows: int) -> DataError:
@@ -338,10 +363,15 @@ def _span(low: Any, high: Any) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def _unreadable(path: Path, exc: Exception) -> DataError:
+    reason = Message("cannot read the file: %(error)s", domain="reports", error=exc)
+    return DataError(reason, str(path))
+
+
 def _open_parquet(path: Path, roles: Roles) -> Rows:
     """Parquet: only the needed columns, strings as the file's dictionaries, row groups."""
     if not path.exists():
-        raise DataError("no such file", str(path))
+        raise DataError(Message("no such file", domain="reports"), str(path))
     try:
         schema = pq.read_schema(path)
         check_columns(schema.names, roles, str(path))
@@ -353,14 +383,14 @@ def _open_parquet(path: Path, roles: Roles) -> Rows:
         ]
         file = pq.ParquetFile(path, read_dictionary=strings)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(f"cannot read the file: {exc}", str(path)) from None
+        raise _unreadable(path, exc) from None
 
     def read(columns: list[str]) -> Iterator[pa.RecordBatch]:
         try:
             for groups in _row_group_runs(file):
                 yield from _slices(file.read_row_groups(groups, columns=columns))
         except (pa.ArrowInvalid, OSError) as exc:
-            raise DataError(f"cannot read the file: {exc}", str(path)) from None
+            raise _unreadable(path, exc) from None
 
     def stats(column: str) -> tuple[float, float] | None:
         return _row_group_span(file, column)

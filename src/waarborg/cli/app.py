@@ -4,22 +4,17 @@ Every command turns waarborg's own errors (bad spec, bad data) into one red line
 stderr that names the file, row and column, and exit code 2; nothing is half-written.
 """
 
-from __future__ import annotations
-
 import json
 import sys
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from waarborg import __version__
-from waarborg.errors import WaarborgError
+from waarborg.cli.common import InstrumentArg, LangOpt, err, out, reports_errors
 
 if TYPE_CHECKING:  # the commands import what they use: `waarborg --help` stays quick
     from waarborg.instruments.engine import Instrument
@@ -32,39 +27,6 @@ app = typer.Typer(
 )
 instruments_app = typer.Typer(help="List, show, validate bundled and own instrument specs.")
 app.add_typer(instruments_app, name="instruments")
-
-
-def _console(*, stderr: bool = False) -> Console:
-    """A console that wraps at the terminal's width, and not at all into a file or pipe.
-
-    Piped output (``waarborg audit … > summary.txt``) keeps its lines whole, so paths and
-    URLs are never split; tables take the width they need instead of being cut to 80.
-    """
-    console = Console(stderr=stderr)
-    if console.is_terminal:
-        return console
-    return Console(stderr=stderr, soft_wrap=True, width=10_000)
-
-
-out = _console()
-err = _console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-InstrumentArg = Annotated[str, typer.Argument(help="A bundled instrument id or a spec file.")]
-
-
-def reports_errors(command: F) -> F:
-    """Turn waarborg's errors into a clear message and exit code 2."""
-
-    @wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except WaarborgError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return run  # type: ignore[return-value]
 
 
 def _version(value: bool) -> None:
@@ -170,7 +132,7 @@ def score_command(
 
 
 def _score_areas(
-    inst: Instrument,
+    inst: "Instrument",
     incidents: Path,
     output: Path,
     cells: Path | None,
@@ -236,18 +198,18 @@ def _rule_lines(meta: dict[str, Any]) -> list[str]:
 def explain_command(
     instrument: InstrumentArg,
     case: Annotated[Path, typer.Option("--case", help="A JSON file with one case's fields.")],
-    lang: Annotated[str, typer.Option(help="Language: en or nl.")] = "en",
+    lang: LangOpt = "en",
 ) -> None:
     """Explain one case's score in plain language."""
+    from waarborg.errors import DataError
+    from waarborg.i18n import Message
     from waarborg.instruments.explain import explain
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     try:
         fields = json.loads(case.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        err.print(f"[bold red]error:[/] {case}: cannot read the case: {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        reason = Message("cannot read the case: %(error)s", domain="reports", error=exc)
+        raise DataError(reason, str(case)) from None
     lang_: Language = "nl" if lang == "nl" else "en"
     out.print(str(explain(instrument, fields, lang=lang_, source=str(case))), highlight=False)
 

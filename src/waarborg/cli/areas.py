@@ -6,15 +6,14 @@ audit's options apply. The JSON and the report follow the same conventions, and 
 is written unless the whole audit succeeded.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from waarborg.cli.app import app, err, out, reports_errors
+from waarborg.cli.app import app
+from waarborg.cli.common import LangOpt, out, reports_errors, write_outputs
 
 if TYPE_CHECKING:
     from waarborg.areas.criteria import Goal
@@ -24,45 +23,32 @@ app.add_typer(areas_app, name="areas")
 simulate_app = typer.Typer(help="Simulations with known ground truth.")
 app.add_typer(simulate_app, name="simulate")
 
-LangOpt = Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")]
 
 
-def _lang(lang: str) -> str:
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
-    return lang
-
-
-def read_goal(path: Path) -> Goal:
+def read_goal(path: Path) -> "Goal":
     """A goal with success criteria from a YAML or JSON file (or a spec's ``goal:``)."""
     import yaml
     from pydantic import ValidationError
 
     from waarborg.areas.criteria import Goal
     from waarborg.errors import SpecError, describe_validation
+    from waarborg.i18n import Message
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"{path}: cannot read the goal: {exc}") from None
+        unreadable = Message(
+            "%(path)s: cannot read the goal: %(error)s", domain="reports", path=path, error=exc
+        )
+        raise SpecError(unreadable) from None
     if isinstance(data, dict) and "goal" in data:
         data = data["goal"]
     try:
         return Goal.model_validate(data)
     except ValidationError as exc:
         raise SpecError(describe_validation(str(path), exc)) from None
-
-
-def _write(pairs: list[tuple[Path | None, str | None]]) -> None:
-    from waarborg.tables import atomic_path
-
-    for path, content in pairs:
-        if path is not None and content is not None:
-            with atomic_path(path) as tmp:
-                tmp.write_text(content, encoding="utf-8")
-            err.print(f"wrote {path}", highlight=False)
 
 
 @areas_app.command("audit")
@@ -111,7 +97,6 @@ def areas_audit_command(
     """Audit an area instrument: accuracy, baselines, exposure, stops and criteria."""
     from waarborg.areas import audit_areas
 
-    lang = _lang(lang)
     try:
         result = audit_areas(
             scored,
@@ -133,7 +118,7 @@ def areas_audit_command(
     html = result.to_html(lang) if report is not None else None
     text = result.to_json() + "\n" if json_out is not None else None
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
-    _write([(json_out, text), (report, html)])
+    write_outputs([(json_out, text), (report, html)], lang)
 
 
 @simulate_app.command("feedback")
@@ -160,7 +145,6 @@ def simulate_feedback_command(
     from waarborg.areas.report import policy_label, render_feedback
     from waarborg.report.i18n import fmt_number
 
-    lang = _lang(lang)
     try:
         result = simulate_feedback(
             n_cells=cells,
@@ -185,7 +169,7 @@ def simulate_feedback_command(
             share = fmt_number(u["mean_final_share"], lang, 3)
             words = "urn {}: aandeel van A {}" if lang == "nl" else "urn {}: share of A {}"
             out.print(words.format(policy_label(policy, lang), share), highlight=False)
-    _write([(json_out, text if json_out else None), (report, html)])
+    write_outputs([(json_out, text), (report, html)], lang)
 
 
 def _urn(text: str, seed: int) -> dict[str, object]:

@@ -6,18 +6,22 @@ the whole audit succeeded: the JSON and the report are produced first, then writ
 atomically.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from waarborg.cli.app import app, err, out, reports_errors
-from waarborg.cli.service import DatabaseOpt
+from waarborg.cli.app import app
+from waarborg.cli.common import (
+    DatabaseOpt,
+    LangOpt,
+    err,
+    out,
+    reports_errors,
+    stages,
+    write_outputs,
+)
 
 cube_app = typer.Typer(help="Count cubes: the sufficient statistics of an audit.")
 app.add_typer(cube_app, name="cube")
@@ -82,25 +86,6 @@ BinsOpt = Annotated[int, typer.Option("--bins", min=2, help="Most score bins.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 
 
-@contextmanager
-def _progress(quiet: bool, total: int) -> Iterator[Callable[[str], None]]:
-    """A Rich progress bar on stderr advanced once per stage; silent with --quiet."""
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
-        task = bar.add_task("starting", total=total)
-        started = False
-
-        def stage(name: str) -> None:
-            nonlocal started
-            if started:
-                bar.advance(task)
-            started = True
-            bar.update(task, description=name)
-
-        yield stage
-        bar.update(task, completed=total)
-
-
 def _inputs(data: list[Path] | None, source: str | None, table: str | None) -> Any:
     """The positional files, or the --source database (or only a Spark --table)."""
     items: list[Any] = [*(data or []), *([source] if source else [])]
@@ -109,9 +94,13 @@ def _inputs(data: list[Path] | None, source: str | None, table: str | None) -> A
     return items if len(items) != 1 else items[0]
 
 
-def _said(engine: str, why: str, quiet: bool) -> None:
+def _said(engine: str, why: str, quiet: bool, lang: str = "en") -> None:
+    """Which engine counted the cube, and why, in ``lang`` (unless ``quiet``)."""
+    from waarborg.report.i18n import N_, tr
+
     if not quiet:
-        err.print(f"engine: {engine} ({why})", highlight=False)
+        said = tr(N_("engine: {engine} ({why})"), lang).format(engine=engine, why=tr(why, lang))
+        err.print(said, highlight=False)
 
 
 def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -149,7 +138,7 @@ def audit_command(
     ] = 30,
     bins: BinsOpt = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
-    lang: Annotated[str, typer.Option("--lang", help="Verdicts and report: en or nl.")] = "en",
+    lang: LangOpt = "en",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the result as JSON.")
     ] = None,
@@ -170,12 +159,9 @@ def audit_command(
 ) -> None:
     """Audit validity (AUC, calibration) and fairness (rates per group, disparities)."""
     from waarborg.audit import audit
-    from waarborg.tables import atomic_path
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     items = _inputs(data, source, table)
-    with _progress(quiet, 4) as stage:
+    with stages(quiet, 4) as stage:
         result = _call(
             audit,
             items,
@@ -202,15 +188,9 @@ def audit_command(
         conditions = _conditions(conditions_of, database_url) if conditions_of else None
         html = result.to_html(lang, conditions) if report is not None else None
         text = result.to_json() + "\n" if json_out is not None else None
-        for path, content in ((json_out, text), (report, html)):
-            if path is not None and content is not None:
-                with atomic_path(path) as tmp:
-                    tmp.write_text(content, encoding="utf-8")
-    _said(result["inputs"]["engine"], result["inputs"]["engine_why"], quiet)
+    _said(result["inputs"]["engine"], result["inputs"]["engine_why"], quiet, lang)
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
-    for path in (json_out, report):
-        if path is not None:
-            err.print(f"wrote {path}", highlight=False)
+    write_outputs([(json_out, text), (report, html)], lang)
 
 
 def _conditions(process: str, database_url: str | None) -> dict[str, Any]:
@@ -244,7 +224,7 @@ def cube_build_command(
     from waarborg.audit import build_cube
 
     items = _inputs(data, source, table)
-    with _progress(quiet, 2) as stage:
+    with stages(quiet, 2) as stage:
         stage("building the cube")
         cube = _call(
             build_cube,

@@ -1,16 +1,21 @@
 """``waarborg conditions`` and ``waarborg audits record``: the five conditions of a process."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from waarborg.cli.app import app, out, reports_errors
+from waarborg.cli.app import app
+from waarborg.cli.common import (
+    DatabaseOpt,
+    LangOpt,
+    open_database,
+    operator,
+    out,
+    reports_errors,
+)
 from waarborg.cli.register import read_audits
-from waarborg.cli.service import DatabaseOpt, _database, _operator
 
 if TYPE_CHECKING:
     from waarborg.register.conditions import ConditionsReport
@@ -24,42 +29,36 @@ app.add_typer(audits_app, name="audits")
 def conditions_command(
     process: Annotated[str, typer.Argument(help="A registered process (name or id).")],
     database_url: DatabaseOpt = None,
-    lang: Annotated[str, typer.Option(help="en or nl.")] = "en",
+    lang: LangOpt = "en",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     rubber_stamp_seconds: Annotated[
         float, typer.Option(min=0, help="Decisions faster than this count as fast.")
     ] = 30.0,
 ) -> None:
     """The five conditions for automated risk selection; exit 0 if all met, else 1."""
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     report = conditions_report(process, database_url, rubber_stamp_seconds)
     if as_json:
         out.print_json(report.model_dump_json())
     else:
-        out.print(report.summary(_lang(lang)), highlight=False)
+        out.print(report.summary("nl" if lang == "nl" else "en"), highlight=False)
     if not report.all_met:
         raise typer.Exit(1)
 
 
 def conditions_report(
     process: str, database_url: str | None, rubber_stamp_seconds: float = 30.0
-) -> ConditionsReport:
+) -> "ConditionsReport":
     """The five conditions of a registered process (name or id), today."""
     from waarborg.service import casework, evidence
 
-    db = _database(database_url)
+    db = open_database(database_url)
     try:
         with db.transaction() as session:
             found = casework.find_process(session, process)
             today = datetime.now(UTC).date()
-            return evidence.conditions(session, _operator(), found, today, rubber_stamp_seconds)
+            return evidence.conditions(session, operator(), found, today, rubber_stamp_seconds)
     finally:
         db.dispose()
-
-
-def _lang(lang: str) -> Literal["en", "nl"]:
-    return "nl" if lang == "nl" else "en"
 
 
 @audits_app.command("record")
@@ -80,11 +79,11 @@ def audits_record(
     from waarborg.service.schemas import AuditIn
 
     data = AuditIn(kind=kind, result=read_audits([result])[0], justification=justification)  # type: ignore[arg-type]
-    db = _database(database_url)
+    db = open_database(database_url)
     try:
         with db.transaction() as session:
             found = casework.find_process(session, process)
-            audit = evidence.record_audit(session, _operator(), found, data)
+            audit = evidence.record_audit(session, operator(), found, data)
             out.print(f"recorded audit {audit.id} ({kind}) for process {found.name}")
     finally:
         db.dispose()

@@ -1,14 +1,12 @@
 """``waarborg demo``: the whole pipeline on a synthetic cohort, with a progress bar."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from waarborg.cli.app import app, out, reports_errors
+from waarborg.cli.app import app
+from waarborg.cli.common import out, progress_display, reports_errors
 
 
 @app.command("demo")
@@ -42,8 +40,7 @@ def demo_command(
 
     run = DemoRun(folder, n=n, seed=seed)
     steps = list(run.steps())
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=out, disable=quiet, transient=True) as progress:
+    with progress_display(quiet=quiet, console=out) as progress:
         task = progress.add_task("demo", total=len(steps))
         for step in steps:
             progress.update(task, description=step.title)

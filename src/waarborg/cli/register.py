@@ -1,7 +1,5 @@
 """``waarborg register export``, ``waarborg modelcard`` and ``waarborg revalidation``."""
 
-from __future__ import annotations
-
 import json
 from datetime import date
 from pathlib import Path
@@ -9,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waarborg.cli.app import app, err, out, reports_errors
-from waarborg.cli.service import DatabaseOpt
+from waarborg.cli.app import app
+from waarborg.cli.common import DatabaseOpt, LangOpt, err, open_database, out, reports_errors
 
 if TYPE_CHECKING:
     from waarborg.instruments.spec import InstrumentSpec
@@ -68,7 +66,7 @@ def modelcard_command(
         Path, typer.Option("-o", "--output", help="card.html (self-contained) or card.md.")
     ],
     audits: AuditsOpt = None,
-    lang: Annotated[str, typer.Option(help="en or nl.")] = "en",
+    lang: LangOpt = "en",
 ) -> None:
     """Write the instrument's model card: structure, data rules, validity, limitations."""
     from waarborg.instruments.engine import load_instrument
@@ -76,8 +74,6 @@ def modelcard_command(
     from waarborg.report.i18n import N_, tr
     from waarborg.tables import atomic_path
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     if output.suffix not in (".html", ".md"):
         raise typer.BadParameter("name the card .html or .md", param_hint="--output")
     card = model_card(
@@ -121,6 +117,7 @@ def _date(text: str) -> date:
 def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
     """Audit results from JSON files; a file that is not one is an error naming it."""
     from waarborg.errors import WaarborgError
+    from waarborg.i18n import Message
     from waarborg.register.audits import missing_parts
 
     audits = []
@@ -128,21 +125,32 @@ def read_audits(paths: list[Path] | None) -> list[dict[str, Any]]:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
-            raise WaarborgError(f"{path}: cannot read the audit result: {exc.strerror}") from exc
+            error = Message(
+                "%(path)s: cannot read the audit result: %(error)s",
+                domain="reports",
+                path=path,
+                error=exc.strerror,
+            )
+            raise WaarborgError(error) from exc
         except json.JSONDecodeError as exc:
-            raise WaarborgError(f"{path}: not JSON: {exc}") from exc
+            error = Message("%(path)s: not JSON: %(error)s", domain="reports", path=path, error=exc)
+            raise WaarborgError(error) from exc
         missing = missing_parts(data)
         if missing:
-            raise WaarborgError(
-                f"{path}: not an audit result from waarborg audit --json (no {', '.join(missing)})"
+            error = Message(
+                "%(path)s: not an audit result from waarborg audit --json (no %(missing)s)",
+                domain="reports",
+                path=path,
+                missing=", ".join(missing),
             )
+            raise WaarborgError(error)
         audits.append(data)
     return audits
 
 
 def _target(
     target: str, database_url: str | None
-) -> tuple[InstrumentSpec, ProcessFacts | None, dict[str, Any] | None]:
+) -> "tuple[InstrumentSpec, ProcessFacts | None, dict[str, Any] | None]":
     """An instrument (catalog id or spec file), else a process of the service's database
     with its latest recorded audit."""
     from waarborg.instruments.engine import load_instrument
@@ -151,10 +159,9 @@ def _target(
 
     if target in catalog_ids() or Path(target).suffix in (".yaml", ".yml"):
         return load_instrument(target).spec, None, None
-    from waarborg.cli.service import _database
     from waarborg.service import casework, evidence
 
-    db = _database(database_url)
+    db = open_database(database_url)
     try:
         with db.transaction() as session:
             process = casework.find_process(session, target)

@@ -4,8 +4,6 @@
 first argument that is not one of the group's commands goes to ``report``.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,9 +11,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from waarborg.cli.app import app, err, out, reports_errors
-from waarborg.cli.audit import _progress as progress
-from waarborg.cli.service import DatabaseOpt
+from waarborg.cli.app import app
+from waarborg.cli.common import (
+    DatabaseOpt,
+    LangOpt,
+    open_database,
+    operator,
+    out,
+    reports_errors,
+    stages,
+    write_outputs,
+)
 
 if TYPE_CHECKING:
     from waarborg.tables import TableLike
@@ -48,7 +54,7 @@ def selection_source(
     join: Path | None = None,
     on: str | None = None,
     reference_share: float | None = None,
-) -> tuple[TableLike, float | None, str | None]:
+) -> "tuple[TableLike, float | None, str | None]":
     """SOURCE of ``waarborg selectivity report``: a selection table, its share and its name.
 
     A file (.csv, .tsv, .parquet, a spreadsheet), with ``reference_share`` as given (its
@@ -67,7 +73,6 @@ def selection_source(
         return path, reference_share, None
     if (join is None) != (on is None):
         raise typer.BadParameter("give --join FILE and --on COLUMN together", param_hint="--on")
-    from waarborg.cli.service import _database, _operator
     from waarborg.service.selectivity import current_period, join_groups
     from waarborg.service.settings import DEFAULT_DATABASE_URL
     from waarborg.service.settings import database_url as given_url
@@ -80,32 +85,15 @@ def selection_source(
             "waarborg.sqlite here",
             param_hint="SOURCE",
         )
-    db = _database(url)
+    db = open_database(url)
     try:
-        period = current_period(db, source, by=_operator(), reference_share=reference_share)
+        period = current_period(db, source, by=operator(), reference_share=reference_share)
     finally:
         db.dispose()
     table = period.table
     if join is not None and on is not None:
         table = join_groups(table, join, on, period.source)
     return table, period.reference_share, period.source
-
-
-def _lang(lang: str) -> str:
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
-    return lang
-
-
-def write_output(path: Path | None, content: str | None, lang: str) -> None:
-    """Write ``content`` to ``path`` whole (if both are given) and say so in ``lang``."""
-    from waarborg.report.i18n import N_, tr
-    from waarborg.tables import atomic_path
-
-    if path is not None and content is not None:
-        with atomic_path(path) as tmp:
-            tmp.write_text(content, encoding="utf-8")
-        err.print(tr(N_("wrote {path}"), lang).format(path=path), highlight=False)
 
 
 @selectivity_app.command("report")
@@ -138,7 +126,7 @@ def report_command(
         Path | None, typer.Option("--json", help="Write the result as JSON.")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
+    lang: LangOpt = "en",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     database_url: DatabaseOpt = None,
     join: Annotated[
@@ -157,9 +145,8 @@ def report_command(
     from waarborg.report.i18n import N_, tr
     from waarborg.selectivity import render_html, selection_counts, selectivity_report
 
-    lang = _lang(lang)
     table, reference_share, name = selection_source(source, database_url, join, on, reference_share)
-    with progress(quiet, 3) as stage:
+    with stages(quiet, 3) as stage:
         stage(tr(N_("reading"), lang))
         counts = selection_counts(table, group or (), source=name)
         stage(tr(N_("estimating"), lang))
@@ -176,8 +163,7 @@ def report_command(
         stage(tr(N_("writing"), lang))
         text = result.to_json()
         html = render_html(result, lang) if report is not None else None
-    write_output(json_out, text + "\n", lang)
-    write_output(report, html, lang)
+    write_outputs([(json_out, text + "\n"), (report, html)], lang)
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
 
 
@@ -216,12 +202,11 @@ def plan_command(
     alpha: Annotated[float, typer.Option("--alpha", help="Two-sided significance level.")] = 0.05,
     periods: Annotated[int, typer.Option("--periods", min=1, help="Periods pooled.")] = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the plan as JSON.")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="en or nl.")] = "en",
+    lang: LangOpt = "en",
 ) -> None:
     """The smallest random reference share to detect a lift or a prevalence disparity."""
     from waarborg.selectivity import plan_reference_share
 
-    lang = _lang(lang)
     try:
         plan = plan_reference_share(
             cases,
@@ -235,5 +220,5 @@ def plan_command(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    write_output(json_out, json.dumps(plan.to_dict(), indent=2) + "\n", lang)
+    write_outputs([(json_out, json.dumps(plan.to_dict(), indent=2) + "\n")], lang)
     out.print(plan.summary(lang), highlight=False, markup=False, soft_wrap=True)

@@ -1,7 +1,5 @@
 """``waarborg selectivity clusters``: the bias search (HBAC) with a held-out test."""
 
-from __future__ import annotations
-
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -10,10 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from waarborg.cli.app import err, out, reports_errors
-from waarborg.cli.selectivity import selectivity_app, write_output
+from waarborg.cli.common import (
+    LangOpt,
+    out,
+    progress_display,
+    reports_errors,
+    say_written,
+    write_outputs,
+)
+from waarborg.cli.selectivity import selectivity_app
 
 
 def _titles(instrument: str | None, lang: str) -> dict[str, str]:
@@ -33,8 +37,7 @@ def _progress_after(
     """A progress bar on stderr that appears only once the search has run ``delay`` s."""
     from waarborg.report.i18n import N_, tr
 
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    bar = Progress(*columns, console=err, transient=True)
+    bar = progress_display()
     start, shown = time.monotonic(), False
 
     def update(done: int, _total: int) -> None:
@@ -93,7 +96,7 @@ def clusters_command(
         Path | None, typer.Option("--json", help="Write the result as JSON.")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
+    lang: LangOpt = "en",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Find clusters of cases selected more often, without protected attributes (HBAC).
@@ -101,13 +104,10 @@ def clusters_command(
     Only clusters that a test on held-out cases confirms are reported.
     """
     from waarborg.errors import DataError
-    from waarborg.report.i18n import N_, tr
     from waarborg.selectivity.clusters import METRICS, search_clusters
     from waarborg.selectivity.clusters_report import render_page
     from waarborg.tables import read_table, write_table
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     if metric not in METRICS:
         raise typer.BadParameter(f"use one of {', '.join(METRICS)}", param_hint="--metric")
     table, name = read_table(source)
@@ -133,11 +133,7 @@ def clusters_command(
         result.relate_counts(relate_counts)
     if assignments is not None:
         write_table(result.assignments(key), assignments)
-        err.print(tr(N_("wrote {path}"), lang).format(path=assignments), highlight=False)
-    outputs = [
-        (json_out, json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)),
-        (report, render_page(result, lang)),
-    ]
-    for path, content in outputs:
-        write_output(path, content + ("\n" if path == json_out else ""), lang)
+        say_written(assignments, lang)
+    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    write_outputs([(json_out, text), (report, render_page(result, lang))], lang)
     out.print(result.summary(lang), highlight=False, soft_wrap=True, markup=False)

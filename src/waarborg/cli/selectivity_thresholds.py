@@ -5,16 +5,14 @@ Reads a selection table (one row per case) or an aggregate table with counts per
 HTML section only when the whole test succeeded, each atomically.
 """
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from waarborg.cli.app import out, reports_errors
-from waarborg.cli.selectivity import selectivity_app, write_output
+from waarborg.cli.common import LangOpt, out, reports_errors, write_outputs
+from waarborg.cli.selectivity import selectivity_app
 
 
 @selectivity_app.command("thresholds")
@@ -38,7 +36,7 @@ def thresholds_command(
         int, typer.Option("--n-boot", min=10, help="Draws from the posterior approximation.")
     ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the draws.")] = 0,
-    lang: Annotated[str, typer.Option("--lang", help="Summary and report: en or nl.")] = "en",
+    lang: LangOpt = "en",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the result as JSON.")
     ] = None,
@@ -48,8 +46,6 @@ def thresholds_command(
     from waarborg.selectivity.threshold import threshold_test
     from waarborg.selectivity.threshold_report import render_html
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     try:
         result = threshold_test(source, group, unit, reference=reference, n_boot=n_boot, seed=seed)
     except ValueError as exc:
@@ -58,5 +54,4 @@ def thresholds_command(
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     html = render_html(data, lang) if report is not None else None
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
-    for path, content in ((json_out, text), (report, html)):
-        write_output(path, content, lang)
+    write_outputs([(json_out, text), (report, html)], lang)

@@ -6,8 +6,6 @@ file ``waarborg.sqlite`` in the working folder). The service's modules are impor
 when a service command runs, so the rest of the command line starts without them.
 """
 
-from __future__ import annotations
-
 import getpass
 import json
 import sys
@@ -18,14 +16,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from waarborg.cli.app import app, err, out, reports_errors
+from waarborg.cli.app import app
+from waarborg.cli.common import (
+    DatabaseOpt,
+    err,
+    open_database,
+    operator,
+    out,
+    reports_errors,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from waarborg.service.accounts import Requester
-    from waarborg.service.auditlog import Actor, Verification
-    from waarborg.service.store import Database
+    from waarborg.service.auditlog import Verification
 
 db_app = typer.Typer(help="The service's database.")
 users_app = typer.Typer(help="The service's users.")
@@ -37,32 +42,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(retention_app, name="retention")
 app.add_typer(auditlog_app, name="auditlog")
 app.add_typer(secret_app, name="secret")
-
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        envvar="WAARBORG_DATABASE_URL",
-        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
-        "[default: sqlite:///waarborg.sqlite]",
-        show_default=False,
-    ),
-]
-
-
-def _database(url: str | None) -> Database:
-    from waarborg.service.settings import database_url
-    from waarborg.service.store import Database
-
-    db = Database(database_url(url))
-    db.upgrade()
-    return db
-
-
-def _operator() -> Actor:
-    from waarborg.service.auditlog import Actor
-
-    return Actor(f"cli:{getpass.getuser()}", "operator")
 
 
 @app.command("serve")
@@ -108,7 +87,7 @@ def serve_command(
 @reports_errors
 def db_upgrade(database_url: DatabaseOpt = None) -> None:
     """Create or upgrade the schema to the newest version (Alembic)."""
-    db = _database(database_url)
+    db = open_database(database_url)
     out.print(f"database schema is up to date ({db.backend})")
     db.dispose()
 
@@ -198,13 +177,13 @@ def users_add(
 
 
 @contextmanager
-def _operator_session(url: str | None) -> Iterator[tuple[Session, Requester]]:
+def _operator_session(url: str | None) -> "Iterator[tuple[Session, Requester]]":
     from waarborg.service.accounts import Requester
 
-    db = _database(url)
+    db = open_database(url)
     try:
         with db.transaction() as session:
-            yield session, Requester(_operator())
+            yield session, Requester(operator())
     finally:
         db.dispose()
 
@@ -373,8 +352,8 @@ def retention_run(database_url: DatabaseOpt = None) -> None:
     """Delete every case past its process's retention period, keeping aggregate counts."""
     from waarborg.service import retention
 
-    db = _database(database_url)
-    report = retention.run(db, by=_operator())
+    db = open_database(database_url)
+    report = retention.run(db, by=operator())
     for process_id, n in sorted(report.per_process.items()):
         out.print(f"process {process_id}: deleted {n} cases", highlight=False)
     out.print(f"retention: {report.deleted} cases deleted", highlight=False)
@@ -411,7 +390,7 @@ def auditlog_verify(
     """
     from waarborg.service import auditlog
 
-    db = _database(database_url)
+    db = open_database(database_url)
     try:
         if public_key is None and witness is not None:
             from waarborg.service.witness import WitnessSettings
@@ -428,7 +407,7 @@ def auditlog_verify(
         raise typer.Exit(1)
 
 
-def _print_verification(result: Verification) -> None:
+def _print_verification(result: "Verification") -> None:
     if result.reason is None and result.record_problems:
         err.print(
             f"[bold red]the chain is intact, but {len(result.record_problems)} of "

@@ -1,13 +1,12 @@
 """``waarborg synth``: synthetic cohorts with documented, planted mechanisms."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from waarborg.cli.app import InstrumentArg, app, out, reports_errors
+from waarborg.cli.app import app
+from waarborg.cli.common import InstrumentArg, out, reports_errors
 
 
 @app.command("synth")

@@ -1,13 +1,12 @@
 """``waarborg verify`` and ``waarborg instruments vectors``: conformance of an implementation."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from waarborg.cli.app import InstrumentArg, app, err, instruments_app, out, reports_errors
+from waarborg.cli.app import app, instruments_app
+from waarborg.cli.common import InstrumentArg, LangOpt, out, reports_errors, write_outputs
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -64,14 +63,11 @@ def verify_command(
         Path | None, typer.Option("--json", help="Write the result as JSON.")
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report.")] = None,
-    lang: Annotated[str, typer.Option(help="Report language: en or nl.")] = "en",
+    lang: LangOpt = "en",
 ) -> None:
     """Check a deployed implementation against its spec; exit 0 if it agrees, 1 if not."""
-    from waarborg.tables import atomic_path
     from waarborg.verify import verify
 
-    if lang not in ("en", "nl"):
-        raise typer.BadParameter("use en or nl", param_hint="--lang")
     if not tolerance >= 0:
         raise typer.BadParameter("must be 0 or more", param_hint="--tolerance")
     result = verify(
@@ -84,11 +80,8 @@ def verify_command(
         band_labels=_band_labels(band_labels or []),
         events=events,
     )
-    for path, text in ((json_out, result.to_json() + "\n"), (report, None)):
-        if path is not None:
-            with atomic_path(path) as tmp:
-                tmp.write_text(text if text is not None else result.to_html(lang), encoding="utf-8")
-            err.print(f"wrote {path}", highlight=False)
+    html = result.to_html(lang) if report is not None else None
+    write_outputs([(json_out, result.to_json() + "\n"), (report, html)], lang)
     out.print(result.summary(lang), highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(result.exit_code)
 

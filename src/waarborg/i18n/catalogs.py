@@ -6,7 +6,7 @@
     scripts/i18n compile    # .po -> .mo (the build does this; the loader can too)
     scripts/i18n check      # untranslated, fuzzy or inconsistent messages; stale .pot
 
-Each domain is extracted from its own folders of ``src/waarborg`` (:data:`SOURCES`):
+Each domain is extracted from its own folders and files of ``src/waarborg`` (:data:`SOURCES`):
 Python (``_()``, ``gettext()``, ``ngettext()``, ``N_()``, ``Message()``) and Jinja2
 templates (``*.j2``: ``{{ _() }}`` and ``{% trans %}``).
 """
@@ -19,14 +19,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.pofile import write_po
 
 from waarborg.i18n import DOMAINS, LANGS, LOCALE_DIR, SOURCE_LANG, Domain
 from waarborg.i18n.compile import compile_tree, read_catalog
 
 PACKAGE_DIR = LOCALE_DIR.parent
-#: The folders of ``src/waarborg`` whose text belongs to each domain.
+#: The folders (and single modules) of ``src/waarborg`` whose text belongs to each domain.
 SOURCES: dict[Domain, tuple[str, ...]] = {
     "web": ("service",),
     "reports": (
@@ -38,6 +38,8 @@ SOURCES: dict[Domain, tuple[str, ...]] = {
         "cli",
         "instruments",
         "selectivity",
+        "errors.py",
+        "tables.py",
     ),
 }
 KEYWORDS = {**DEFAULT_KEYWORDS, "Message": None}
@@ -74,14 +76,28 @@ def _catalog(domain: Domain, lang: str | None = None) -> Catalog:
 def extract(domain: Domain) -> Catalog:
     """Every message id of ``domain`` in the code and templates, with where it is used."""
     catalog = _catalog(domain)
-    for folder in SOURCES[domain]:
-        found = extract_from_dir(
-            PACKAGE_DIR / folder, METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True
-        )
-        for filename, lineno, message, comments, context in found:
-            where = (f"{folder}/{filename}", lineno)
-            catalog.add(message, None, [where], auto_comments=comments, context=context)
+    for source in SOURCES[domain]:
+        for filename, lineno, message, comments, context in _extract(source):
+            where = [(filename, lineno)]
+            catalog.add(message, None, where, auto_comments=comments, context=context)
     return catalog
+
+
+Found = tuple[str, int, str | tuple[str, ...], list[str], str | None]
+
+
+def _extract(source: str) -> Iterable[Found]:
+    """The messages of a folder or a module of ``src/waarborg``, each with its file."""
+    path = PACKAGE_DIR / source
+    if path.is_file():
+        for lineno, message, comments, context in extract_from_file(
+            "python", path, KEYWORDS, strip_comment_tags=True
+        ):
+            yield source, lineno, message, comments, context
+        return
+    found = extract_from_dir(path, METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True)
+    for filename, lineno, message, comments, context in found:
+        yield f"{source}/{filename}", lineno, message, comments, context
 
 
 def pot_path(domain: Domain) -> Path:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+if TYPE_CHECKING:  # Babel is imported on use: English text needs no catalog
+    from babel.messages.catalog import Catalog
 
 
 class CatalogError(ValueError):
@@ -39,6 +39,8 @@ def read_catalog(po: Path) -> Catalog:
     >>> read_catalog(LOCALE_DIR / "nl" / "LC_MESSAGES" / "web.po").locale.language
     'nl'
     """
+    from babel.messages.pofile import read_po
+
     lang = po.parent.parent.name
     try:
         with po.open("rb") as file:
@@ -56,6 +58,8 @@ def compile_po(po: Path) -> bytes:
     >>> compile_po(LOCALE_DIR / "nl" / "LC_MESSAGES" / "web.po")[:4] == b"\\xde\\x12\\x04\\x95"
     True
     """
+    from babel.messages.mofile import write_mo
+
     buffer = io.BytesIO()
     write_mo(buffer, read_catalog(po), use_fuzzy=False)
     return buffer.getvalue()

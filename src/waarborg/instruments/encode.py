@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waarborg.errors import DataError
+from waarborg.i18n import Message, Number
 from waarborg.instruments.spec import (
     Cap,
     CaseField,
@@ -69,14 +70,15 @@ class Frame:
     def column(self, name: str) -> pa.ChunkedArray:
         """The column ``name``, or an error naming the file and the column."""
         if name not in self.table.column_names:
-            raise DataError(
-                f"the column is missing (columns present: {', '.join(self.table.column_names)})",
-                self.source,
-                column=name,
+            reason = Message(
+                "the column is missing (columns present: %(columns)s)",
+                domain="reports",
+                columns=", ".join(self.table.column_names),
             )
+            raise DataError(reason, self.source, column=name)
         return self.table.column(name)
 
-    def fail(self, mask: np.ndarray, column: str, message: str) -> DataError:
+    def fail(self, mask: np.ndarray, column: str, message: str | Message) -> DataError:
         """An error for the first row where ``mask`` holds."""
         row = int(np.flatnonzero(mask)[0])
         return DataError(message, self.source, row=row + 1 + self.row_offset, column=column)
@@ -96,7 +98,10 @@ def encode_levels(field: CaseField | Predictor, frame: Frame) -> np.ndarray:
     column = frame.column(field.name)
     codes = _level_codes(column, levels, field.name, frame)
     if (codes < 0).any():
-        raise frame.fail(codes < 0, field.name, f"missing value; one of {levels} is required")
+        required = Message(
+            "missing value; one of %(levels)s is required", domain="reports", levels=str(levels)
+        )
+        raise frame.fail(codes < 0, field.name, required)
     return codes
 
 
@@ -119,7 +124,7 @@ def _level_codes(column: pa.ChunkedArray, levels: list[str], name: str, frame: F
     unknown = (codes < 0) & ~_null_mask(strings)
     if unknown.any():
         value = strings[int(np.flatnonzero(unknown)[0])].as_py()
-        raise frame.fail(unknown, name, f"unknown category '{value}'; allowed: {levels}")
+        raise frame.fail(unknown, name, _unknown_category(value, levels))
     return codes
 
 
@@ -138,8 +143,17 @@ def _dictionary_codes(
     unknown = (codes < 0) & ~_null_mask(column)
     if unknown.any():
         value = column[int(np.flatnonzero(unknown)[0])].as_py()
-        raise frame.fail(unknown, name, f"unknown category '{value}'; allowed: {levels}")
+        raise frame.fail(unknown, name, _unknown_category(value, levels))
     return codes
+
+
+def _unknown_category(value: object, levels: list[str]) -> Message:
+    return Message(
+        "unknown category '%(value)s'; allowed: %(levels)s",
+        domain="reports",
+        value=value,
+        levels=str(levels),
+    )
 
 
 def _index_in(values: pa.Array | pa.ChunkedArray, levels: list[str]) -> np.ndarray:
@@ -163,15 +177,20 @@ def _encode_numeric(p: Predictor, column: pa.ChunkedArray, frame: Frame) -> Enco
     low, high = p.bounds
     outside = (raw < low) | (raw > high)
     if outside.any():
-        value = raw[np.flatnonzero(outside)[0]]
-        shown = f"{value:g}"
-        raise frame.fail(outside, p.name, f"value {shown} is outside the range [{low:g}, {high:g}]")
+        outside_range = Message(
+            "value %(value)s is outside the range [%(low)s, %(high)s]",
+            domain="reports",
+            value=Number(raw[np.flatnonzero(outside)[0]]),
+            low=Number(low),
+            high=Number(high),
+        )
+        raise frame.fail(outside, p.name, outside_range)
     if p.type in ("integer", "boolean"):
         _check(
             frame,
             (raw != np.floor(raw)) & ~missing,
             p.name,
-            f"value is not a whole number ({p.type})",
+            Message("value is not a whole number (%(type)s)", domain="reports", type=p.type),
         )
     unknown = _apply_missing_policy(p, missing, frame)
     value = apply_steps(p.numeric_steps, raw)
@@ -195,9 +214,13 @@ def _as_float(column: pa.ChunkedArray, p: Predictor, frame: Frame) -> np.ndarray
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             bad = _not_numbers(column)
             row = int(np.flatnonzero(bad)[0])
-            raise frame.fail(
-                bad, p.name, f"expected a number ({p.type}), found '{column[row].as_py()}'"
-            ) from None
+            not_a_number = Message(
+                "expected a number (%(type)s), found '%(value)s'",
+                domain="reports",
+                type=p.type,
+                value=column[row].as_py(),
+            )
+            raise frame.fail(bad, p.name, not_a_number) from None
     return np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
 
 
@@ -220,7 +243,7 @@ def _null_mask(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _check(frame: Frame, bad: np.ndarray, column: str, message: str) -> None:
+def _check(frame: Frame, bad: np.ndarray, column: str, message: Message) -> None:
     if bad.any():
         raise frame.fail(bad, column, message)
 
@@ -228,9 +251,10 @@ def _check(frame: Frame, bad: np.ndarray, column: str, message: str) -> None:
 def _apply_missing_policy(p: Predictor, missing: np.ndarray, frame: Frame) -> np.ndarray:
     """Rows to score over every admissible value; raise where missing is not allowed."""
     if p.missing == "error" and missing.any():
-        raise frame.fail(
-            missing, p.name, "missing value, and the spec's missing-value policy is 'error'"
+        policy = Message(
+            "missing value, and the spec's missing-value policy is 'error'", domain="reports"
         )
+        raise frame.fail(missing, p.name, policy)
     if p.missing == "range":
         return missing
     return np.zeros(missing.shape, dtype=bool)

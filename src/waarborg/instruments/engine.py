@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from waarborg.errors import DataError, WaarborgError
+from waarborg.i18n import Message
 from waarborg.instruments.encode import Encoded, Frame, encode, encode_levels
 from waarborg.instruments.models import OutcomeScore, score_outcome
 from waarborg.instruments.rules import CASE_ID, RuleReport, apply_event_rules
@@ -125,10 +126,13 @@ def case_instrument(source: str | Path | Instrument) -> Instrument:
     """:func:`load_instrument`, refusing an area instrument (it scores cells, not cases)."""
     inst = load_instrument(source)
     if inst.spec.is_area:
-        raise WaarborgError(
-            f"instrument '{inst.id}' scores areas (grid cells per period), not cases: use "
-            "waarborg.areas.score_areas or `waarborg score ID INCIDENTS --cells CELLS`"
+        areas = Message(
+            "instrument '%(id)s' scores areas (grid cells per period), not cases: use "
+            "waarborg.areas.score_areas or `waarborg score ID INCIDENTS --cells CELLS`",
+            domain="reports",
+            id=inst.id,
         )
+        raise WaarborgError(areas)
     return inst
 
 

@@ -103,7 +103,7 @@ def explain(
     try:
         row = score(inst, {k: [v] for k, v in case.items()}).to_pylist()[0]
     except DataError as exc:  # the one-row table is the case itself: name its source
-        raise DataError(exc.reason, source, column=exc.column) from None
+        raise DataError(exc.text, source, column=exc.column) from None
     outcome = inst.outcomes[0]
     bands = inst.spec.bands[outcome.name]
     band = row[f"band_{outcome.name}"]

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from waarborg.areas.criteria import Goal
 from waarborg.areas.spec import AreaRules
 from waarborg.errors import SpecError, describe_validation
+from waarborg.i18n import Message
 
 CATALOG_DIR = Path(__file__).parent / "catalog"
 
@@ -787,24 +788,39 @@ def load_spec(source: str | Path) -> InstrumentSpec:
     path = Path(source)
     if not path.suffix and not path.exists():
         if str(source) not in catalog_ids():
-            raise SpecError(
-                f"'{source}' is neither a spec file nor a bundled instrument "
-                f"(bundled: {', '.join(catalog_ids())})"
+            neither = Message(
+                "'%(source)s' is neither a spec file nor a bundled instrument (bundled: %(ids)s)",
+                domain="reports",
+                source=source,
+                ids=", ".join(catalog_ids()),
             )
+            raise SpecError(neither)
         path = catalog_path(str(source))
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SpecError(f"{path}: cannot read the spec: {exc.strerror}") from exc
+        unreadable = Message(
+            "%(path)s: cannot read the spec: %(error)s",
+            domain="reports",
+            path=path,
+            error=exc.strerror,
+        )
+        raise SpecError(unreadable) from exc
     except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+        not_yaml = Message(
+            "%(path)s: not valid YAML: %(error)s", domain="reports", path=path, error=exc
+        )
+        raise SpecError(not_yaml) from exc
     return parse_spec(raw, origin=str(path))
 
 
 def parse_spec(raw: Any, origin: str = "<spec>") -> InstrumentSpec:
     """Validate an already-parsed spec mapping; errors name ``origin`` and the YAML path."""
     if not isinstance(raw, dict):
-        raise SpecError(f"{origin}: a spec is a mapping at the top level")
+        top = Message(
+            "%(origin)s: a spec is a mapping at the top level", domain="reports", origin=origin
+        )
+        raise SpecError(top)
     try:
         return InstrumentSpec.model_validate(raw)
     except ValidationError as exc:

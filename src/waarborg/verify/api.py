@@ -14,6 +14,7 @@ from waarborg import __version__
 from waarborg.audit.result import entry, jsonable
 from waarborg.audit.stats import wilson_interval
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.instruments.engine import Instrument, case_instrument
 from waarborg.instruments.rules import CASE_ID
 from waarborg.tables import TableLike, fingerprint, read_table
@@ -94,10 +95,11 @@ def verify(
     obs_table = _mapped(obs_table, columns or {}, band_labels or {}, obs_source)
     compared = compared_columns(inst, obs_table)
     if not compared:
-        raise DataError(
+        no_output = Message(
             "no output column of the instrument (band_<outcome> or probability_<outcome>_<h>y)",
-            obs_source,
+            domain="reports",
         )
+        raise DataError(no_output, obs_source)
     rows, obs_rows, only_cases, only_observed = match_ids(
         case_table, obs_table, id, (case_source, obs_source)
     )
@@ -218,16 +220,27 @@ def _mapped(
     present = set(table.column_names)
     for ours, theirs in columns.items():
         if theirs not in present:
-            hint = f" (give OURS=THEIRS: {theirs}={ours}?)" if ours in present else ""
-            raise DataError(f"the column mapped to {ours} is missing{hint}", source, column=theirs)
+            missing = Message(
+                "the column mapped to %(ours)s is missing", domain="reports", ours=ours
+            )
+            if ours in present:
+                pair = theirs + "=" + ours
+                missing = Message(
+                    "the column mapped to %(ours)s is missing (give OURS=THEIRS: %(hint)s?)",
+                    domain="reports",
+                    ours=ours,
+                    hint=pair,
+                )
+            raise DataError(missing, source, column=theirs)
     renames = {theirs: ours for ours, theirs in columns.items()}
     table = table.rename_columns([renames.get(c, c) for c in table.column_names])
     for outcome, labels in band_labels.items():
         name = f"band_{outcome}"
         if name not in table.column_names:
-            raise DataError(
-                "band labels are mapped for this column, but it is missing", source, column=name
+            unmapped = Message(
+                "band labels are mapped for this column, but it is missing", domain="reports"
             )
+            raise DataError(unmapped, source, column=name)
         values = [
             labels.get(v, v) if v is not None else None
             for v in table.column(name).cast(pa.string()).to_pylist()

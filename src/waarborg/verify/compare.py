@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.instruments.engine import Instrument, probability_column
 
 
@@ -82,12 +83,13 @@ def _band_codes(column: pa.ChunkedArray, labels: list[str], name: str, source: s
     unknown = (codes < 0) & np.asarray(text.is_valid().to_numpy(zero_copy_only=False))
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
-        raise DataError(
-            f"unknown band '{text[row].as_py()}'; the spec's bands are {labels}",
-            source,
-            row=row + 1,
-            column=name,
+        unknown = Message(
+            "unknown band '%(band)s'; the spec's bands are %(labels)s",
+            domain="reports",
+            band=text[row].as_py(),
+            labels=str(labels),
         )
+        raise DataError(unknown, source, row=row + 1, column=name)
     return codes
 
 
@@ -95,7 +97,8 @@ def _numbers(column: pa.ChunkedArray, name: str, source: str) -> np.ndarray:
     try:
         return np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise DataError("expected probabilities (numbers)", source, column=name) from None
+        numbers = Message("expected probabilities (numbers)", domain="reports")
+        raise DataError(numbers, source, column=name) from None
 
 
 def disagreeing(
@@ -130,7 +133,8 @@ def match_ids(
     """Rows of each table for the ids in both, in case order; and ids in one file only."""
     for table, source in zip((cases, observed), sources, strict=True):
         if id_column not in table.column_names:
-            raise DataError("the id column is missing", source, column=id_column)
+            no_ids = Message("the id column is missing", domain="reports")
+            raise DataError(no_ids, source, column=id_column)
         _check_unique(table.column(id_column), id_column, source)
     case_ids = cases.column(id_column).cast(pa.string())
     observed_ids = observed.column(id_column).cast(pa.string())
@@ -147,13 +151,13 @@ def match_ids(
 def _check_unique(ids: pa.ChunkedArray, name: str, source: str) -> None:
     if ids.null_count:
         row = int(np.flatnonzero(ids.is_null().to_numpy(zero_copy_only=False))[0])
-        raise DataError("the id is missing", source, row=row + 1, column=name)
+        no_id = Message("the id is missing", domain="reports")
+        raise DataError(no_id, source, row=row + 1, column=name)
     counts = pc.value_counts(ids.combine_chunks())
     repeated = pc.filter(counts.field("values"), pc.greater(counts.field("counts"), 1))
     if len(repeated):
         first = repeated[0]
         mask = np.asarray(pc.equal(ids, first).to_numpy(zero_copy_only=False), dtype=bool)
         row = int(np.flatnonzero(mask)[1])
-        raise DataError(
-            f"id {first.as_py()!r} occurs more than once", source, row=row + 1, column=name
-        )
+        twice = Message("id %(id)s occurs more than once", domain="reports", id=repr(first.as_py()))
+        raise DataError(twice, source, row=row + 1, column=name)

@@ -21,6 +21,7 @@ from typing import Any
 from waarborg.audit.cube import Cube, build_cube_from, is_cube, load_inputs, merge, read_cube
 from waarborg.audit.inputs import Roles
 from waarborg.errors import DataError
+from waarborg.report.i18n import N_
 
 __all__ = ["ENGINES", "Choice", "build_with", "choose_engine"]
 
@@ -29,7 +30,8 @@ ENGINES = ("auto", "local", "polars", "duckdb", "postgres", "spark")
 
 @dataclass(frozen=True)
 class Choice:
-    """The engine that builds the cube, and why (said in the output)."""
+    """The engine that builds the cube, and why (said in the output; English, marked with
+    ``N_`` so that the command line can say it in the reader's language)."""
 
     engine: str
     why: str
@@ -69,11 +71,11 @@ def choose_engine(items: Sequence[Any], engine: str = "auto") -> Choice:
             raise ValueError("the postgres engine reads a postgresql://... source")
         if engine == "local" and any(is_dataset(i) for i in items):
             raise ValueError("a Parquet folder or glob needs --engine duckdb or spark")
-        return Choice(engine, "chosen")
+        return Choice(engine, N_("chosen"))
     if urls:
-        return Choice("postgres", "a PostgreSQL source")
+        return Choice("postgres", N_("a PostgreSQL source"))
     if any(is_dataset(i) for i in items):
-        return Choice("duckdb", "a Parquet dataset (folder or glob)")
+        return Choice("duckdb", N_("a Parquet dataset (folder or glob)"))
     size = sum(
         Path(i).stat().st_size
         for i in items
@@ -83,7 +85,7 @@ def choose_engine(items: Sequence[Any], engine: str = "auto") -> Choice:
     )
     if size > _memory() // 4:
         return Choice("duckdb", f"Parquet of {size / 2**30:.1f} GiB, over a quarter of the memory")
-    return Choice("local", "data that fit in memory")
+    return Choice("local", N_("data that fit in memory"))
 
 
 def build_with(

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from waarborg.audit.engines.sql import DUCKDB, Relation
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.tables import read_table
 
 __all__ = ["duckdb_relation", "is_dataset"]
@@ -39,7 +40,7 @@ def _pattern(item: str | os.PathLike[str]) -> str:
     if path.is_dir():
         return str(path / "**" / "*.parquet")
     if not (_GLOB & set(str(item))) and not path.exists():
-        raise DataError("no such file", str(item))
+        raise DataError(Message("no such file", domain="reports"), str(item))
     return str(item)
 
 

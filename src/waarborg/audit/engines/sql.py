@@ -38,9 +38,11 @@ from waarborg.audit.inputs import (
     _check_type,
     as_text,
     check_columns,
+    found,
     in_rows,
 )
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 
 __all__ = ["Dialect", "Relation", "build_sql_cube"]
 
@@ -272,16 +274,16 @@ def _validate(query: _Query, schema: pa.Schema) -> tuple[float, float]:
     return float(row["lo"]), float(row["hi"])
 
 
-def _reason(check: str, example: float | None) -> str:
+def _reason(check: str, example: float | None) -> Message:
     """The same words as the in-process check (an example value where one exists)."""
     if check == "missing":
         return MISSING
     shown = example if example is None or not float(example).is_integer() else int(example)
     if check == "binary":
-        return f"{BINARY}, found {shown!r}"
+        return found(BINARY, shown)
     if check == "finite":
-        return FINITE if example is None or np.isnan(example) else f"{FINITE}, found {shown!r}"
-    return f"{WHOLE}, found {shown!r}"
+        return FINITE if example is None or np.isnan(example) else found(FINITE, shown)
+    return found(WHOLE, shown)
 
 
 # --------------------------------------------------------------------------- counting

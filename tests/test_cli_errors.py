@@ -1,0 +1,246 @@
+"""Errors on the command line follow ``--lang``: a bad file, column or value, in Dutch too.
+
+The error names the file, the row and the column in the reader's language, and the
+reason comes from the ``reports`` catalog; with ``--lang en`` (the default) it is English.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from waarborg.cli import app
+
+runner = CliRunner()
+AUDIT = ["--score", "p", "--outcome", "y", "--group", "sex", "--quiet"]
+GOOD = {"p": [0.1, 0.8, 0.4, 0.6], "y": [0, 1, 0, 1], "sex": ["v", "m", "v", "m"]}
+
+
+def _error(args: list[str]) -> str:
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    return " ".join(result.stderr.split())
+
+
+def _csv(tmp_path: Path, **columns: list[object]) -> Path:
+    path = tmp_path / "cases.csv"
+    pacsv.write_csv(pa.table({**GOOD, **columns}), path)
+    return path
+
+
+def _parquet(tmp_path: Path, **columns: list[object]) -> Path:
+    """Parquet keeps a NaN a NaN (a CSV reads it back as a missing value)."""
+    path = tmp_path / "cases.parquet"
+    pq.write_table(pa.table({**GOOD, **columns}), path)
+    return path
+
+
+def test_a_missing_file_in_dutch_and_in_english(tmp_path: Path) -> None:
+    missing = tmp_path / "nergens.csv"
+    dutch = _error(["audit", str(missing), *AUDIT, "--lang", "nl"])
+    assert dutch == f"fout: {missing}: bestand bestaat niet"
+    english = _error(["audit", str(missing), *AUDIT, "--lang", "en"])
+    assert english == f"error: {missing}: no such file"
+    assert _error(["audit", str(missing), *AUDIT]) == english, "English is the default"
+
+
+def test_a_missing_parquet_file_in_dutch(tmp_path: Path) -> None:
+    missing = tmp_path / "nergens.parquet"
+    assert _error(["audit", str(missing), *AUDIT, "--lang", "nl"]).endswith(
+        f"{missing}: bestand bestaat niet"
+    )
+
+
+def test_a_missing_column_names_file_and_column_in_dutch(tmp_path: Path) -> None:
+    path = _csv(tmp_path)
+    args = ["audit", str(path), "--score", "p", "--outcome", "uitkomst", "--quiet"]
+    dutch = _error([*args, "--lang", "nl"])
+    assert dutch == f"fout: {path}, kolom uitkomst: kolom ontbreekt (de data heeft: p, y, sex)"
+    english = _error([*args, "--lang", "en"])
+    assert english == f"error: {path}, column uitkomst: missing column (the data has: p, y, sex)"
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "row", "dutch", "english"),
+    [
+        (
+            "y",
+            [0, 1, 2, 1],
+            3,
+            "moet 0/1 of false/true zijn, gevonden: 2 (1 rij)",
+            "must be 0/1 or false/true, found 2 (1 row)",
+        ),
+        (
+            "p",
+            [0.1, float("nan"), 0.4, float("nan")],
+            2,
+            "de score moet een eindig getal zijn (2 rijen)",
+            "the score must be a finite number (2 rows)",
+        ),
+        (
+            "sex",
+            ["v", None, "v", "m"],
+            2,
+            "ontbrekende waarde: vul een expliciete categorie in",
+            "missing value: fill it with an explicit category",
+        ),
+    ],
+    ids=["non-binary outcome", "NaN score", "missing group"],
+)
+def test_a_bad_value_names_file_row_and_column_in_the_language(
+    tmp_path: Path, column: str, values: list[object], row: int, dutch: str, english: str
+) -> None:
+    path = _parquet(tmp_path, **{column: values})
+    args = ["audit", str(path), *AUDIT]
+    said = _error([*args, "--lang", "nl"])
+    assert said.startswith(f"fout: {path}, rij {row}, kolom {column}: {dutch}")
+    said = _error([*args, "--lang", "en"])
+    assert said.startswith(f"error: {path}, row {row}, column {column}: {english}")
+
+
+def test_a_count_that_is_not_numeric_in_dutch(tmp_path: Path) -> None:
+    path = _csv(tmp_path, n=["1", "2", "drie", "4"])
+    said = _error(["audit", str(path), *AUDIT, "--count", "n", "--lang", "nl"])
+    assert said.startswith(f"fout: {path}, kolom n: een aantal moet numeriek zijn, gevonden: ")
+
+
+def test_a_value_out_of_range_for_the_instrument_in_dutch(tmp_path: Path) -> None:
+    """The scoring errors (``waarborg score``'s) in a command with --lang: explain."""
+    case = tmp_path / "zaak.json"
+    case.write_text(
+        json.dumps({"education_type": "wo", "age": 130.5, "distance_to_parents_km": 50})
+    )
+    args = ["explain", "generic-selection", "--case", str(case)]
+    said = _error([*args, "--lang", "nl"])
+    assert said.startswith(f"fout: {case}, kolom age: waarde 130,5 ligt buiten het bereik [")
+    said = _error([*args, "--lang", "en"])
+    assert said.startswith(f"error: {case}, column age: value 130.5 is outside the range [")
+
+
+def test_an_unknown_category_in_dutch(tmp_path: Path) -> None:
+    case = tmp_path / "zaak.json"
+    case.write_text(json.dumps({"education_type": "phd", "age": 30, "distance_to_parents_km": 50}))
+    said = _error(["explain", "generic-selection", "--case", str(case), "--lang", "nl"])
+    assert said.startswith(
+        f"fout: {case}, kolom education_type: onbekende categorie 'phd'; toegestaan: "
+    )
+
+
+def test_an_unreadable_case_in_dutch(tmp_path: Path) -> None:
+    case = tmp_path / "zaak.json"
+    case.write_text("{geen json")
+    said = _error(["explain", "generic-selection", "--case", str(case), "--lang", "nl"])
+    assert said.startswith(f"fout: {case}: kan de zaak niet lezen: ")
+
+
+def test_an_unknown_language_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["audit", "x.csv", "--lang", "de"])
+    assert result.exit_code == 2
+    assert "use en or nl" in result.output
+
+
+def test_the_duckdb_engine_words_a_bad_value_the_same_in_dutch(tmp_path: Path) -> None:
+    path = _parquet(tmp_path, y=[0, 2, 2, 1])
+    args = ["audit", str(path), *AUDIT, "--engine", "duckdb", "--lang", "nl"]
+    local = _error(["audit", str(path), *AUDIT, "--engine", "local", "--lang", "nl"])
+    reason = "moet 0/1 of false/true zijn, gevonden: 2 (2 rijen)"
+    assert local == f"fout: {path}, rij 2, kolom y: {reason}"
+    assert _error(args) == local.replace(", rij 2", "")  # SQL names no row
+
+
+@pytest.mark.parametrize(
+    ("options", "dutch"),
+    [
+        (
+            ["--band", "band", "--select", "hoog,extreem"],
+            "kolom band: geen band 'extreem' in de data (banden: laag, hoog)",
+        ),
+        (["--reference", "sex=x"], "kolom sex: geen groep 'x' om als referentie te gebruiken"),
+    ],
+    ids=["unknown band", "unknown reference group"],
+)
+def test_an_unknown_band_or_reference_in_dutch(
+    tmp_path: Path, options: list[str], dutch: str
+) -> None:
+    path = _csv(tmp_path, band=["laag", "hoog", "laag", "hoog"])
+    said = _error(["audit", str(path), *AUDIT, *options, "--lang", "nl"])
+    assert said.startswith(f"fout: {path}, {dutch}")
+
+
+def test_the_engine_line_follows_the_language(tmp_path: Path) -> None:
+    path = _csv(tmp_path)
+    args = ["audit", str(path), "--score", "p", "--outcome", "y", "--group", "sex"]
+    dutch = runner.invoke(app, [*args, "--lang", "nl"])
+    assert dutch.exit_code == 0, dutch.output
+    assert "rekenomgeving: local (data die in het geheugen passen)" in dutch.stderr
+    english = runner.invoke(app, args)
+    assert "engine: local (data that fit in memory)" in english.stderr
+
+
+def _case(tmp_path: Path) -> Path:
+    case = tmp_path / "zaak.json"
+    case.write_text(json.dumps({"education_type": "wo", "age": 30, "distance_to_parents_km": 5}))
+    return case
+
+
+def test_an_unknown_instrument_in_dutch(tmp_path: Path) -> None:
+    args = ["explain", "onbekend", "--case", str(_case(tmp_path))]
+    said = _error([*args, "--lang", "nl"])
+    assert said.startswith(
+        "fout: 'onbekend' is geen specificatiebestand en geen meegeleverd instrument (meegeleverd: "
+    )
+    assert "is neither a spec file" in _error([*args, "--lang", "en"])
+
+
+def test_a_spec_that_is_not_yaml_in_dutch(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("id: [niet afgesloten\n")
+    said = _error(["explain", str(spec), "--case", str(_case(tmp_path)), "--lang", "nl"])
+    assert said.startswith(f"fout: {spec}: geen geldige YAML: ")
+
+
+def test_a_spec_that_is_not_a_mapping_in_dutch(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("- een lijst\n")
+    said = _error(["explain", str(spec), "--case", str(_case(tmp_path)), "--lang", "nl"])
+    assert said == f"fout: {spec}: een specificatie is op het hoogste niveau een mapping " + (
+        "(sleutels met waarden)"
+    )
+
+
+def test_an_audit_result_that_is_not_json_in_dutch(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.json"
+    audit.write_text("{geen json")
+    card = tmp_path / "kaart.md"
+    args = ["modelcard", "generic-selection", "-o", str(card), "--audit", str(audit)]
+    assert _error([*args, "--lang", "nl"]).startswith(f"fout: {audit}: geen JSON: ")
+    assert _error([*args, "--lang", "en"]).startswith(f"error: {audit}: not JSON: ")
+    assert not card.exists()
+
+
+def test_verify_names_a_missing_id_column_in_dutch(tmp_path: Path) -> None:
+    cases = tmp_path / "zaken.csv"
+    pacsv.write_csv(
+        pa.table(
+            {
+                "case_id": [1, 2],
+                "education_type": ["wo", "mbo"],
+                "age": [30, 19],
+                "distance_to_parents_km": [5.0, 50.0],
+            }
+        ),
+        cases,
+    )
+    observed = tmp_path / "geleverd.csv"
+    pacsv.write_csv(pa.table({"nummer": [1, 2], "band_selection": ["1", "2"]}), observed)
+    args = ["verify", "generic-selection", str(cases), str(observed)]
+    said = _error([*args, "--lang", "nl"])
+    assert said == f"fout: {observed}, kolom case_id: de id-kolom ontbreekt"
+    assert _error(args) == f"error: {observed}, column case_id: the id column is missing"
