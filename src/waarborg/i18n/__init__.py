@@ -265,6 +265,8 @@ class Number:
     --------
     >>> Number(0.025).translate("nl"), str(Number(0.025))
     ('0,025', '0.025')
+    >>> Message("%(n)s rows", n=Number(1234)).translate("nl")
+    '1.234 rows'
     """
 
     __slots__ = ("digits", "value")
@@ -298,28 +300,6 @@ class Only:
     def translate(self, lang: str) -> str:
         """The text in its own language, else nothing."""
         return self.text if lang == self.lang else ""
-
-    def __str__(self) -> str:
-        return self.translate(SOURCE_LANG)
-
-
-class Number:
-    """A number in a message, written the reader's way: "1,234" in English, "1.234" in Dutch.
-
-    Examples
-    --------
-    >>> Message("%(n)s rows", n=Number(1234)).translate("nl")
-    '1.234 rows'
-    """
-
-    __slots__ = ("digits", "value")
-
-    def __init__(self, value: float, digits: int | None = None) -> None:
-        self.value, self.digits = value, digits
-
-    def translate(self, lang: str) -> str:
-        """The number in ``lang`` (:func:`format_value`)."""
-        return format_value(self.value, lang, self.digits)
 
     def __str__(self) -> str:
         return self.translate(SOURCE_LANG)
