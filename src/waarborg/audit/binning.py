@@ -56,9 +56,9 @@ class Binning:
         if self.lookup is None:
             return np.minimum(np.searchsorted(self.keys, values), self.size - 1)
         cells = _grid(values, self.lo, self.scale)
-        codes = self.lookup[cells]
+        codes = np.take(self.lookup, cells)
         if self.heavy is not None:
-            which = self.heavy[cells]
+            which = np.take(self.heavy, cells)
             inside = which >= 0
             if inside.any():
                 split = _split(values[inside], cells[inside], self.lo, self.scale)
@@ -115,7 +115,7 @@ def make_binning(passes: ScorePasses, n_bins: int) -> Binning:
         where = _grid(distinct, lo, scale)
         lookup = None
         if np.unique(where).size == distinct.size:
-            lookup = np.zeros(_FINE, np.int64)
+            lookup = np.zeros(_FINE, np.int32)
             lookup[where] = np.arange(distinct.size)
         return Binning(distinct, "exact", lo, hi, lookup)
     return _quantile_bins(passes, lo, hi, n_bins)
@@ -163,6 +163,8 @@ class _RowPasses:
         seen: np.ndarray | None = np.zeros(0)
         for values, weights in self.values():
             hist += _histogram(values, weights, lo, scale)
+            if seen is not None and np.count_nonzero(hist) > limit:
+                seen = None  # values in different grid cells differ: more than limit
             if seen is not None:
                 seen = np.union1d(seen, pc.unique(pa.array(values)).to_numpy())
                 seen = seen if seen.size <= limit else None
@@ -246,7 +248,8 @@ def _quantile_bins(passes: ScorePasses, lo: float, hi: float, n_bins: int) -> Bi
     bins = np.searchsorted(starts, np.arange(micro.size), side="right") - 1
     cell_of = np.repeat(np.arange(_FINE), width)[starts]
     edges = lo + (cell_of + (starts - first[cell_of]) / width[cell_of]) * ((hi - lo) / _FINE)
+    bins = bins.astype(np.int32)  # a small lookup table: the per-row gathers stay in cache
     if not heavy_cells.size:
         return Binning(edges, "quantile", lo, hi, bins)
     sub = bins[first[heavy_cells][:, None] + np.arange(_SUB)].ravel()
-    return Binning(edges, "quantile", lo, hi, bins[first], heavy, sub)
+    return Binning(edges, "quantile", lo, hi, bins[first], heavy.astype(np.int32), sub)

@@ -194,7 +194,7 @@ def bad_rows(check: str, col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         return as_mask(col.is_null()) if col.null_count else None
     if check == "category":
         return _missing_category(col)
-    if pa.types.is_boolean(col.type):
+    if pa.types.is_boolean(col.type) or _integers_fit(check, col):
         return None
     if check == "binary":
         bad = pc.and_(pc.not_equal(col, 0), pc.not_equal(col, 1))
@@ -207,6 +207,16 @@ def bad_rows(check: str, col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         if pa.types.is_floating(col.type):
             bad = pc.or_(bad, pc.invert(pc.is_finite(col)))
     return as_mask(bad) if pc.any(bad).as_py() else None
+
+
+def _integers_fit(check: str, col: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether an integer column passes "binary" (0/1) or "count" (>= 0) as a whole: one
+    ``min_max`` instead of a mask per comparison (a float column can hide a NaN from it).
+    """
+    if check not in ("binary", "count") or not pa.types.is_integer(col.type):
+        return False
+    low, high = (v.as_py() for v in pc.min_max(col).values())
+    return low is None or (low >= 0 and (check == "count" or high <= 1))
 
 
 def _missing_category(col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
@@ -313,8 +323,7 @@ def open_rows(data: TableLike, roles: Roles) -> Rows:
         col = table.column(column)
         if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
             return None
-        low, high = pc.min_max(col).values()
-        return _span(low.as_py(), high.as_py())
+        return _min_max(col)
 
     return Rows(source, table.num_rows, read, stats)
 
@@ -329,6 +338,20 @@ def _slices(table: pa.Table) -> Iterator[pa.RecordBatch]:
             yield from part.to_batches()
         else:
             yield from part.combine_chunks().to_batches()
+
+
+def _min_max(col: pa.ChunkedArray) -> tuple[float, float]:
+    """Smallest and largest value of a numeric column, nulls and NaN left out.
+
+    numpy's NaN-skipping ``fmin``/``fmax`` reductions over the chunks, read without a
+    copy: several times faster than Arrow's ``min_max``, with the same answer.
+    """
+    values = [c.to_numpy(zero_copy_only=False) for c in col.chunks if len(c) > c.null_count]
+    if not values:
+        return _span(None, None)
+    low = np.fmin.reduce([np.fmin.reduce(v) for v in values])
+    high = np.fmax.reduce([np.fmax.reduce(v) for v in values])
+    return _span(low, high)
 
 
 def _span(low: Any, high: Any) -> tuple[float, float]:
