@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from waarborg.audit import audit, build_cube
+from waarborg.audit import audit, build_cube, inputs
+from waarborg.audit.cube import decoded
 from waarborg.audit.inputs import _min_max
 from waarborg.errors import DataError
 
@@ -73,3 +75,111 @@ def test_a_score_is_exact_up_to_n_bins_distinct_values(distinct: int, binning: s
     assert c.meta["binning"] == binning
     if binning == "exact":
         assert sorted(c.table.column("s").to_pylist()) == np.linspace(0.0, 1.0, distinct).tolist()
+
+
+# --------------------------------------------------------------------------- polars and chunks
+
+
+def _cases(n: int = 3000, seed: int = 4) -> pa.Table:
+    """Rows with two string attributes, a band, a 0/1 outcome and a continuous score."""
+    rng = np.random.default_rng(seed)
+    pick = lambda values: pa.array(rng.choice(values, n))  # noqa: E731
+    return pa.table(
+        {
+            "sex": pick(["f", "m"]),
+            "origin": pick(["nl", "eu", "other"]),
+            "band": pick(["laag", "midden", "hoog"]),
+            "y": pa.array(rng.integers(0, 2, n), pa.int8()),
+            "p": rng.random(n),
+        }
+    )
+
+
+CUBE_ROLES: dict[str, Any] = {"group": ["sex", "origin"], "outcome": "y", "band": "band"}
+
+
+def _sorted(c: Any) -> list[dict[str, Any]]:
+    """The cube's cells as plain rows in a fixed order (dictionaries decoded)."""
+    table = decoded(c.table)
+    return sorted(table.to_pylist(), key=lambda row: [str(v) for v in row.values()])
+
+
+def _polars(table: pa.Table, kind: str) -> pl.DataFrame:
+    """The table as polars, its string columns as ``kind`` (Categorical, Enum or String)."""
+    frame = pl.from_arrow(table)
+    strings = [c for c, k in frame.schema.items() if k == pl.String]
+    if kind == "Enum":
+        return frame.with_columns(
+            pl.col(c).cast(pl.Enum(sorted(set(frame[c].drop_nulls())))) for c in strings
+        )
+    return frame.with_columns(pl.col(strings).cast(getattr(pl, kind)))
+
+
+@pytest.mark.parametrize("kind", ["Categorical", "Enum", "String"])
+@pytest.mark.parametrize("score", [None, "p"])
+def test_polars_columns_give_the_cube_of_the_arrow_table(kind: str, score: str | None) -> None:
+    table = _cases()
+    pl.Series(["zz", "other-column"], dtype=pl.Categorical)  # more shared categories
+    want = build_cube(table, score=score, **CUBE_ROLES)
+    got = build_cube(_polars(table, kind), score=score, **CUBE_ROLES)
+    assert _sorted(got) == _sorted(want)
+    assert got.meta == want.meta
+
+
+def test_polars_frame_in_several_chunks_gives_the_same_cube(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = _cases()
+    frame = _polars(table, "Categorical")
+    parts = pl.concat(
+        [frame.slice(0, 700), frame.slice(700, 1100), frame.slice(1800)], rechunk=False
+    )
+    assert parts.n_chunks() == 3
+    monkeypatch.setattr(inputs, "_BATCH", 1000)  # batches across the chunks' borders
+    got = build_cube(parts, score="p", **CUBE_ROLES)
+    assert _sorted(got) == _sorted(build_cube(table, score="p", **CUBE_ROLES))
+
+
+@pytest.mark.parametrize("kind", ["Categorical", "Enum", "String"])
+def test_a_missing_polars_category_names_the_row_as_arrow_does(kind: str) -> None:
+    table = _cases()
+    origin = table.column("origin").to_pylist()
+    for row in (41, 977, 2010):
+        origin[row] = None
+    table = table.set_column(1, "origin", pa.array(origin, pa.string()))
+    errors = []
+    for data in (table, _polars(table, kind)):
+        with pytest.raises(DataError) as info:
+            build_cube(data, score="p", **CUBE_ROLES)
+        errors.append(info.value)
+    assert (errors[1].column, errors[1].row) == ("origin", 42)
+    assert str(errors[1]) == str(errors[0]) and "(3 rows)" in str(errors[1])
+
+
+def test_nan_score_from_polars_names_the_row() -> None:
+    table = _cases()
+    p = table.column("p").to_numpy().copy()
+    p[[5, 600]] = np.nan
+    frame = _polars(table.set_column(4, "p", pa.array(p)), "Categorical")
+    with pytest.raises(DataError) as info:
+        build_cube(frame, score="p", **CUBE_ROLES)
+    assert (info.value.column, info.value.row) == ("p", 6) and "(2 rows)" in str(info.value)
+
+
+def test_chunks_with_different_dictionaries_give_the_plain_cube(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = _cases()
+    chunks = []
+    for start, stop in ((0, 1000), (1000, 1700), (1700, 3000)):
+        part = table.slice(start, stop - start)
+        encoded = {c: pc.dictionary_encode(part.column(c)) for c in ("sex", "origin", "band")}
+        chunks.append(part.drop_columns(list(encoded)).append_column("sex", encoded["sex"]))
+        chunks[-1] = chunks[-1].append_column("origin", encoded["origin"])
+        chunks[-1] = chunks[-1].append_column("band", encoded["band"])
+    dictionaries = [c.column("origin").chunk(0).dictionary.to_pylist() for c in chunks]
+    assert len({tuple(d) for d in dictionaries}) > 1  # the chunks' own orders differ
+    chunked = pa.concat_tables(chunks)
+    monkeypatch.setattr(inputs, "_BATCH", 800)
+    got = build_cube(chunked, score="p", **CUBE_ROLES)
+    assert _sorted(got) == _sorted(build_cube(table, score="p", **CUBE_ROLES))

@@ -343,15 +343,24 @@ _THREADS = max(1, min(2, os.cpu_count() or 1))  # batches counted at once
 
 
 class _Labels:
-    """Global codes of a categorical column's values, across batches and files."""
+    """Global codes of a categorical column's values, across batches and files.
+
+    Batches of one table share its dictionary (a polars column's shared categories can
+    be long), so the last dictionary's codes are kept and reused when the next is equal.
+    """
 
     def __init__(self) -> None:
         self.codes: dict[str, int] = {}
+        self.last: tuple[pa.Array, np.ndarray] | None = None
 
     def lookup(self, dictionary: pa.Array) -> np.ndarray:
         """Global code of each entry of a batch's dictionary."""
+        if self.last is not None and self.last[0].equals(dictionary):
+            return self.last[1]
         values = as_text(dictionary).to_pylist()
-        return np.array([self.codes.setdefault(v, len(self.codes)) for v in values], np.int64)
+        codes = np.array([self.codes.setdefault(v, len(self.codes)) for v in values], np.int64)
+        self.last = (dictionary, codes)
+        return codes
 
     def array(self) -> pa.Array:
         return pa.array(list(self.codes), pa.string())

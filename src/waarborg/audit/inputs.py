@@ -312,7 +312,7 @@ def open_rows(data: TableLike, roles: Roles) -> Rows:
     """Open an input for batch reads after checking it has the needed columns."""
     if isinstance(data, str | os.PathLike) and Path(data).suffix.lower() == ".parquet":
         return _open_parquet(Path(data), roles)
-    table, source = read_table(data)
+    table, source = read_table(data, shared_categories=True)
     check_columns(table.column_names, roles, source)
     table = table.select(roles.columns())
 
