@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -183,3 +184,20 @@ def test_chunks_with_different_dictionaries_give_the_plain_cube(
     monkeypatch.setattr(inputs, "_BATCH", 800)
     got = build_cube(chunked, score="p", **CUBE_ROLES)
     assert _sorted(got) == _sorted(build_cube(table, score="p", **CUBE_ROLES))
+
+
+def test_keys_wider_than_16_bits_count_as_pandas_does() -> None:
+    rng = np.random.default_rng(8)
+    n = 40_000
+    frame = pd.DataFrame(
+        {"a": rng.integers(0, 300, n).astype(str), "b": rng.integers(0, 200, n).astype(str)}
+    )
+    frame["y"] = rng.integers(0, 2, n)
+    c = build_cube(frame, group=["a", "b"], outcome="y")  # 300 * 200 * 2 keys > 2**15
+    got = decoded(c.table).to_pandas().sort_values(["a", "b", "y"]).reset_index(drop=True)
+    want = frame.groupby(["a", "b", "y"], as_index=False).size()
+    assert got["count"].tolist() == want["size"].tolist()
+    assert (
+        got[["a", "b", "y"]].astype(str).values.tolist()
+        == want[["a", "b", "y"]].astype(str).values.tolist()
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -449,6 +451,28 @@ def _count_after(rows: Rows, problem: Problem, start: int) -> int:
             mask = bad_rows(problem.check, batch.column(problem.column))
             total += 0 if mask is None else int(mask.sum())
     return total
+
+
+THREADS = max(1, min(2, os.cpu_count() or 1))  # batches worked on at once
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
+def in_threads(work: Callable[[_Item], _Result], items: Iterable[_Item]) -> Iterator[_Result]:
+    """``work(item)`` for each item on ``THREADS`` threads, the results in order.
+
+    The items are produced (read, validated) in the calling thread while the threads
+    work on the ones before (numpy and Arrow release the GIL for most of the work); at
+    most ``THREADS + 1`` wait, so memory holds a few batches however many there are.
+    """
+    with ThreadPoolExecutor(THREADS) as pool:
+        pending: deque[Future[_Result]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > THREADS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def count_weights(batch: pa.RecordBatch, roles: Roles) -> np.ndarray | None:
