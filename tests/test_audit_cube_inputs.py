@@ -201,3 +201,19 @@ def test_keys_wider_than_16_bits_count_as_pandas_does() -> None:
         got[["a", "b", "y"]].astype(str).values.tolist()
         == want[["a", "b", "y"]].astype(str).values.tolist()
     )
+
+
+@pytest.mark.parametrize("form", ["pandas", "polars"])
+def test_only_the_audited_columns_of_a_frame_are_read(form: str) -> None:
+    table = _cases(400)
+    frame: Any = table.to_pandas() if form == "pandas" else pl.from_arrow(table)
+    junk = pd.Series([1, "x"] * 200, dtype=object)  # Arrow cannot convert it
+    frame = (
+        frame.assign(notes=junk)
+        if form == "pandas"
+        else frame.with_columns(notes=pl.Series([{"a": 1}, None] * 200))
+    )
+    assert _sorted(build_cube(frame, **CUBE_ROLES)) == _sorted(build_cube(table, **CUBE_ROLES))
+    with pytest.raises(DataError) as info:
+        build_cube(frame, group=["sex", "region"])
+    assert info.value.column == "region" and "notes" in str(info.value)

@@ -314,7 +314,7 @@ def open_rows(data: TableLike, roles: Roles) -> Rows:
     """Open an input for batch reads after checking it has the needed columns."""
     if isinstance(data, str | os.PathLike) and Path(data).suffix.lower() == ".parquet":
         return _open_parquet(Path(data), roles)
-    table, source = read_table(data, shared_categories=True)
+    table, source = read_table(_needed(data, roles), shared_categories=True)
     check_columns(table.column_names, roles, source)
     table = table.select(roles.columns())
 
@@ -328,6 +328,21 @@ def open_rows(data: TableLike, roles: Roles) -> Rows:
         return _min_max(col)
 
     return Rows(source, table.num_rows, read, stats)
+
+
+def _needed(data: TableLike, roles: Roles) -> TableLike:
+    """A pandas or polars data frame's needed columns only, once checked: converting the
+    others to Arrow is wasted work (or fails on a column of mixed types). Other inputs
+    (and frames with names that are not text) as they are.
+    """
+    columns = getattr(data, "columns", None)
+    if isinstance(data, pa.Table) or columns is None:
+        return data
+    names = list(columns)
+    if not all(isinstance(n, str) for n in names):
+        return data
+    check_columns(names, roles, "<table>")
+    return data if len(names) == len(roles.columns()) else data[roles.columns()]
 
 
 def _slices(table: pa.Table) -> Iterator[pa.RecordBatch]:
