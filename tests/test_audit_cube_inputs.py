@@ -217,3 +217,14 @@ def test_only_the_audited_columns_of_a_frame_are_read(form: str) -> None:
     with pytest.raises(DataError) as info:
         build_cube(frame, group=["sex", "region"])
     assert info.value.column == "region" and "notes" in str(info.value)
+
+
+def test_batches_keep_long_chunks_and_join_short_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inputs, "_BATCH", 1000)
+    parts = [pa.table({"x": np.arange(n, dtype=np.float64)}) for n in (300, 400, 2600, 100)]
+    table = pa.concat_tables(parts)
+    batches = list(inputs._slices(table))
+    assert [b.num_rows for b in batches] == [700, 1000, 1000, 700]
+    assert pa.Table.from_batches(batches).equals(table)
+    long = table.column("x").chunk(2).buffers()[1].address
+    assert batches[1].column(0).buffers()[1].address == long  # a slice, not a copy

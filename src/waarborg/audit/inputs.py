@@ -346,15 +346,27 @@ def _needed(data: TableLike, roles: Roles) -> TableLike:
 
 
 def _slices(table: pa.Table) -> Iterator[pa.RecordBatch]:
-    """Batches of about ``_BATCH`` rows: slices (no copy) of a table's chunks; small
-    chunks (as polars and pandas make them) are joined into one batch, a batch at a time.
+    """Batches of about ``_BATCH`` rows: a table's own chunks, cut (no copy) where they
+    are longer; small chunks (as polars, pandas and concatenated tables make them) are
+    joined into one batch, a batch at a time (their dictionaries unified by Arrow).
     """
-    for start in range(0, table.num_rows, _BATCH):
-        part = table.slice(start, _BATCH)
-        if all(col.num_chunks == 1 for col in part.columns):
-            yield from part.to_batches()
-        else:
-            yield from part.combine_chunks().to_batches()
+    group: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in table.to_batches(max_chunksize=_BATCH):
+        if group and rows + batch.num_rows > _BATCH:
+            yield _joined(group)
+            group, rows = [], 0
+        group.append(batch)
+        rows += batch.num_rows
+    if group:
+        yield _joined(group)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """One batch of the given ones (copied only if there are several)."""
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def _min_max(col: pa.ChunkedArray) -> tuple[float, float]:
