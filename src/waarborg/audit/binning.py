@@ -135,7 +135,10 @@ class _RowPasses:
     The range comes from the inputs' statistics where they have them (Parquet row-group
     min/max, an in-memory column's min/max), else from a pass. One pass then finds the
     distinct values (while there are at most ``limit``) and the fine-grid histogram
-    together; a skewed score needs one more for its crowded cells.
+    together; a skewed score needs one more for its crowded cells. Batches are counted
+    on two threads while the next is read and validated. Values in different grid cells
+    differ, so once the histogram has more than ``limit`` non-empty cells the score is
+    continuous and its values are not hashed.
     """
 
     def __init__(self, rows: Sequence[Rows], roles: Roles) -> None:
