@@ -228,3 +228,15 @@ def test_batches_keep_long_chunks_and_join_short_ones(monkeypatch: pytest.Monkey
     assert pa.Table.from_batches(batches).equals(table)
     long = table.column("x").chunk(2).buffers()[1].address
     assert batches[1].column(0).buffers()[1].address == long  # a slice, not a copy
+
+
+@pytest.mark.parametrize("kind", [pa.uint8(), pa.uint16(), pa.uint32(), pa.int8()])
+def test_unsigned_dictionary_indices_count_every_category(kind: pa.DataType) -> None:
+    size = 120 if kind == pa.int8() else 200  # 200 codes do not fit a signed byte
+    codes = np.tile(np.arange(size), 3)
+    labels = pa.array([f"v{i:03d}" for i in range(size)])
+    g = pa.DictionaryArray.from_arrays(pa.array(codes, kind), labels)
+    c = build_cube(pa.table({"g": g}), group=["g"])
+    counts = c.table.column("count").to_pylist()
+    got = dict(zip(decoded(c.table).column("g").to_pylist(), counts, strict=True))
+    assert got == {label: 3 for label in labels.to_pylist()}

@@ -523,4 +523,8 @@ def dictionary_codes(col: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """(codes, dictionary) of a categorical batch column."""
     if not pa.types.is_dictionary(col.type):
         col = pc.dictionary_encode(col)
-    return col.indices.to_numpy(zero_copy_only=False), col.dictionary
+    codes = col.indices.to_numpy(zero_copy_only=False)
+    signed = np.dtype(f"i{codes.dtype.itemsize}")
+    if codes.dtype.kind == "u" and len(col.dictionary) <= np.iinfo(signed).max:
+        codes = codes.view(signed)  # polars' uint32: numpy mixes signs at half speed
+    return codes, col.dictionary
