@@ -240,3 +240,28 @@ def test_unsigned_dictionary_indices_count_every_category(kind: pa.DataType) -> 
     counts = c.table.column("count").to_pylist()
     got = dict(zip(decoded(c.table).column("g").to_pylist(), counts, strict=True))
     assert got == {label: 3 for label in labels.to_pylist()}
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def test_work_on_threads_comes_back_in_order() -> None:
+    assert list(inputs.in_threads(lambda x: x * x, iter(range(50)))) == [x * x for x in range(50)]
+
+
+@pytest.mark.parametrize("where", ["items", "work"])
+def test_an_error_on_either_side_of_the_threads_reaches_the_caller(where: str) -> None:
+    def items() -> Any:
+        for i in range(10):
+            if where == "items" and i == 6:
+                raise DataError("bad row", "x.csv", row=6)
+            yield i
+
+    def work(i: int) -> int:
+        if where == "work" and i == 4:
+            raise DataError("bad batch", "x.csv", row=4)
+        return i
+
+    with pytest.raises(DataError) as info:
+        list(inputs.in_threads(work, items()))
+    assert info.value.row == (6 if where == "items" else 4)
