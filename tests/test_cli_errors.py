@@ -244,3 +244,14 @@ def test_verify_names_a_missing_id_column_in_dutch(tmp_path: Path) -> None:
     said = _error([*args, "--lang", "nl"])
     assert said == f"fout: {observed}, kolom case_id: de id-kolom ontbreekt"
     assert _error(args) == f"error: {observed}, column case_id: the id column is missing"
+
+
+def test_brackets_from_the_data_are_shown_as_they_are(tmp_path: Path) -> None:
+    """A column or group named like Rich markup is printed verbatim, never read as markup
+    (a closing tag such as ``[/x]`` used to stop the command with Rich's MarkupError)."""
+    path = _csv(tmp_path, sex=["[/v]", "[bold]m", "[/v]", "[bold]m"])
+    error = _error(["audit", str(path), "--score", "p", "--outcome", "[/y]", "--quiet"])
+    assert error == f"error: {path}, column [/y]: missing column (the data has: p, y, sex)"
+    result = runner.invoke(app, ["audit", str(path), *AUDIT], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[/v]" in result.stdout and "[bold]m" in result.stdout

@@ -34,11 +34,22 @@ def _console(*, stderr: bool = False) -> Console:
 
     Piped output (``waarborg audit … > summary.txt``) keeps its lines whole, so paths and
     URLs are never split; tables take the width they need instead of being cut to 80.
+    Rich markup is off: what is printed holds file names, column names and values from
+    the data, and a ``[/x]`` among them must be shown as it is, not read as markup (or
+    stop the command with Rich's error). A line that styles itself says ``markup=True``
+    and passes what it shows through :func:`shown`.
     """
-    console = Console(stderr=stderr)
+    console = Console(stderr=stderr, markup=False)
     if console.is_terminal:
         return console
-    return Console(stderr=stderr, soft_wrap=True, width=10_000)
+    return Console(stderr=stderr, markup=False, soft_wrap=True, width=10_000)
+
+
+def shown(value: object) -> str:
+    """``value`` as text inside a line with Rich markup: its brackets shown as they are."""
+    from rich.markup import escape
+
+    return escape(str(value))
 
 
 #: Standard output: results and summaries.
@@ -99,7 +110,7 @@ def report_error(text: str, lang: str) -> None:
     from waarborg.report.i18n import N_, tr
 
     label = tr(N_("error:"), lang)
-    err.print(f"[bold red]{label}[/] {text}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]{label}[/] {shown(text)}", markup=True, highlight=False, soft_wrap=True)
 
 
 def write_outputs(outputs: list[tuple[Path | None, str | None]], lang: str = "en") -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from waarborg.cli.app import app
-from waarborg.cli.common import out, progress_display, reports_errors
+from waarborg.cli.common import out, progress_display, reports_errors, shown
 
 
 @app.command("demo")
@@ -48,7 +48,11 @@ def demo_command(
                 out.print(line, highlight=False)
             progress.advance(task)
     url = _seed_service(folder)
-    out.print(f"[bold green]done.[/] All outputs are in {folder.resolve()}", highlight=False)
+    out.print(
+        f"[bold green]done.[/] All outputs are in {shown(folder.resolve())}",
+        markup=True,
+        highlight=False,
+    )
     if serve:
         _serve(url, port)
 
@@ -86,5 +90,5 @@ def _serve(url: str, port: int) -> None:
     from waarborg.service.settings import Settings
 
     app = create_app(settings=Settings.from_env(url, cookie_secure=False))
-    out.print(f"[bold]web UI:[/] http://127.0.0.1:{port}/ (Ctrl+C stops it)")
+    out.print(f"[bold]web UI:[/] http://127.0.0.1:{port}/ (Ctrl+C stops it)", markup=True)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

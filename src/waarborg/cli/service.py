@@ -24,6 +24,7 @@ from waarborg.cli.common import (
     operator,
     out,
     reports_errors,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -412,6 +413,7 @@ def _print_verification(result: "Verification") -> None:
         err.print(
             f"[bold red]the chain is intact, but {len(result.record_problems)} of "
             f"{result.records_checked} records do not match the log:[/]",
+            markup=True,
             highlight=False,
         )
     elif result.reason is None:
@@ -429,15 +431,19 @@ def _print_verification(result: "Verification") -> None:
             out.print(
                 f"[yellow]note:[/] the last {result.unwitnessed} entries are not witnessed yet "
                 "(committed; a crash before their witness record was written leaves this)",
+                markup=True,
                 highlight=False,
             )
     else:
         err.print(
-            f"[bold red]audit log broken at entry {result.first_bad}:[/] {result.reason}",
+            f"[bold red]audit log broken at entry {result.first_bad}:[/] {shown(result.reason)}",
+            markup=True,
             highlight=False,
         )
     for problem in result.record_problems:
         err.print(
-            f"[bold red]{problem.kind} {problem.id} does not match the log:[/] {problem.reason}",
+            f"[bold red]{shown(problem.kind)} {shown(problem.id)} does not match the log:[/] "
+            f"{shown(problem.reason)}",
+            markup=True,
             highlight=False,
         )
