@@ -505,24 +505,3 @@ def test_upgrading_an_empty_database_gives_the_models_schema(database_url: str) 
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     db.dispose()
     assert differences == []
-
-
-def test_migration_0005_is_frozen_it_imports_no_models() -> None:
-    """Its tables are its own: it imports only the draw and the log's hash format."""
-    import ast
-
-    from waarborg.service.store import migrations
-
-    source = next(Path(migrations.__file__).parent.glob("versions/0005_*.py"))
-    imported = {
-        (node.module, alias.name)
-        for node in ast.walk(ast.parse(source.read_text("utf-8")))
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("waarborg")
-        for alias in node.names
-    }
-    assert imported == {
-        ("waarborg.selectivity.draws", "new_seed"),
-        ("waarborg.service.records", "content_hash"),
-        ("waarborg.service.auditlog", "canonical_json"),
-        ("waarborg.service.auditlog", "entry_hash"),
-    }

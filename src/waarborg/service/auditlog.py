@@ -226,17 +226,6 @@ def _chain(session: Session, rows: list[tuple[Any, ...]]) -> tuple[int, list[str
     return seq - len(hashes) + 1, hashes
 
 
-def append_now(
-    session: Session, actor: Actor, action: str, *, detail: dict[str, Any], bound: list[Any]
-) -> None:
-    """Write one entry binding ``bound`` (``[kind, id, hash]`` lists) at once, unwitnessed.
-
-    For migrations only (they run outside the service's sessions); the next witnessed
-    commit pins the entry.
-    """
-    _chain(session, [(actor, action, None, None, canonical_json(detail), canonical_json(bound))])
-
-
 @event.listens_for(Session, "after_commit")
 def _witness_commit(session: Session) -> None:
     """After the commit (never before: the witness is never ahead), witness the new head."""

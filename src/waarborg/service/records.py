@@ -24,7 +24,7 @@ later changes in the same transaction are covered.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -129,16 +129,9 @@ def content_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(plain).encode()).hexdigest()
 
 
-def live(
-    session: Session, chunk: int = 5000, kinds: Collection[str] | None = None
-) -> Iterator[tuple[RecordRef, str]]:
-    """Every bound record in the database with its hash, kind by kind (columns only).
-
-    ``kinds`` limits it to those kinds (a migration binds only the tables it knows).
-    """
+def live(session: Session, chunk: int = 5000) -> Iterator[tuple[RecordRef, str]]:
+    """Every bound record in the database with its hash, kind by kind (columns only)."""
     for kind, (model, names) in BOUND_FIELDS.items():
-        if kinds is not None and kind not in kinds:
-            continue
         columns = [getattr(model, name) for name in names]
         rows = session.execute(
             select(*columns).order_by(columns[0]).execution_options(yield_per=chunk)

@@ -2,7 +2,8 @@
 
 * ``auditlog.records``: the records (kind, id, content hash) an entry binds.
 * Records that exist already are bound by ``records.baseline`` entries (trust on first
-  use: their content as it is at this upgrade).
+  use: their content as it is at this upgrade), read through this revision's own tables
+  (:data:`CASES`, :data:`DECISIONS`, :data:`USERS`), never the live models.
 * Triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on ``auditlog``, refuse
   DELETE on ``auditlog_head``, and let the head move only forward, to an entry of the
   log. A later migration that must change the log drops them first, explicitly.
@@ -14,8 +15,11 @@ Create Date: 2026-12-01 10:40:00
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.engine import Dialect
 
 revision = "0003"
 down_revision = "0002"
@@ -23,6 +27,60 @@ branch_labels = None
 depends_on = None
 
 BASELINE_CHUNK = 5000
+"""Records bound per ``records.baseline`` entry."""
+
+
+class _StoredUTC(sa.TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC, read back aware (as the models read it at 0003)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Naive UTC as stored → aware UTC (never the machine's local time)."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+_TABLES = sa.MetaData()
+CASES = sa.Table(
+    "cases",
+    _TABLES,
+    *[sa.Column(name, sa.Integer()) for name in ("id", "process_id", "created_by")],
+    *[sa.Column(name, sa.JSON()) for name in ("inputs", "score")],
+    *[sa.Column(name, sa.Text()) for name in ("subject_ref", "band", "spec_hash")],
+    sa.Column("suggests_selection", sa.Boolean()),
+    sa.Column("created_at", _StoredUTC()),
+)
+DECISIONS = sa.Table(
+    "decisions",
+    _TABLES,
+    *[sa.Column(name, sa.Integer()) for name in ("id", "case_id", "user_id")],
+    *[
+        sa.Column(name, sa.Text())
+        for name in (
+            "decider_name",
+            "decider_role",
+            "team",
+            "outcome",
+            "rationale",
+            "band_shown",
+            "spec_hash_shown",
+        )
+    ],
+    sa.Column("follows_score", sa.Boolean()),
+    *[sa.Column(name, _StoredUTC()) for name in ("opened_at", "decided_at")],
+    sa.Column("seconds_to_decide", sa.Float()),
+)
+USERS = sa.Table(
+    "users",
+    _TABLES,
+    *[sa.Column(name, sa.Integer()) for name in ("id", "team_id")],
+    *[sa.Column(name, sa.Text()) for name in ("name", "role")],
+    sa.Column("active", sa.Boolean()),
+)
+BASELINE = {"case": CASES, "decision": DECISIONS, "user": USERS}
+"""Kind of record → its table at this revision, with exactly the columns its hash covered
+then (``records.BOUND_FIELDS`` as 0003 was written); bound in this order, each by id."""
 
 SQLITE_TRIGGERS = {
     "auditlog_no_update": "BEFORE UPDATE ON auditlog BEGIN "
@@ -77,23 +135,23 @@ def upgrade() -> None:
 
 
 def _bind_existing_records() -> None:
-    """Bind the cases, decisions and users that exist now, in chunks of entries."""
-    from sqlalchemy.orm import Session
+    """Bind the cases, decisions and users that exist now, in chunks of entries.
 
-    from waarborg.service import auditlog, records
+    Frozen: the tables are this revision's own (:data:`BASELINE`) and the entries are
+    written by :mod:`waarborg.service.store.migrations.frozen`; what it keeps from the
+    code is the log's format (the hash of a record's content and of an entry).
+    """
+    from waarborg.service.records import content_hash
+    from waarborg.service.store.migrations.frozen import append_entry
 
-    session = Session(bind=op.get_bind())
-    refs = list(records.live(session, kinds=("case", "decision", "user")))
-    for start in range(0, len(refs), BASELINE_CHUNK):
-        chunk = refs[start : start + BASELINE_CHUNK]
-        auditlog.append_now(
-            session,
-            auditlog.SYSTEM,
-            "records.baseline",
-            detail={"records": len(chunk)},
-            bound=[[kind, id_, hash_] for (kind, id_), hash_ in chunk],
-        )
-    session.flush()
+    bind = op.get_bind()
+    bound = []
+    for kind, table in BASELINE.items():
+        rows = bind.execute(sa.select(table).order_by(table.c.id)).mappings()
+        bound += [[kind, row["id"], content_hash(dict(row))] for row in rows]
+    for start in range(0, len(bound), BASELINE_CHUNK):
+        chunk = bound[start : start + BASELINE_CHUNK]
+        append_entry(bind, "records.baseline", {"records": len(chunk)}, chunk)
 
 
 def downgrade() -> None:

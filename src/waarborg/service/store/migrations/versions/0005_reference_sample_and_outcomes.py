@@ -18,7 +18,6 @@ Create Date: 2026-12-01 13:20:00
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from alembic import op
@@ -47,24 +46,6 @@ SEEDS = sa.Table(
     sa.Column("set_at", sa.DateTime()),
 )
 """``reference_seeds`` as this revision creates it; its columns are the record's hash fields."""
-LOG = sa.Table(
-    "auditlog",
-    _TABLES,
-    *[sa.Column(name, sa.Integer()) for name in ("seq", "process_id", "case_id")],
-    *[
-        sa.Column(name, sa.Text())
-        for name in ("at", "actor", "role", "action", "detail", "records", "prev_hash", "hash")
-    ],
-)
-"""The audit log's columns at this revision (0003 added ``records``)."""
-HEAD = sa.Table(
-    "auditlog_head",
-    _TABLES,
-    sa.Column("id", sa.Integer(), primary_key=True),
-    sa.Column("seq", sa.Integer()),
-    sa.Column("hash", sa.Text()),
-)
-"""The chain head: the last entry's number and hash (one row, id 1)."""
 
 
 def upgrade() -> None:
@@ -121,13 +102,14 @@ def _seed_existing_processes() -> None:
     """A share of 0 with a fresh seed for every process, bound into the log.
 
     Frozen: the tables as this revision left them are defined here (:data:`PROCESSES`,
-    :data:`SEEDS`, :data:`LOG`, :data:`HEAD`), never the live models, so that a later
-    model cannot change what this revision does. What it keeps from the code is the
-    log's format: the hash of a record's content and of an entry, which
-    ``waarborg auditlog verify`` checks.
+    :data:`SEEDS`) and, for the log, in :mod:`waarborg.service.store.migrations.frozen`,
+    never the live models, so that a later model cannot change what this revision does.
+    What it keeps from the code is the log's format: the hash of a record's content and
+    of an entry, which ``waarborg auditlog verify`` checks.
     """
     from waarborg.selectivity.draws import new_seed
     from waarborg.service.records import content_hash
+    from waarborg.service.store.migrations.frozen import append_entry
 
     bind = op.get_bind()
     ids = list(bind.execute(sa.select(PROCESSES.c.id).order_by(PROCESSES.c.id)).scalars())
@@ -143,22 +125,7 @@ def _seed_existing_processes() -> None:
             PROCESSES.update().where(PROCESSES.c.id == process_id).values(reference_seed_id=seed_id)
         )
         bound.append(["reference_seed", seed_id, content_hash({"id": seed_id, **seed})])
-    _append_entry(bind, "reference.baseline", {"processes": len(ids)}, bound)
-
-
-def _append_entry(bind: sa.Connection, action: str, detail: dict, bound: list) -> None:
-    """One unwitnessed entry by the system, chained onto the head (the next commit pins it)."""
-    from waarborg.service.auditlog import canonical_json, entry_hash
-
-    seq, prev = bind.execute(sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
-    entry = SimpleNamespace(
-        seq=seq + 1, at=datetime.now(UTC).isoformat(timespec="microseconds"), actor="system",
-        role="system", action=action, process_id=None, case_id=None,
-        detail=canonical_json(detail), records=canonical_json(bound), prev_hash=prev,
-    )  # fmt: skip
-    entry.hash = entry_hash(entry)
-    bind.execute(LOG.insert().values(vars(entry)))
-    bind.execute(HEAD.update().where(HEAD.c.id == 1).values(seq=entry.seq, hash=entry.hash))
+    append_entry(bind, "reference.baseline", {"processes": len(ids)}, bound)
 
 
 def downgrade() -> None:
