@@ -80,8 +80,14 @@ def csv_dialect(sep: str | None = None, decimal: str | None = None) -> Iterator[
         _dialect.reset(token)
 
 
-def read_table(data: TableLike) -> tuple[pa.Table, str]:
+def read_table(data: TableLike, *, shared_categories: bool = False) -> tuple[pa.Table, str]:
     """Convert ``data`` to a pyarrow Table; also return a name for it used in errors.
+
+    ``shared_categories``: a polars Categorical column becomes a dictionary column over
+    all the categories it shares with other columns (:func:`polars_table`), which costs
+    nothing, instead of polars' ``to_arrow``, which renumbers every row to the categories
+    the column uses. For readers that count by category and keep only non-empty cells
+    (the cube); a dictionary there may hold values that no row has.
 
     Examples
     --------
@@ -96,13 +102,44 @@ def read_table(data: TableLike) -> tuple[pa.Table, str]:
     if isinstance(data, dict):
         return pa.table(data), "<table>"
     if hasattr(data, "to_arrow"):  # polars
-        return data.to_arrow(), "<table>"
+        return (polars_table(data) if shared_categories else data.to_arrow()), "<table>"
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas
         return pa.Table.from_pandas(data, preserve_index=False), "<table>"
     raise TypeError(
         f"cannot read {type(data).__name__}: give a pandas or polars DataFrame, a pyarrow "
         "Table, or the path of a .csv or .parquet file"
     )
+
+
+def polars_table(frame: Any) -> pa.Table:
+    """A polars DataFrame as Arrow, Categorical columns as their physical codes.
+
+    polars numbers a Categorical column's values in a mapping it shares with other
+    columns (its ``Categories``); the codes index that mapping's list of values, so the
+    codes and the list make an Arrow dictionary column without touching a row. The
+    dictionary may hold values of other columns. Enum and other columns are converted by
+    polars (an Enum's codes already index its own categories).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"g": pl.Series(["b", "a", None, "b"], dtype=pl.Categorical)})
+    >>> polars_table(frame).column("g").cast(pa.string()).to_pylist()
+    ['b', 'a', None, 'b']
+    """
+    import polars as pl
+
+    shared = [name for name, kind in frame.schema.items() if isinstance(kind, pl.Categorical)]
+    table = frame.with_columns(pl.col(shared).to_physical()).to_arrow()
+    for name in shared:  # the categories after the codes: the list only grows
+        values = frame.schema[name].categories.to_series().to_arrow()
+        codes = table.column(name)
+        chunks = [pa.DictionaryArray.from_arrays(c, values, safe=False) for c in codes.chunks]
+        kind = pa.dictionary(codes.type, values.type)
+        table = table.set_column(
+            table.schema.get_field_index(name), name, pa.chunked_array(chunks, kind)
+        )
+    return table
 
 
 def _read_file(path: Path) -> pa.Table:

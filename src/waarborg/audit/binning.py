@@ -5,15 +5,22 @@ See :mod:`waarborg.audit.cube` for the method and its bound on the AUC error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from waarborg.audit.inputs import Roles, Rows, as_floats, checked_batches, count_weights
+from waarborg.audit.inputs import (
+    Roles,
+    Rows,
+    as_floats,
+    checked_batches,
+    count_weights,
+    in_threads,
+)
 
 N_BINS = 1000
 _FINE = 1 << 20  # cells of the fine grid that quantile bins are cut from
@@ -56,9 +63,9 @@ class Binning:
         if self.lookup is None:
             return np.minimum(np.searchsorted(self.keys, values), self.size - 1)
         cells = _grid(values, self.lo, self.scale)
-        codes = self.lookup[cells]
+        codes = np.take(self.lookup, cells)
         if self.heavy is not None:
-            which = self.heavy[cells]
+            which = np.take(self.heavy, cells)
             inside = which >= 0
             if inside.any():
                 split = _split(values[inside], cells[inside], self.lo, self.scale)
@@ -115,7 +122,7 @@ def make_binning(passes: ScorePasses, n_bins: int) -> Binning:
         where = _grid(distinct, lo, scale)
         lookup = None
         if np.unique(where).size == distinct.size:
-            lookup = np.zeros(_FINE, np.int64)
+            lookup = np.zeros(_FINE, np.int32)
             lookup[where] = np.arange(distinct.size)
         return Binning(distinct, "exact", lo, hi, lookup)
     return _quantile_bins(passes, lo, hi, n_bins)
@@ -128,7 +135,10 @@ class _RowPasses:
     The range comes from the inputs' statistics where they have them (Parquet row-group
     min/max, an in-memory column's min/max), else from a pass. One pass then finds the
     distinct values (while there are at most ``limit``) and the fine-grid histogram
-    together; a skewed score needs one more for its crowded cells.
+    together; a skewed score needs one more for its crowded cells. Batches are counted
+    on two threads while the next is read and validated. Values in different grid cells
+    differ, so once the histogram has more than ``limit`` non-empty cells the score is
+    continuous and its values are not hashed.
     """
 
     def __init__(self, rows: Sequence[Rows], roles: Roles) -> None:
@@ -159,12 +169,21 @@ class _RowPasses:
     def distinct(self, limit: int) -> np.ndarray | None:
         lo, hi = self.span
         scale = _FINE / (hi - lo) if hi > lo else 0.0
+
+        def count(batch: tuple[np.ndarray, np.ndarray | None]) -> tuple[np.ndarray, Any]:
+            """The batch's histogram, and its distinct values unless it has too many."""
+            part = _histogram(*batch, lo, scale)
+            few = np.count_nonzero(part) <= limit  # values in different grid cells differ
+            return part, pc.unique(pa.array(batch[0])).to_numpy() if few else None
+
         hist = np.zeros(_FINE)
         seen: np.ndarray | None = np.zeros(0)
-        for values, weights in self.values():
-            hist += _histogram(values, weights, lo, scale)
+        for part, values in in_threads(count, self.values()):
+            hist += part
+            if seen is not None and (values is None or np.count_nonzero(hist) > limit):
+                seen = None
             if seen is not None:
-                seen = np.union1d(seen, pc.unique(pa.array(values)).to_numpy())
+                seen = np.union1d(seen, values)
                 seen = seen if seen.size <= limit else None
         self.hist = (lo, scale, hist)
         return seen
@@ -172,23 +191,30 @@ class _RowPasses:
     def histogram(self, lo: float, scale: float) -> np.ndarray:
         if self.hist is not None and self.hist[:2] == (lo, scale):
             return self.hist[2]
-        hist = np.zeros(_FINE)
-        for values, weights in self.values():
-            hist += _histogram(values, weights, lo, scale)
-        return hist
+        return self._summed(lambda values, w: _histogram(values, w, lo, scale), _FINE)
 
     def split(self, lo: float, scale: float, heavy: np.ndarray) -> np.ndarray:
         which_of = np.full(_FINE, -1, np.int64)
         which_of[heavy] = np.arange(heavy.size)
-        sub = np.zeros(heavy.size * _SUB)
-        for values, weights in self.values():
+
+        def count(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
             cells = _grid(values, lo, scale)
             which = which_of[cells]
             inside = which >= 0
             index = which[inside] * _SUB + _split(values[inside], cells[inside], lo, scale)
             w = None if weights is None else weights[inside]
-            sub += np.bincount(index, weights=w, minlength=sub.size)
-        return sub
+            return np.bincount(index, weights=w, minlength=heavy.size * _SUB)
+
+        return self._summed(count, heavy.size * _SUB)
+
+    def _summed(
+        self, count: Callable[[np.ndarray, np.ndarray | None], np.ndarray], size: int
+    ) -> np.ndarray:
+        """``count(scores, counts)`` (``size`` numbers) summed over the batches, on threads."""
+        total = np.zeros(size)
+        for part in in_threads(lambda batch: count(*batch), self.values()):
+            total += part
+        return total
 
 
 def _histogram(
@@ -230,7 +256,7 @@ def _quantile_bins(passes: ScorePasses, lo: float, hi: float, n_bins: int) -> Bi
     scale = _FINE / (hi - lo) if hi > lo else 0.0
     hist = passes.histogram(lo, scale)
     heavy_cells = np.flatnonzero(hist > hist.sum() / n_bins / 16)
-    heavy = np.full(_FINE, -1, np.int64)
+    heavy = np.full(_FINE, -1, np.int32)
     heavy[heavy_cells] = np.arange(heavy_cells.size)
     width = np.where(heavy >= 0, _SUB, 1)  # micro-cells per grid cell
     first = np.cumsum(width) - width  # first micro-cell of each grid cell
@@ -243,8 +269,10 @@ def _quantile_bins(passes: ScorePasses, lo: float, hi: float, n_bins: int) -> Bi
     targets = cum[-1] * np.arange(1, n_bins) / n_bins
     starts = np.unique(np.concatenate([[0], np.searchsorted(cum, targets) + 1]))
     starts = starts[starts < micro.size]
-    bins = np.searchsorted(starts, np.arange(micro.size), side="right") - 1
-    cell_of = np.repeat(np.arange(_FINE), width)[starts]
+    marks = np.zeros(micro.size, np.int32)  # int32: the per-row gathers stay in cache
+    marks[starts] = 1
+    bins = np.cumsum(marks, dtype=np.int32) - 1  # bin of each micro-cell (starts[0] is 0)
+    cell_of = np.searchsorted(first, starts, side="right") - 1
     edges = lo + (cell_of + (starts - first[cell_of]) / width[cell_of]) * ((hi - lo) / _FINE)
     if not heavy_cells.size:
         return Binning(edges, "quantile", lo, hi, bins)

@@ -47,9 +47,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections import deque
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +68,7 @@ from waarborg.audit.inputs import (
     checked_batches,
     count_weights,
     dictionary_codes,
+    in_threads,
     open_rows,
     split_names,
 )
@@ -327,31 +326,31 @@ def _build(rows: Sequence[Rows], roles: Roles, n_bins: int) -> Cube:
     checks = replace(roles, score=None) if binning is not None else roles
     labels = {c: _Labels() for c in (*roles.groups, roles.band) if c}
     total = _Total(roles, labels, binning)
-    with ThreadPoolExecutor(_THREADS) as pool:
-        pending: deque[Future[_Part]] = deque()
-        for r in rows:
-            for batch in checked_batches(r, roles.columns(), checks):
-                pending.append(pool.submit(_batch_cells, batch, roles, binning))
-                if len(pending) > _THREADS:
-                    total.add(pending.popleft().result())
-        while pending:
-            total.add(pending.popleft().result())
+    batches = (b for r in rows for b in checked_batches(r, roles.columns(), checks))
+    for part in in_threads(lambda batch: _batch_cells(batch, roles, binning), batches):
+        total.add(part)
     return _assemble(total, roles, binning, n_bins, [r.source for r in rows])
 
 
-_THREADS = max(1, min(2, os.cpu_count() or 1))  # batches counted at once
-
-
 class _Labels:
-    """Global codes of a categorical column's values, across batches and files."""
+    """Global codes of a categorical column's values, across batches and files.
+
+    Batches of one table share its dictionary (a polars column's shared categories can
+    be long), so the last dictionary's codes are kept and reused when the next is equal.
+    """
 
     def __init__(self) -> None:
         self.codes: dict[str, int] = {}
+        self.last: tuple[pa.Array, np.ndarray] | None = None
 
     def lookup(self, dictionary: pa.Array) -> np.ndarray:
         """Global code of each entry of a batch's dictionary."""
+        if self.last is not None and self.last[0].equals(dictionary):
+            return self.last[1]
         values = as_text(dictionary).to_pylist()
-        return np.array([self.codes.setdefault(v, len(self.codes)) for v in values], np.int64)
+        codes = np.array([self.codes.setdefault(v, len(self.codes)) for v in values], np.int64)
+        self.last = (dictionary, codes)
+        return codes
 
     def array(self) -> pa.Array:
         return pa.array(list(self.codes), pa.string())
@@ -533,11 +532,13 @@ class _Key:
 
     Steps are recorded so that :meth:`decode` can turn a key back into the codes of
     each dimension: ``("dim", size)`` appends a dimension, ``("compact", present)``
-    renumbers the keys that occur as 0..k-1.
+    renumbers the keys that occur as 0..k-1. The key is kept in 16 bits while it fits
+    (the group attributes, outcome and band together rarely need more), so building it
+    moves a quarter of the memory; it is widened once, when it grows or for counting.
     """
 
     def __init__(self, n: int) -> None:
-        self.key = np.zeros(n, np.int64)
+        self.key = np.zeros(n, np.int16)
         self.size = 1
         self.steps: list[tuple[str, Any]] = []
 
@@ -545,22 +546,27 @@ class _Key:
         """Append a dimension: ``key = key * size + code``, chunk by chunk."""
         if self.size * dim.size > _KEY_LIMIT:
             present = np.flatnonzero(self.bincount())
-            lookup = np.zeros(self.size, np.int64)
+            lookup = np.zeros(self.size, _int_for(present.size))
             lookup[present] = np.arange(present.size)
-            self.key = lookup[self.key]
+            self.key = np.take(lookup, self.key)
             self.steps.append(("compact", present))
             self.size = present.size
+        self.size *= dim.size
+        kind = _int_for(self.size)
+        if self.key.dtype.itemsize < kind.itemsize:
+            self.key = self.key.astype(kind)
         start = 0
         for chunk in dim.chunks:
             part = self.key[start : start + chunk.size]
-            part *= dim.size
-            part += chunk
+            np.multiply(part, dim.size, out=part)
+            np.add(part, chunk, out=part, casting="unsafe")  # codes < dim.size: it fits
             start += chunk.size
-        self.size *= dim.size
         self.steps.append(("dim", dim.size))
 
     def bincount(self, weights: np.ndarray | None = None) -> np.ndarray:
         """Counts (or weighted sums) per key."""
+        if self.key.dtype != np.intp:  # bincount would widen it on every call
+            self.key = self.key.astype(np.intp)
         return np.bincount(self.key, weights=weights, minlength=self.size)
 
     def count(self, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -580,6 +586,11 @@ class _Key:
                 codes.append(key % value)
                 key //= value
         return codes[::-1]
+
+
+def _int_for(size: int) -> np.dtype:
+    """16 bits for keys 0..size-1 that fit them, else what bincount counts in."""
+    return np.dtype(np.int16 if size <= 1 << 15 else np.intp)
 
 
 # --------------------------------------------------------------------------- merging
