@@ -394,13 +394,14 @@ class _Total:
         """Add one batch's cells (its categories mapped to global codes, each dimension's
         in the smallest integer type that holds them: combining copies them).
         """
+        lookups = [
+            None if d is None else self.labels[name].lookup(d)
+            for name, d in zip(self.names, part.dictionaries, strict=True)
+        ]
+        kinds = [_code_type(size) for size in self.sizes()]  # with this batch's new labels
         codes = [
-            c.astype(_code_type(size))
-            if d is None
-            else self.labels[name].lookup(d).astype(_code_type(size))[c]
-            for name, c, d, size in zip(
-                self.names, part.codes, part.dictionaries, self.sizes(), strict=True
-            )
+            c.astype(kind) if lookup is None else lookup.astype(kind)[c]
+            for c, lookup, kind in zip(part.codes, lookups, kinds, strict=True)
         ]
         self.parts.append(_Part(codes, part.count, part.sums))
         self.cells += part.count.size
