@@ -106,7 +106,10 @@ class Cube:
     table : pyarrow.Table
         Columns: the group attributes, outcome, score (bin key: the value itself, or
         the lower edge of a quantile bin), band, selected (each when present), and
-        ``count``, ``score_sum``, ``score_sq`` (names in ``roles`` / ``meta``).
+        ``count``, ``score_sum``, ``score_sq`` (names in ``roles`` / ``meta``). Built
+        in process, the group attributes and the band are dictionary columns (their
+        dictionaries may hold labels no cell uses); read from a file, merged or
+        exported they are plain strings (:func:`decoded`).
     roles : Roles
         Which column plays which role; ``roles.count`` names the count column.
     meta : dict
@@ -144,9 +147,11 @@ class Cube:
         }
 
     def to_arrow(self) -> pa.Table:
-        """The cube as an Arrow table carrying its metadata."""
+        """The cube as an Arrow table carrying its metadata, its labels as plain strings
+        (as a cube file has always held them, for any reader of it).
+        """
         meta = json.dumps(self.metadata(), sort_keys=True).encode()
-        return self.table.replace_schema_metadata({CUBE_KEY: meta})
+        return decoded(self.table).replace_schema_metadata({CUBE_KEY: meta})
 
     def write(self, path: str | Path) -> Path:
         """Write the cube to a Parquet file (atomically) and return the path.
@@ -504,7 +509,12 @@ def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -
 def _assemble(
     total: _Total, roles: Roles, binning: Binning | None, n_bins: int, sources: list[str]
 ) -> Cube:
-    """The running total's cells as the cube table."""
+    """The running total's cells as the cube table.
+
+    Categorical key columns are dictionary arrays of the cells' codes and the labels
+    (taking a label string for each of millions of cells would cost more than the
+    rest of the table; the audit reads the codes as they are).
+    """
     names = total.names
     values = [
         total.labels[n].array() if n in total.labels else pa.array([0, 1], pa.int8()) for n in names
@@ -512,7 +522,10 @@ def _assemble(
     if binning is not None:
         values[-1] = pa.array(binning.keys, pa.float64())
     part = total.combined()
-    table = {n: v.take(pa.array(c)) for n, v, c in zip(names, values, part.codes, strict=True)}
+    table = {
+        n: pa.DictionaryArray.from_arrays(c, v) if n in total.labels else v.take(c)
+        for n, v, c in zip(names, values, part.codes, strict=True)
+    }
     bins = part.codes[-1] if binning is not None else None
     return cube_of(table, part.count, part.sums, bins, roles, binning, n_bins, sources)
 
