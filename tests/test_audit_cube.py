@@ -123,6 +123,16 @@ def test_rows_with_count_zero_are_no_cases(cases: pd.DataFrame) -> None:
     assert "ghost" not in b["groups"]["sex"]
 
 
+@pytest.mark.parametrize("counts", [None, [0, 0]])
+def test_no_cases_give_an_empty_cube(counts: list[int] | None) -> None:
+    rows = pa.table({"g": ["a", "b"], "y": [1, 0], "n": counts or [1, 1]})
+    if counts is None:
+        rows = rows.slice(0, 0)
+    built = build_cube(rows, group=["g"], outcome="y", count="n")
+    assert built.n == 0 and built.table.num_rows == 0
+    assert cube.decoded(built.table).column_names == ["g", "y", "count"]
+
+
 def test_labels_are_dictionary_columns_in_process_and_strings_in_the_file(
     cases: pd.DataFrame, tmp_path: Path
 ) -> None:

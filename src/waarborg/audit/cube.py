@@ -444,6 +444,8 @@ def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
     each cell's parts in order: the score sums add up in the same order as before.
     """
     n = sum(p.count.size for p in parts)
+    if n == 0:  # no rows, or only rows with a count of 0
+        return _Part([np.zeros(0, _code_type(s)) for s in sizes], np.zeros(0, np.int64), None)
     key = _Key(n)
     for i, size in enumerate(sizes):
         key.add(_Dim(size, [p.codes[i] for p in parts]))
@@ -453,10 +455,9 @@ def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
     first[:1] = True
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    count = np.concatenate([p.count for p in parts] or [np.zeros(0, np.int64)])
-    total = np.add.reduceat(count[order], starts) if n else count
+    total = np.add.reduceat(np.concatenate([p.count for p in parts])[order], starts)
     sums = None
-    if parts and parts[0].sums is not None:
+    if parts[0].sums is not None:
         cell = np.cumsum(first, dtype=np.intp) - 1
         sums = tuple(
             np.bincount(cell, np.concatenate([p.sums[i] for p in parts])[order], starts.size)
@@ -470,7 +471,7 @@ def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
 def _code_type(size: int) -> np.dtype:
     """The smallest signed integer type for codes 0..size-1 (signed: numpy adds mixed
     signs at half speed)."""
-    return np.min_scalar_type(-size)
+    return np.min_scalar_type(-max(size, 1))
 
 
 def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -> _Part:
