@@ -63,7 +63,7 @@ def aggregate(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def sorted_cube(c: cube.Cube) -> pd.DataFrame:
-    table = c.table.to_pandas()
+    table = cube.decoded(c.table).to_pandas()
     keys = [*c.roles.groups, c.roles.outcome, c.roles.band, c.roles.score]
     return table.sort_values(keys).reset_index(drop=True)
 
@@ -121,6 +121,33 @@ def test_rows_with_count_zero_are_no_cases(cases: pd.DataFrame) -> None:
     b = audit(with_ghosts, count="n", **OPTIONS).to_dict()
     assert_same(a, b)
     assert "ghost" not in b["groups"]["sex"]
+
+
+@pytest.mark.parametrize("counts", [None, [0, 0]])
+def test_no_cases_give_an_empty_cube(counts: list[int] | None) -> None:
+    rows = pa.table({"g": ["a", "b"], "y": [1, 0], "n": counts or [1, 1]})
+    if counts is None:
+        rows = rows.slice(0, 0)
+    built = build_cube(rows, group=["g"], outcome="y", count="n")
+    assert built.n == 0 and built.table.num_rows == 0
+    assert cube.decoded(built.table).column_names == ["g", "y", "count"]
+
+
+def test_labels_are_dictionary_columns_in_process_and_strings_in_the_file(
+    cases: pd.DataFrame, tmp_path: Path
+) -> None:
+    frame = cases.assign(sex=pd.Categorical(cases["sex"], categories=["ghost", "female", "male"]))
+    built = build_cube(frame, **ROLES)
+    for name in ("sex", "origin", "age", "band"):
+        assert pa.types.is_dictionary(built.table.schema.field(name).type), name
+    want = aggregate(cases).sort_values(KEYS).reset_index(drop=True)
+    got = sorted_cube(built)
+    assert got[KEYS].astype(str).values.tolist() == want[KEYS].astype(str).values.tolist()
+    assert got["count"].tolist() == want["n"].tolist()
+    back = read_cube(built.write(tmp_path / "cube.parquet"))
+    assert all(not pa.types.is_dictionary(t) for t in back.table.schema.types)
+    assert back.table.equals(cube.decoded(built.table))
+    assert "ghost" not in back.table.column("sex").to_pylist()
 
 
 def test_merging_halves_equals_the_whole(

@@ -22,7 +22,7 @@ from tests.service.conftest import postgres_server  # noqa: F401  (fixture)
 from tests.test_audit_cube import assert_same
 from tests.test_audit_metrics import make_cases
 from waarborg.audit import audit, build_cube
-from waarborg.audit.cube import Cube
+from waarborg.audit.cube import Cube, decoded
 from waarborg.audit.engines import choose_engine
 from waarborg.errors import DataError
 
@@ -40,7 +40,7 @@ def engine_cases(n: int = 3000, seed: int = 5) -> pd.DataFrame:
 
 
 def sorted_table(cube: Cube) -> pd.DataFrame:
-    table = cube.table.to_pandas()
+    table = decoded(cube.table).to_pandas()
     keys = [c for c in table.columns if c not in (cube.count_column, *cube.sum_columns)]
     return table.sort_values(keys).reset_index(drop=True)
 

@@ -106,7 +106,10 @@ class Cube:
     table : pyarrow.Table
         Columns: the group attributes, outcome, score (bin key: the value itself, or
         the lower edge of a quantile bin), band, selected (each when present), and
-        ``count``, ``score_sum``, ``score_sq`` (names in ``roles`` / ``meta``).
+        ``count``, ``score_sum``, ``score_sq`` (names in ``roles`` / ``meta``). Built
+        in process, the group attributes and the band are dictionary columns (their
+        dictionaries may hold labels no cell uses); read from a file, merged or
+        exported they are plain strings (:func:`decoded`).
     roles : Roles
         Which column plays which role; ``roles.count`` names the count column.
     meta : dict
@@ -144,9 +147,11 @@ class Cube:
         }
 
     def to_arrow(self) -> pa.Table:
-        """The cube as an Arrow table carrying its metadata."""
+        """The cube as an Arrow table carrying its metadata, its labels as plain strings
+        (as a cube file has always held them, for any reader of it).
+        """
         meta = json.dumps(self.metadata(), sort_keys=True).encode()
-        return self.table.replace_schema_metadata({CUBE_KEY: meta})
+        return decoded(self.table).replace_schema_metadata({CUBE_KEY: meta})
 
     def write(self, path: str | Path) -> Path:
         """Write the cube to a Parquet file (atomically) and return the path.
@@ -391,10 +396,17 @@ class _Total:
         self.limit = 1 << 20
 
     def add(self, part: _Part) -> None:
-        """Add one batch's cells (its categories mapped to global codes)."""
+        """Add one batch's cells (its categories mapped to global codes, each dimension's
+        in the smallest integer type that holds them: combining copies them).
+        """
+        lookups = [
+            None if d is None else self.labels[name].lookup(d)
+            for name, d in zip(self.names, part.dictionaries, strict=True)
+        ]
+        kinds = [_code_type(size) for size in self.sizes()]  # with this batch's new labels
         codes = [
-            c if d is None else self.labels[name].lookup(d)[c]
-            for name, c, d in zip(self.names, part.codes, part.dictionaries, strict=True)
+            c.astype(kind) if lookup is None else lookup.astype(kind)[c]
+            for c, lookup, kind in zip(part.codes, lookups, kinds, strict=True)
         ]
         self.parts.append(_Part(codes, part.count, part.sums))
         self.cells += part.count.size
@@ -411,8 +423,8 @@ class _Total:
         return out
 
     def combined(self) -> _Part:
-        """All parts summed into one."""
-        return _combine(self.parts, self.sizes())
+        """All parts summed into one (a single part already is)."""
+        return self.parts[0] if len(self.parts) == 1 else _combine(self.parts, self.sizes())
 
 
 def _key_names(roles: Roles) -> list[str]:
@@ -422,22 +434,44 @@ def _key_names(roles: Roles) -> list[str]:
 
 
 def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
-    """Sum parts (global codes, ``sizes`` values per dimension) into one."""
-    codes = [
-        np.concatenate([p.codes[i] for p in parts] or [np.zeros(0, np.int64)])
-        for i in range(len(sizes))
-    ]
-    count = np.concatenate([p.count for p in parts] or [np.zeros(0, np.int64)])
-    key = _Key(count.size)
-    for code, size in zip(codes, sizes, strict=True):
-        key.add(_Dim(size, [code]))
-    total, cells = key.count(count.astype(np.float64))
+    """Sum parts (global codes, ``sizes`` values per dimension) into one.
+
+    Each cell gets one integer key (:class:`_Key`, built part by part, so the codes are
+    never concatenated); the keys are sorted and equal neighbours summed. Counting by
+    :func:`numpy.bincount` instead would write an array as large as the whole key space
+    (10 million cells for five attributes with a score) three times per combination.
+    Parts come sorted by key, so the stable sort only merges their runs, and it keeps
+    each cell's parts in order: the score sums add up in the same order as before.
+    """
+    n = sum(p.count.size for p in parts)
+    if n == 0:  # no rows, or only rows with a count of 0
+        return _Part([np.zeros(0, _code_type(s)) for s in sizes], np.zeros(0, np.int64), None)
+    key = _Key(n)
+    for i, size in enumerate(sizes):
+        key.add(_Dim(size, [p.codes[i] for p in parts]))
+    order = np.argsort(key.key, kind="stable")
+    keys = key.key[order]
+    first = np.empty(n, bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    total = np.add.reduceat(np.concatenate([p.count for p in parts])[order], starts)
     sums = None
-    if parts and parts[0].sums is not None:
+    if parts[0].sums is not None:
+        cell = np.cumsum(first, dtype=np.intp) - 1
         sums = tuple(
-            key.bincount(np.concatenate([p.sums[i] for p in parts]))[cells] for i in (0, 1)
+            np.bincount(cell, np.concatenate([p.sums[i] for p in parts])[order], starts.size)
+            for i in (0, 1)
         )
-    return _Part(key.decode(cells), total, sums)
+    first_of_cell = order[starts]
+    codes = [np.concatenate([p.codes[i] for p in parts])[first_of_cell] for i in range(len(sizes))]
+    return _Part(codes, total, sums)
+
+
+def _code_type(size: int) -> np.dtype:
+    """The smallest signed integer type for codes 0..size-1 (signed: numpy adds mixed
+    signs at half speed)."""
+    return np.min_scalar_type(-max(size, 1))
 
 
 def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -> _Part:
@@ -476,7 +510,12 @@ def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -
 def _assemble(
     total: _Total, roles: Roles, binning: Binning | None, n_bins: int, sources: list[str]
 ) -> Cube:
-    """The running total's cells as the cube table."""
+    """The running total's cells as the cube table.
+
+    Categorical key columns are dictionary arrays of the cells' codes and the labels
+    (taking a label string for each of millions of cells would cost more than the
+    rest of the table; the audit reads the codes as they are).
+    """
     names = total.names
     values = [
         total.labels[n].array() if n in total.labels else pa.array([0, 1], pa.int8()) for n in names
@@ -484,7 +523,10 @@ def _assemble(
     if binning is not None:
         values[-1] = pa.array(binning.keys, pa.float64())
     part = total.combined()
-    table = {n: v.take(pa.array(c)) for n, v, c in zip(names, values, part.codes, strict=True)}
+    table = {
+        n: pa.DictionaryArray.from_arrays(c, v) if n in total.labels else v.take(c)
+        for n, v, c in zip(names, values, part.codes, strict=True)
+    }
     bins = part.codes[-1] if binning is not None else None
     return cube_of(table, part.count, part.sums, bins, roles, binning, n_bins, sources)
 

@@ -39,7 +39,7 @@ import pyarrow as pa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from waarborg.audit.cube import Cube
+from waarborg.audit.cube import Cube, decoded
 from waarborg.audit.envelope import Span
 from waarborg.errors import DataError, describe_validation
 
@@ -217,6 +217,7 @@ def export_cube(cube: Cube, rules: Rules) -> Cube:
     """
     if not cube.table.num_rows:
         raise DataError("the cube has no cells", ", ".join(cube.meta.get("sources", [])))
+    cube = Cube(decoded(cube.table), cube.roles, cube.meta)  # published with plain labels
     keys, count = _keys(cube), cube.count_column
     frame = suppress(cube.table.to_pandas(), keys, count, rules.min_frequency)
     kept = frame[~frame["suppressed"]].reset_index(drop=True)
