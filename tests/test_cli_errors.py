@@ -7,6 +7,7 @@ reason comes from the ``reports`` catalog; with ``--lang en`` (the default) it i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -244,3 +245,123 @@ def test_verify_names_a_missing_id_column_in_dutch(tmp_path: Path) -> None:
     said = _error([*args, "--lang", "nl"])
     assert said == f"fout: {observed}, kolom case_id: de id-kolom ontbreekt"
     assert _error(args) == f"error: {observed}, column case_id: the id column is missing"
+
+
+# ------------------------------------------------ areas, selectivity, cube
+
+
+def _areas_missing_column(tmp_path: Path) -> tuple[list[str], Path]:
+    from tests.test_areas_audit import City
+
+    scored, incidents = tmp_path / "gescoord.parquet", tmp_path / "incidenten.csv"
+    pq.write_table(City().scored(), scored)
+    incidents.write_text("cell_id,when\nc001,2025-01-06\n")
+    return ["areas", "audit", str(scored), "--incidents", str(incidents)], incidents
+
+
+def _areas_scored_twice(tmp_path: Path) -> tuple[list[str], Path]:
+    scored, incidents = tmp_path / "gescoord.csv", tmp_path / "incidenten.csv"
+    scored.write_text("cell_id,period,score,selected\n" + "c1,2025-01-06,0.5,true\n" * 2)
+    incidents.write_text("cell_id,date,type,source\nc1,2025-01-06,burglary,reported\n")
+    return ["areas", "audit", str(scored), "--incidents", str(incidents)], scored
+
+
+def _selection_not_boolean(tmp_path: Path) -> tuple[list[str], Path]:
+    table = tmp_path / "selectie.csv"
+    table.write_text("g,selected,reference,outcome\nA,1,0,1\nB,misschien,1,0\nA,0,1,1\n")
+    return ["selectivity", "report", str(table), "--group", "g", "--quiet"], table
+
+
+def _counts_inconsistent(tmp_path: Path) -> tuple[list[str], Path]:
+    counts = tmp_path / "aantallen.csv"
+    counts.write_text("g,u,cases,selected,hits\nA,x,10,5,2\nB,x,10,12,2\n")
+    return ["selectivity", "thresholds", str(counts), "--group", "g", "--unit", "u"], counts
+
+
+def _not_a_cube(tmp_path: Path) -> tuple[list[str], Path]:
+    table = tmp_path / "tabel.csv"
+    table.write_text("a,b\n1,2\n")
+    return ["cube", "export", str(table), "-o", str(tmp_path / "uit.parquet")], table
+
+
+def _cube(tmp_path: Path, rows: str = "a,1\nb,0\n") -> tuple[Path, Path]:
+    """A cube built from a CSV file (its source), and that file."""
+    from waarborg.audit import build_cube
+
+    data, cube = tmp_path / "zaken.csv", tmp_path / "kubus.parquet"
+    data.write_text("g,y\n" + rows)
+    build_cube(data, group=["g"], outcome="y").write(cube)
+    return cube, data
+
+
+def _rules_not_yaml(tmp_path: Path) -> tuple[list[str], Path]:
+    rules = tmp_path / "regels.yaml"
+    rules.write_text("min_frequency: [1\n")
+    args = ["cube", "export", str(_cube(tmp_path)[0]), "--disclosure", str(rules)]
+    return [*args, "-o", str(tmp_path / "uit.parquet")], rules
+
+
+def _empty_cube(tmp_path: Path) -> tuple[list[str], Path]:
+    cube, data = _cube(tmp_path, rows="")
+    return ["cube", "export", str(cube), "-o", str(tmp_path / "uit.parquet")], data
+
+
+def _merge_published(tmp_path: Path) -> tuple[list[str], Path]:
+    from waarborg.audit.cube import read_cube
+    from waarborg.audit.disclosure import Rules, export_cube
+
+    cube, data = _cube(tmp_path)
+    published = tmp_path / "gepubliceerd.parquet"
+    export_cube(read_cube(cube), Rules(min_frequency=1)).write(published)
+    args = ["cube", "build", str(published), str(published), "--quiet"]
+    return [*args, "-o", str(tmp_path / "samen.parquet")], data
+
+
+@pytest.mark.parametrize(
+    ("make", "dutch", "english"),
+    [
+        (
+            _areas_missing_column,
+            ", kolom date: kolom ontbreekt (de tabel heeft: cell_id, when)",
+            ", column date: missing column (the table has: cell_id, when)",
+        ),
+        (
+            _areas_scored_twice,
+            ", rij 2, kolom cell_id: cel 'c1' is twee keer gescoord voor periode 2025-01-06",
+            ", row 2, column cell_id: cell 'c1' is scored twice for period 2025-01-06",
+        ),
+        (
+            _selection_not_boolean,
+            ", rij 2, kolom selected: moet true/false zijn (of 1/0, yes/no, ja/nee), "
+            "gevonden: 'misschien' (1 rij)",
+            ", row 2, column selected: must be true/false (or 1/0, yes/no, ja/nee), "
+            "found 'misschien' (1 row)",
+        ),
+        (
+            _counts_inconsistent,
+            ", rij 2, kolom selected: meer selected dan cases",
+            ", row 2, column selected: more selected than cases",
+        ),
+        (
+            _not_a_cube,
+            ": geen waarborg-kubus (geen schema-metadata 'waarborg.cube')",
+            ": not a waarborg cube (no 'waarborg.cube' schema metadata)",
+        ),
+        (_rules_not_yaml, ": geen geldige YAML: ", ": not valid YAML: "),
+        (_empty_cube, ": de kubus heeft geen cellen", ": the cube has no cells"),
+        (
+            _merge_published,
+            ": kubussen die onder outputcontrole zijn gepubliceerd, zijn niet samen te voegen: "
+            "audit elk afzonderlijk",
+            ": cannot merge cubes published under output control: audit each one separately",
+        ),
+    ],
+    ids=lambda value: value.__name__.strip("_") if callable(value) else "",
+)
+def test_areas_selectivity_and_cube_errors_in_the_language(
+    tmp_path: Path, make: Callable[[Path], tuple[list[str], Path]], dutch: str, english: str
+) -> None:
+    """Each names the file (and row and column where one is at fault) as the English does."""
+    args, source = make(tmp_path)
+    assert _error([*args, "--lang", "nl"]).startswith(f"fout: {source}{dutch}")
+    assert _error([*args, "--lang", "en"]).startswith(f"error: {source}{english}")
