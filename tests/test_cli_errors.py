@@ -247,7 +247,44 @@ def test_verify_names_a_missing_id_column_in_dutch(tmp_path: Path) -> None:
     assert _error(args) == f"error: {observed}, column case_id: the id column is missing"
 
 
-# ------------------------------------------------ areas, selectivity, cube
+# ------------------------------------------------ score, register export, areas, selectivity, cube
+
+
+def test_score_says_what_it_wrote_and_its_errors_in_the_language(tmp_path: Path) -> None:
+    cases, scored = tmp_path / "zaken.csv", tmp_path / "scores.csv"
+    cases.write_text("education_type,age,distance_to_parents_km\nwo,30,5\nmbo,19,50\n")
+    args = ["score", "generic-selection", str(cases), "-o", str(scored)]
+    dutch = runner.invoke(app, [*args, "--lang", "nl"])
+    assert dutch.exit_code == 0, dutch.output
+    assert dutch.stdout.startswith("2 zaken gescoord met generic-selection ")
+    assert dutch.stdout.rstrip().endswith(f"→ {scored}")
+    english = runner.invoke(app, [*args, "--lang", "en"])
+    assert english.stdout.startswith("scored 2 cases with generic-selection ")
+    missing = tmp_path / "nergens.csv"
+    args = ["score", "generic-selection", str(missing), "-o", str(scored)]
+    assert _error([*args, "--lang", "nl"]) == f"fout: {missing}: bestand bestaat niet"
+    assert _error([*args, "--lang", "en"]) == f"error: {missing}: no such file"
+
+
+def test_register_export_speaks_the_language_but_the_entry_stays_dutch(tmp_path: Path) -> None:
+    said, entries = {}, {}
+    for lang in ("nl", "en"):
+        entry = tmp_path / f"entry-{lang}.json"
+        args = ["register", "export", "generic-selection", "-o", str(entry), "--lang", lang]
+        said[lang] = runner.invoke(app, args)
+        assert said[lang].exit_code == 0, said[lang].output
+        entries[lang] = json.loads(entry.read_text(encoding="utf-8"))
+    assert entries["nl"] == entries["en"], "--lang sets the messages, not the entry"
+    assert said["nl"].stdout.startswith("registerinvoer van ")
+    assert said["nl"].stderr.startswith("waarschuwing: de eigenaarsteksten in ")
+    assert said["en"].stdout.startswith("register entry of ")
+    assert said["en"].stderr.startswith("warning: the owner texts in ")
+    audit = tmp_path / "audit.json"
+    audit.write_text("{geen json")
+    args = ["register", "export", "generic-selection", "-o", str(tmp_path / "e.json")]
+    args += ["--audit", str(audit)]
+    assert f"fout: {audit}: geen JSON: " in _error([*args, "--lang", "nl"])
+    assert f"error: {audit}: not JSON: " in _error([*args, "--lang", "en"])
 
 
 def _areas_missing_column(tmp_path: Path) -> tuple[list[str], Path]:
