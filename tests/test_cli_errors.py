@@ -266,6 +266,25 @@ def test_score_says_what_it_wrote_and_its_errors_in_the_language(tmp_path: Path)
     assert _error([*args, "--lang", "en"]) == f"error: {missing}: no such file"
 
 
+def test_score_of_an_area_instrument_reports_the_incidents_in_the_language(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "stad"
+    made = runner.invoke(app, ["synth", "cas-style", "-o", str(folder), "--size", "6"])
+    assert made.exit_code == 0, made.output
+    args = ["score", "cas-style", str(folder / "incidents.parquet"), "--cells"]
+    args += [str(folder / "cells.parquet"), "--backtest", "-o", str(tmp_path / "s.parquet")]
+    dutch = runner.invoke(app, [*args, "--lang", "nl"])
+    assert dutch.exit_code == 0, dutch.output
+    assert dutch.stdout.startswith("36 cellen × ")
+    assert dutch.stderr.startswith("incidenten: ")
+    assert "niet gebruikt: bron discovered" in dutch.stderr
+    assert "incidents" not in dutch.stderr and "used" not in dutch.stderr
+    english = runner.invoke(app, [*args, "--lang", "en"])
+    assert english.stdout.startswith("scored 36 cells × ")
+    assert english.stderr.startswith("incidents: ")
+
+
 def test_register_export_speaks_the_language_but_the_entry_stays_dutch(tmp_path: Path) -> None:
     said, entries = {}, {}
     for lang in ("nl", "en"):
