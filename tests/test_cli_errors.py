@@ -266,7 +266,7 @@ def test_score_says_what_it_wrote_and_its_errors_in_the_language(tmp_path: Path)
     assert _error([*args, "--lang", "en"]) == f"error: {missing}: no such file"
 
 
-def test_score_of_an_area_instrument_reports_the_incidents_in_the_language(
+def test_score_of_an_area_instrument_reports_incidents_and_errors_in_the_language(
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "stad"
@@ -283,6 +283,21 @@ def test_score_of_an_area_instrument_reports_the_incidents_in_the_language(
     english = runner.invoke(app, [*args, "--lang", "en"])
     assert english.stdout.startswith("scored 36 cells × ")
     assert english.stderr.startswith("incidents: ")
+    incidents = tmp_path / "incidenten.csv"
+    incidents.write_text(
+        "incident_id,time,type,source,cell_id\n"
+        "I1,2020-12-21T12:13:00,burglary,reported,E142750N450625\n"
+        "I2,2020-12-22T12:13:00,fietsdiefstal,reported,E142750N450625\n"
+    )
+    args[2] = str(incidents)
+    said = _error([*args, "--lang", "nl"])
+    assert said.startswith(
+        f"fout: {incidents}, rij 2, kolom type: onbekende waarde 'fietsdiefstal'; "
+    )
+    said = _error([*args, "--lang", "en"])
+    assert said.startswith(
+        f"error: {incidents}, row 2, column type: unknown value 'fietsdiefstal'; "
+    )
 
 
 def test_register_export_speaks_the_language_but_the_entry_stays_dutch(tmp_path: Path) -> None:
