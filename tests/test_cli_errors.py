@@ -289,6 +289,11 @@ def test_score_of_an_area_instrument_reports_incidents_and_errors_in_the_languag
         "I1,2020-12-21T12:13:00,burglary,reported,E142750N450625\n"
         "I2,2020-12-22T12:13:00,fietsdiefstal,reported,E142750N450625\n"
     )
+    wrong_day = [*args[:5], "--period", "2021-07-27", *args[6:]]
+    said = _error([*wrong_day, "--lang", "nl"])
+    assert said.startswith("fout: periode 2021-07-27 is niet de eerste dag van een periode: ")
+    said = _error([*wrong_day, "--lang", "en"])
+    assert said.startswith("error: period 2021-07-27 is not the first day of a period: ")
     args[2] = str(incidents)
     said = _error([*args, "--lang", "nl"])
     assert said.startswith(
