@@ -7,6 +7,7 @@ reason comes from the ``reports`` catalog; with ``--lang en`` (the default) it i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -255,3 +256,199 @@ def test_brackets_from_the_data_are_shown_as_they_are(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", str(path), *AUDIT], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "[/v]" in result.stdout and "[bold]m" in result.stdout
+
+
+# ------------------------------------------------ score, register export, areas, selectivity, cube
+
+
+def test_score_says_what_it_wrote_and_its_errors_in_the_language(tmp_path: Path) -> None:
+    cases, scored = tmp_path / "zaken.csv", tmp_path / "scores.csv"
+    cases.write_text("education_type,age,distance_to_parents_km\nwo,30,5\nmbo,19,50\n")
+    args = ["score", "generic-selection", str(cases), "-o", str(scored)]
+    dutch = runner.invoke(app, [*args, "--lang", "nl"])
+    assert dutch.exit_code == 0, dutch.output
+    assert dutch.stdout.startswith("2 zaken gescoord met generic-selection ")
+    assert dutch.stdout.rstrip().endswith(f"→ {scored}")
+    english = runner.invoke(app, [*args, "--lang", "en"])
+    assert english.stdout.startswith("scored 2 cases with generic-selection ")
+    missing = tmp_path / "nergens.csv"
+    args = ["score", "generic-selection", str(missing), "-o", str(scored)]
+    assert _error([*args, "--lang", "nl"]) == f"fout: {missing}: bestand bestaat niet"
+    assert _error([*args, "--lang", "en"]) == f"error: {missing}: no such file"
+
+
+def test_score_of_an_area_instrument_reports_incidents_and_errors_in_the_language(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "stad"
+    made = runner.invoke(app, ["synth", "cas-style", "-o", str(folder), "--size", "6"])
+    assert made.exit_code == 0, made.output
+    args = ["score", "cas-style", str(folder / "incidents.parquet"), "--cells"]
+    args += [str(folder / "cells.parquet"), "--backtest", "-o", str(tmp_path / "s.parquet")]
+    dutch = runner.invoke(app, [*args, "--lang", "nl"])
+    assert dutch.exit_code == 0, dutch.output
+    assert dutch.stdout.startswith("36 cellen × ")
+    assert dutch.stderr.startswith("incidenten: ")
+    assert "niet gebruikt: bron discovered" in dutch.stderr
+    assert "incidents" not in dutch.stderr and "used" not in dutch.stderr
+    english = runner.invoke(app, [*args, "--lang", "en"])
+    assert english.stdout.startswith("scored 36 cells × ")
+    assert english.stderr.startswith("incidents: ")
+    incidents = tmp_path / "incidenten.csv"
+    incidents.write_text(
+        "incident_id,time,type,source,cell_id\n"
+        "I1,2020-12-21T12:13:00,burglary,reported,E142750N450625\n"
+        "I2,2020-12-22T12:13:00,fietsdiefstal,reported,E142750N450625\n"
+    )
+    wrong_day = [*args[:5], "--period", "2021-07-27", *args[6:]]
+    said = _error([*wrong_day, "--lang", "nl"])
+    assert said.startswith("fout: periode 2021-07-27 is niet de eerste dag van een periode: ")
+    said = _error([*wrong_day, "--lang", "en"])
+    assert said.startswith("error: period 2021-07-27 is not the first day of a period: ")
+    args[2] = str(incidents)
+    said = _error([*args, "--lang", "nl"])
+    assert said.startswith(
+        f"fout: {incidents}, rij 2, kolom type: onbekende waarde 'fietsdiefstal'; "
+    )
+    said = _error([*args, "--lang", "en"])
+    assert said.startswith(
+        f"error: {incidents}, row 2, column type: unknown value 'fietsdiefstal'; "
+    )
+
+
+def test_register_export_speaks_the_language_but_the_entry_stays_dutch(tmp_path: Path) -> None:
+    said, entries = {}, {}
+    for lang in ("nl", "en"):
+        entry = tmp_path / f"entry-{lang}.json"
+        args = ["register", "export", "generic-selection", "-o", str(entry), "--lang", lang]
+        said[lang] = runner.invoke(app, args)
+        assert said[lang].exit_code == 0, said[lang].output
+        entries[lang] = json.loads(entry.read_text(encoding="utf-8"))
+    assert entries["nl"] == entries["en"], "--lang sets the messages, not the entry"
+    assert said["nl"].stdout.startswith("registerinvoer van ")
+    assert said["nl"].stderr.startswith("waarschuwing: de eigenaarsteksten in ")
+    assert said["en"].stdout.startswith("register entry of ")
+    assert said["en"].stderr.startswith("warning: the owner texts in ")
+    audit = tmp_path / "audit.json"
+    audit.write_text("{geen json")
+    args = ["register", "export", "generic-selection", "-o", str(tmp_path / "e.json")]
+    args += ["--audit", str(audit)]
+    assert f"fout: {audit}: geen JSON: " in _error([*args, "--lang", "nl"])
+    assert f"error: {audit}: not JSON: " in _error([*args, "--lang", "en"])
+
+
+def _areas_missing_column(tmp_path: Path) -> tuple[list[str], Path]:
+    from tests.test_areas_audit import City
+
+    scored, incidents = tmp_path / "gescoord.parquet", tmp_path / "incidenten.csv"
+    pq.write_table(City().scored(), scored)
+    incidents.write_text("cell_id,when\nc001,2025-01-06\n")
+    return ["areas", "audit", str(scored), "--incidents", str(incidents)], incidents
+
+
+def _areas_scored_twice(tmp_path: Path) -> tuple[list[str], Path]:
+    scored, incidents = tmp_path / "gescoord.csv", tmp_path / "incidenten.csv"
+    scored.write_text("cell_id,period,score,selected\n" + "c1,2025-01-06,0.5,true\n" * 2)
+    incidents.write_text("cell_id,date,type,source\nc1,2025-01-06,burglary,reported\n")
+    return ["areas", "audit", str(scored), "--incidents", str(incidents)], scored
+
+
+def _selection_not_boolean(tmp_path: Path) -> tuple[list[str], Path]:
+    table = tmp_path / "selectie.csv"
+    table.write_text("g,selected,reference,outcome\nA,1,0,1\nB,misschien,1,0\nA,0,1,1\n")
+    return ["selectivity", "report", str(table), "--group", "g", "--quiet"], table
+
+
+def _counts_inconsistent(tmp_path: Path) -> tuple[list[str], Path]:
+    counts = tmp_path / "aantallen.csv"
+    counts.write_text("g,u,cases,selected,hits\nA,x,10,5,2\nB,x,10,12,2\n")
+    return ["selectivity", "thresholds", str(counts), "--group", "g", "--unit", "u"], counts
+
+
+def _not_a_cube(tmp_path: Path) -> tuple[list[str], Path]:
+    table = tmp_path / "tabel.csv"
+    table.write_text("a,b\n1,2\n")
+    return ["cube", "export", str(table), "-o", str(tmp_path / "uit.parquet")], table
+
+
+def _cube(tmp_path: Path, rows: str = "a,1\nb,0\n") -> tuple[Path, Path]:
+    """A cube built from a CSV file (its source), and that file."""
+    from waarborg.audit import build_cube
+
+    data, cube = tmp_path / "zaken.csv", tmp_path / "kubus.parquet"
+    data.write_text("g,y\n" + rows)
+    build_cube(data, group=["g"], outcome="y").write(cube)
+    return cube, data
+
+
+def _rules_not_yaml(tmp_path: Path) -> tuple[list[str], Path]:
+    rules = tmp_path / "regels.yaml"
+    rules.write_text("min_frequency: [1\n")
+    args = ["cube", "export", str(_cube(tmp_path)[0]), "--disclosure", str(rules)]
+    return [*args, "-o", str(tmp_path / "uit.parquet")], rules
+
+
+def _empty_cube(tmp_path: Path) -> tuple[list[str], Path]:
+    cube, data = _cube(tmp_path, rows="")
+    return ["cube", "export", str(cube), "-o", str(tmp_path / "uit.parquet")], data
+
+
+def _merge_published(tmp_path: Path) -> tuple[list[str], Path]:
+    from waarborg.audit.cube import read_cube
+    from waarborg.audit.disclosure import Rules, export_cube
+
+    cube, data = _cube(tmp_path)
+    published = tmp_path / "gepubliceerd.parquet"
+    export_cube(read_cube(cube), Rules(min_frequency=1)).write(published)
+    args = ["cube", "build", str(published), str(published), "--quiet"]
+    return [*args, "-o", str(tmp_path / "samen.parquet")], data
+
+
+@pytest.mark.parametrize(
+    ("make", "dutch", "english"),
+    [
+        (
+            _areas_missing_column,
+            ", kolom date: kolom ontbreekt (de tabel heeft: cell_id, when)",
+            ", column date: missing column (the table has: cell_id, when)",
+        ),
+        (
+            _areas_scored_twice,
+            ", rij 2, kolom cell_id: cel 'c1' is twee keer gescoord voor periode 2025-01-06",
+            ", row 2, column cell_id: cell 'c1' is scored twice for period 2025-01-06",
+        ),
+        (
+            _selection_not_boolean,
+            ", rij 2, kolom selected: moet true/false zijn (of 1/0, yes/no, ja/nee), "
+            "gevonden: 'misschien' (1 rij)",
+            ", row 2, column selected: must be true/false (or 1/0, yes/no, ja/nee), "
+            "found 'misschien' (1 row)",
+        ),
+        (
+            _counts_inconsistent,
+            ", rij 2, kolom selected: meer selected dan cases",
+            ", row 2, column selected: more selected than cases",
+        ),
+        (
+            _not_a_cube,
+            ": geen waarborg-kubus (geen schema-metadata 'waarborg.cube')",
+            ": not a waarborg cube (no 'waarborg.cube' schema metadata)",
+        ),
+        (_rules_not_yaml, ": geen geldige YAML: ", ": not valid YAML: "),
+        (_empty_cube, ": de kubus heeft geen cellen", ": the cube has no cells"),
+        (
+            _merge_published,
+            ": kubussen die onder outputcontrole zijn gepubliceerd, zijn niet samen te voegen: "
+            "audit elk afzonderlijk",
+            ": cannot merge cubes published under output control: audit each one separately",
+        ),
+    ],
+    ids=lambda value: value.__name__.strip("_") if callable(value) else "",
+)
+def test_areas_selectivity_and_cube_errors_in_the_language(
+    tmp_path: Path, make: Callable[[Path], tuple[list[str], Path]], dutch: str, english: str
+) -> None:
+    """Each names the file (and row and column where one is at fault) as the English does."""
+    args, source = make(tmp_path)
+    assert _error([*args, "--lang", "nl"]).startswith(f"fout: {source}{dutch}")
+    assert _error([*args, "--lang", "en"]).startswith(f"error: {source}{english}")

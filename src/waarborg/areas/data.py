@@ -37,6 +37,7 @@ from waarborg.areas.grid import (
 )
 from waarborg.areas.spec import AreaRules
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.instruments.encode import Frame
 from waarborg.tables import TableLike, read_table
 
@@ -79,24 +80,31 @@ def read_cells(data: TableLike, rules: AreaRules) -> Cells:
     frame = Frame(table, source)
     ids = _strings(frame.column("cell_id"), frame, "cell_id")
     if ids.null_count:
-        raise frame.fail(_null(ids), "cell_id", "a cell needs an id")
+        raise frame.fail(_null(ids), "cell_id", Message("a cell needs an id", domain="reports"))
     unique = pc.unique(ids)
     if len(unique) != len(ids):
         first = np.flatnonzero(pc.is_in(ids, value_set=_duplicates(ids)).to_numpy(False))
-        raise DataError("the cell id occurs twice", source, row=int(first[1]) + 1, column="cell_id")
+        twice = Message("the cell id occurs twice", domain="reports")
+        raise DataError(twice, source, row=int(first[1]) + 1, column="cell_id")
     if rules.grid is None:
         return Cells(ids, None, frame)
     col, row, bad = parse_cell_ids(ids, rules.grid)
     if bad.any():
         value = ids[int(np.flatnonzero(bad)[0])].as_py()
-        raise frame.fail(bad, "cell_id", f"'{value}' is not a cell of the grid (E<x>N<y>)")
+        reason = Message(
+            "'%(value)s' is not a cell of the grid (E<x>N<y>)", domain="reports", value=value
+        )
+        raise frame.fail(bad, "cell_id", reason)
     for axis, index, origin in (("x", col, 0), ("y", row, 1)):
         if axis in table.column_names:
             corner = rules.grid.origin[origin] + index * rules.grid.cell_size
             given = _numbers(frame, axis)
             off = ~(np.abs(given - corner) < 1e-6)
             if off.any():
-                raise frame.fail(off, axis, "not the lower-left corner of the cell in cell_id")
+                reason = Message(
+                    "not the lower-left corner of the cell in cell_id", domain="reports"
+                )
+                raise frame.fail(off, axis, reason)
     return Cells(ids, cell_keys(col, row), frame)
 
 
@@ -105,7 +113,8 @@ def cell_attribute(cells: Cells, name: str) -> np.ndarray:
     values = _numbers(cells.frame, name)
     missing = np.isnan(values)
     if missing.any():
-        raise cells.frame.fail(missing, name, "missing value for a cell attribute")
+        reason = Message("missing value for a cell attribute", domain="reports")
+        raise cells.frame.fail(missing, name, reason)
     return values
 
 
@@ -155,11 +164,15 @@ def read_incidents(data: TableLike, rules: AreaRules, cells: Cells) -> Incidents
 
 
 _REASONS = {
-    "no_location": "the incident has no location",
-    "outside_grid": "the incident lies outside the cells of the area",
-    "unknown_cell_id": "the incident's cell id is not in the cells table",
-    "no_date": "the incident has no date",
-    "before_first_period": "the incident lies before the first period (area.period.start)",
+    "no_location": Message("the incident has no location", domain="reports"),
+    "outside_grid": Message("the incident lies outside the cells of the area", domain="reports"),
+    "unknown_cell_id": Message(
+        "the incident's cell id is not in the cells table", domain="reports"
+    ),
+    "no_date": Message("the incident has no date", domain="reports"),
+    "before_first_period": Message(
+        "the incident lies before the first period (area.period.start)", domain="reports"
+    ),
 }
 
 
@@ -198,7 +211,10 @@ def _place(
         }
     if rules.grid is None or cells.keys is None:
         raise DataError(
-            "the area's cells are given by id, so each incident needs a cell_id column",
+            Message(
+                "the area's cells are given by id, so each incident needs a cell_id column",
+                domain="reports",
+            ),
             frame.source,
             column="cell_id",
         )
@@ -208,9 +224,14 @@ def _place(
         lat, lon, column = _numbers(frame, "lat"), _numbers(frame, "lon"), "lat"
         x, y = to_grid_crs(lon, lat, rules.grid.crs)
     else:
-        raise DataError(
+        reason = Message(
             "no location columns: give cell_id, x and y (grid coordinates) or lat and lon "
-            f"(WGS84); columns present: {', '.join(names)}",
+            "(WGS84); columns present: %(names)s",
+            domain="reports",
+            names=", ".join(names),
+        )
+        raise DataError(
+            reason,
             frame.source,
         )
     missing = np.isnan(x) | np.isnan(y)
@@ -228,8 +249,15 @@ def _codes(frame: Frame, column: str, levels: list[str]) -> np.ndarray:
     bad = _null(codes)
     if bad.any():
         value = values[int(np.flatnonzero(bad)[0])].as_py()
-        what = "missing value" if value is None else f"unknown value '{value}'"
-        raise frame.fail(bad, column, f"{what}; allowed: {levels}")
+        what = (
+            Message("missing value", domain="reports")
+            if value is None
+            else Message("unknown value '%(value)s'", domain="reports", value=value)
+        )
+        reason = Message(
+            "%(what)s; allowed: %(levels)s", domain="reports", what=what, levels=str(levels)
+        )
+        raise frame.fail(bad, column, reason)
     return codes.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -241,8 +269,13 @@ def _days(frame: Frame) -> tuple[np.ndarray, str]:
     try:
         days = pc.cast(values, pa.date32()) if not pa.types.is_date32(values.type) else values
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        reason = Message(
+            "not a date or time (type %(type)s); use ISO dates like 2025-03-03",
+            domain="reports",
+            type=str(values.type),
+        )
         raise DataError(
-            f"not a date or time (type {values.type}); use ISO dates like 2025-03-03",
+            reason,
             frame.source,
             column=column,
         ) from None
@@ -256,7 +289,8 @@ def _numbers(frame: Frame, column: str) -> np.ndarray:
     if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
         if pa.types.is_null(values.type):
             return np.full(len(values), np.nan)
-        raise DataError(f"expected numbers, got {values.type}", frame.source, column=column)
+        reason = Message("expected numbers, got %(type)s", domain="reports", type=str(values.type))
+        raise DataError(reason, frame.source, column=column)
     return np.asarray(
         pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
     )
@@ -272,7 +306,8 @@ def _strings(values: pa.ChunkedArray, frame: Frame, column: str) -> pa.Array:
     if pa.types.is_null(values.type):
         return pa.nulls(len(values), pa.string())
     if not pa.types.is_string(values.type):
-        raise DataError(f"expected text, got {values.type}", frame.source, column=column)
+        reason = Message("expected text, got %(type)s", domain="reports", type=str(values.type))
+        raise DataError(reason, frame.source, column=column)
     return values
 
 

@@ -45,6 +45,7 @@ from waarborg.areas.data import (
 from waarborg.areas.features import FeatureBuilder
 from waarborg.areas.spec import AreaRules, Selection
 from waarborg.errors import DataError, WaarborgError
+from waarborg.i18n import Message
 from waarborg.instruments.encode import Encoded, apply_steps
 from waarborg.instruments.engine import METADATA_KEY, Instrument, load_instrument
 from waarborg.instruments.models import score_outcome
@@ -142,7 +143,9 @@ def area_scores(
     rules = inst.spec.area
     assert rules is not None
     if period is not None and backtest:
-        raise WaarborgError("give a period or ask for a backtest, not both")
+        raise WaarborgError(
+            Message("give a period or ask for a backtest, not both", domain="reports")
+        )
     area = read_cells(cells, rules)
     records = read_incidents(incidents, rules, area)
     periods = _periods(rules, records, period, backtest)
@@ -160,9 +163,12 @@ def area_scores(
 def _instrument(spec: str | Path | Instrument | InstrumentSpec) -> Instrument:
     inst = Instrument(spec) if isinstance(spec, InstrumentSpec) else load_instrument(spec)
     if not inst.spec.is_area:
-        raise WaarborgError(
-            f"instrument '{inst.id}' scores cases, not areas (its spec has no 'unit: area')"
+        reason = Message(
+            "instrument '%(id)s' scores cases, not areas (its spec has no 'unit: area')",
+            domain="reports",
+            id=inst.id,
         )
+        raise WaarborgError(reason)
     return inst
 
 
@@ -178,15 +184,25 @@ def _periods(
     day = date.fromisoformat(period) if isinstance(period, str) else period
     index = period_index(day, rules)
     if index is None:
-        raise WaarborgError(
-            f"period {day.isoformat()} is not the first day of a period: periods of "
-            f"{rules.period.days} days start on {rules.period.start.isoformat()}"
+        reason = Message(
+            "period %(day)s is not the first day of a period: periods of %(days)s days start "
+            "on %(start)s",
+            domain="reports",
+            day=day.isoformat(),
+            days=rules.period.days,
+            start=rules.period.start.isoformat(),
         )
+        raise WaarborgError(reason)
     if index < first:
-        raise WaarborgError(
-            f"period {day.isoformat()} needs {first} earlier periods of incidents: the first "
-            f"period that can be scored starts on {period_start(first, rules).isoformat()}"
+        reason = Message(
+            "period %(day)s needs %(n)s earlier periods of incidents: the first period that "
+            "can be scored starts on %(start)s",
+            domain="reports",
+            day=day.isoformat(),
+            n=first,
+            start=period_start(first, rules).isoformat(),
         )
+        raise WaarborgError(reason)
     return np.array([index], dtype=np.int64)
 
 
@@ -208,11 +224,18 @@ def _check_ranges(
         at_period, at_cell = np.unravel_index(int(np.argmax(outside)), values.shape)
         feature = next(f for f in rules.features if f.name == p.name)
         source = cells.frame.source if feature.attribute else records.source
+        reason = Message(
+            "feature value %(value)s of cell %(cell)s in the period starting %(start)s is "
+            "outside the range [%(low)s, %(high)s] the spec gives",
+            domain="reports",
+            value=format(values[at_period, at_cell], "g"),
+            cell=cells.ids[int(at_cell)].as_py(),
+            start=period_start(int(periods[at_period]), rules).isoformat(),
+            low=format(low, "g"),
+            high=format(high, "g"),
+        )
         raise DataError(
-            f"feature value {values[at_period, at_cell]:g} of cell "
-            f"{cells.ids[int(at_cell)].as_py()} in the period starting "
-            f"{period_start(int(periods[at_period]), rules).isoformat()} is outside the "
-            f"range [{low:g}, {high:g}] the spec gives",
+            reason,
             source,
             column=p.name,
         )

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.tables import TableLike, read_table
 
 __all__ = [
@@ -127,7 +128,8 @@ class Actions:
 def _column(table: pa.Table, name: str, source: str) -> pa.ChunkedArray:
     if name not in table.column_names:
         have = ", ".join(table.column_names)
-        raise DataError(f"missing column (the table has: {have})", source, column=name)
+        reason = Message("missing column (the table has: %(have)s)", domain="reports", have=have)
+        raise DataError(reason, source, column=name)
     return table.column(name)
 
 
@@ -141,7 +143,9 @@ def _no_nulls(table: pa.Table, names: tuple[str, ...], source: str) -> None:
     for name in names:
         row = _first_null(_column(table, name, source))
         if row is not None:
-            raise DataError("missing value", source, row=row, column=name)
+            raise DataError(
+                Message("missing value", domain="reports"), source, row=row, column=name
+            )
 
 
 def _days(column: pa.ChunkedArray, source: str, name: str) -> np.ndarray:
@@ -156,10 +160,14 @@ def _days(column: pa.ChunkedArray, source: str, name: str) -> np.ndarray:
         elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
             column = _parse_dates(column)
         elif not pa.types.is_date(kind):
-            raise DataError(f"expected a date or time, got {kind}", source, column=name)
+            reason = Message(
+                "expected a date or time, got %(type)s", domain="reports", type=str(kind)
+            )
+            raise DataError(reason, source, column=name)
         column = pc.cast(column, pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise DataError(f"not a date or time: {exc}", source, column=name) from None
+        reason = Message("not a date or time: %(error)s", domain="reports", error=str(exc))
+        raise DataError(reason, source, column=name) from None
     return column.combine_chunks().view(pa.int32()).to_numpy().astype(np.int64)
 
 
@@ -175,14 +183,18 @@ def _parse_dates(column: pa.ChunkedArray) -> pa.ChunkedArray:
 def _floats(table: pa.Table, name: str, source: str) -> np.ndarray:
     column = _column(table, name, source)
     if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-        raise DataError(f"expected numbers, got {column.type}", source, column=name)
+        reason = Message("expected numbers, got %(type)s", domain="reports", type=str(column.type))
+        raise DataError(reason, source, column=name)
     _no_nulls(table, (name,), source)
     values = column.to_numpy().astype(np.float64, copy=False)
     if np.isfinite(values.sum()):  # fast path: no nan or inf (a huge finite sum is checked)
         return values
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise DataError(f"not a finite number ({values[bad[0]]})", source, int(bad[0]) + 1, name)
+        reason = Message(
+            "not a finite number (%(value)s)", domain="reports", value=str(values[bad[0]])
+        )
+        raise DataError(reason, source, int(bad[0]) + 1, name)
     return values
 
 
@@ -196,14 +208,15 @@ def _read(data: TableLike, columns: list[str] | None = None) -> tuple[pa.Table, 
     if isinstance(data, str | Path) and Path(data).suffix.lower() == ".parquet":
         path = Path(data)
         if not path.exists():
-            raise DataError("no such file", str(path))
+            raise DataError(Message("no such file", domain="reports"), str(path))
         try:
             schema = pq.read_schema(path)
             wanted = [c for c in columns or schema.names if c in schema.names]
             dictionary = [c for c in _CATEGORIES if c in wanted]
             table = pq.read_table(path, columns=wanted, read_dictionary=dictionary)
         except (pa.ArrowInvalid, OSError) as exc:
-            raise DataError(f"cannot read the file: {exc}", str(path)) from None
+            reason = Message("cannot read the file: %(error)s", domain="reports", error=str(exc))
+            raise DataError(reason, str(path)) from None
         return table, str(path)
     return read_table(data)
 
@@ -261,9 +274,9 @@ def read_scored(data: TableLike, period_days: int = 14) -> Scored:
         try:
             selected_col = pc.cast(selected_col, pa.bool_())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise DataError(
-                f"expected true/false, got {selected_col.type}", source, column="selected"
-            ) from None
+            kind = str(selected_col.type)
+            reason = Message("expected true/false, got %(type)s", domain="reports", type=kind)
+            raise DataError(reason, source, column="selected") from None
     arrays = {
         "score": _floats(table, "score", source),
         "selected": selected_col.to_numpy(zero_copy_only=False).astype(bool),
@@ -272,7 +285,8 @@ def read_scored(data: TableLike, period_days: int = 14) -> Scored:
         arrays["expected"] = _floats(table, "expected_incidents", source)
         if (arrays["expected"] < 0).any():
             row = int(np.flatnonzero(arrays["expected"] < 0)[0]) + 1
-            raise DataError("negative expected count", source, row, "expected_incidents")
+            reason = Message("negative expected count", domain="reports")
+            raise DataError(reason, source, row, "expected_incidents")
     dense = {}
     for name, values in arrays.items():
         if flat is None:  # rows already period by period, cells in sorted order
@@ -333,7 +347,7 @@ def _period_codes(column: pa.ChunkedArray, period_days: int, source: str) -> tup
     starts only and each row's index is a lookup.
     """
     if len(column) == 0:
-        raise DataError("the scored table has no rows", source)
+        raise DataError(Message("the scored table has no rows", domain="reports"), source)
     encoded = pc.dictionary_encode(column.combine_chunks())
     starts = _days(pa.chunked_array([encoded.dictionary]), source, "period")
     first = int(starts.min())
@@ -341,9 +355,16 @@ def _period_codes(column: pa.ChunkedArray, period_days: int, source: str) -> tup
     indices = encoded.indices.to_numpy()
     if bad.size:
         row = int(np.flatnonzero(indices == bad[0])[0])
+        reason = Message(
+            "period %(period)s is not on the %(days)s-day grid that starts %(first)s "
+            "(use --period-days)",
+            domain="reports",
+            period=str(np.datetime64(int(starts[bad[0]]), "D")),
+            days=period_days,
+            first=str(np.datetime64(first, "D")),
+        )
         raise DataError(
-            f"period {np.datetime64(int(starts[bad[0]]), 'D')} is not on the {period_days}-day "
-            f"grid that starts {np.datetime64(first, 'D')} (use --period-days)",
+            reason,
             source,
             row + 1,
             "period",
@@ -366,9 +387,14 @@ def _complete(
     if (seen > 1).any():
         twice = int(np.flatnonzero(seen > 1)[0])
         row = int(np.flatnonzero(flat == twice)[1])
+        reason = Message(
+            "cell %(cell)s is scored twice for period %(period)s",
+            domain="reports",
+            cell=repr(cell_ids[codes[row]]),
+            period=str(np.datetime64(first + twice // shape[1] * period_days, "D")),
+        )
         raise DataError(
-            f"cell {cell_ids[codes[row]]!r} is scored twice for period "
-            f"{np.datetime64(first + twice // shape[1] * period_days, 'D')}",
+            reason,
             source,
             row + 1,
             "cell_id",
@@ -377,9 +403,16 @@ def _complete(
     if missing.size:
         p, c = divmod(int(missing[0]), shape[1])
         start = np.datetime64(first + p * period_days, "D")
+        reason = Message(
+            "every cell must be scored in every period: cell %(cell)s is not scored in period "
+            "%(period)s (%(n)s cell-periods missing)",
+            domain="reports",
+            cell=repr(cell_ids[c]),
+            period=str(start),
+            n=missing.size,
+        )
         raise DataError(
-            f"every cell must be scored in every period: cell {cell_ids[c]!r} is not scored "
-            f"in period {start} ({missing.size} cell-periods missing)",
+            reason,
             source,
             column="period",
         )
@@ -428,8 +461,13 @@ def read_incidents(data: TableLike, scored: Scored) -> Incidents:
         bad = np.flatnonzero(~np.isin(kinds, SOURCES))
         if bad.size:
             row = int(np.flatnonzero(kind == bad[0])[0])
+            reason = Message(
+                "source %(source)s is neither 'reported' nor 'discovered'",
+                domain="reports",
+                source=repr(kinds[bad[0]]),
+            )
             raise DataError(
-                f"source {kinds[bad[0]]!r} is neither 'reported' nor 'discovered'",
+                reason,
                 source,
                 row + 1,
                 "source",
@@ -484,9 +522,14 @@ def read_cells(data: TableLike, scored: Scored, cell_size: float) -> np.ndarray:
     xy[code[known], 1] = _floats(table, "y", source)[known]
     missing = np.flatnonzero(np.isnan(xy[:, 0]))
     if missing.size:
+        reason = Message(
+            "scored cell %(cell)s is not in the cells table (%(n)s missing)",
+            domain="reports",
+            cell=repr(scored.cell_ids[missing[0]]),
+            n=missing.size,
+        )
         raise DataError(
-            f"scored cell {scored.cell_ids[missing[0]]!r} is not in the cells table "
-            f"({missing.size} missing)",
+            reason,
             source,
             column="cell_id",
         )
@@ -503,7 +546,8 @@ def _squares(table: pa.Table, source: str, square_size: float | None) -> np.ndar
         elif square_size is not None:
             size = np.full(n, float(square_size))
         else:
-            raise DataError("give a size column or a square size", source, column="size")
+            reason = Message("give a size column or a square size", domain="reports")
+            raise DataError(reason, source, column="size")
         return np.column_stack([x, y, size])
     _no_nulls(table, ("square",), source)
     ids = _strings(_column(table, "square", source)).to_pylist()
@@ -512,15 +556,23 @@ def _squares(table: pa.Table, source: str, square_size: float | None) -> np.ndar
         m = _SQUARE.match(text)
         if m is not None:
             if square_size is None:
-                raise DataError(
-                    f"square {text!r}: give the square size (100 or 500 m)", source, i + 1, "square"
+                reason = Message(
+                    "square %(square)s: give the square size (100 or 500 m)",
+                    domain="reports",
+                    square=repr(text),
                 )
+                raise DataError(reason, source, i + 1, "square")
             out[i] = (int(m[1]) * 100, int(m[2]) * 100, square_size)
             continue
         m = _INSPIRE.match(text)
         if m is None:
+            reason = Message(
+                "square %(square)s is not E####N#### (hectometres) or CRS28992RES###mN#E#",
+                domain="reports",
+                square=repr(text),
+            )
             raise DataError(
-                f"square {text!r} is not E####N#### (hectometres) or CRS28992RES###mN#E#",
+                reason,
                 source,
                 i + 1,
                 "square",
@@ -620,7 +672,7 @@ def read_residents(
     residents = _floats(table, "residents", source)
     if (residents < 0).any():
         row = int(np.flatnonzero(residents < 0)[0]) + 1
-        raise DataError("negative count", source, row, "residents")
+        raise DataError(Message("negative count", domain="reports"), source, row, "residents")
     groups_arr = _strings(_column(table, "group", source)).to_numpy(zero_copy_only=False)
     groups, group_code = np.unique(groups_arr.astype(str), return_inverse=True)
     info: dict[str, Any] = {"source": source, "rows": table.num_rows}
@@ -634,9 +686,10 @@ def read_residents(
         info |= {"form": "cells", "unknown_cell_rows": int((~keep).sum())}
     else:
         if cells_xy is None:
-            raise DataError(
-                "residents on squares need the cells' geometry (--cells)", source, column="square"
+            reason = Message(
+                "residents on squares need the cells' geometry (--cells)", domain="reports"
             )
+            raise DataError(reason, source, column="square")
         squares = _squares(table, source, square_size)
         counts = np.zeros((table.num_rows, groups.size))
         counts[np.arange(table.num_rows), group_code] = residents
@@ -660,8 +713,14 @@ def read_actions(data: TableLike, scored: Scored) -> Actions:
     )
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        reason = Message(
+            "basis %(basis)s is not one of %(bases)s",
+            domain="reports",
+            basis=repr(basis[row].as_py()),
+            bases=", ".join(ACTION_BASES),
+        )
         raise DataError(
-            f"basis {basis[row].as_py()!r} is not one of {', '.join(ACTION_BASES)}",
+            reason,
             source,
             row + 1,
             "basis",

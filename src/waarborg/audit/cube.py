@@ -73,6 +73,7 @@ from waarborg.audit.inputs import (
     split_names,
 )
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.tables import TableLike, write_table
 
 __all__ = [
@@ -166,9 +167,10 @@ class Cube:
         """
         path = Path(path)
         if path.suffix.lower() != ".parquet":
-            raise DataError(
-                "a cube is written as .parquet (its roles live in the schema)", str(path)
+            reason = Message(
+                "a cube is written as .parquet (its roles live in the schema)", domain="reports"
             )
+            raise DataError(reason, str(path))
         return write_table(self.to_arrow(), path)
 
     def cells(
@@ -186,7 +188,9 @@ class Cube:
 def _cube_from_table(table: pa.Table, source: str) -> Cube:
     meta = json.loads(table.schema.metadata[CUBE_KEY])
     if meta.get("format") != FORMAT or meta.get("format_version") != FORMAT_VERSION:
-        raise DataError("not a cube this version of waarborg can read", source)
+        raise DataError(
+            Message("not a cube this version of waarborg can read", domain="reports"), source
+        )
     roles = meta.pop("roles")
     for key in ("format", "format_version", "waarborg_version"):
         meta.pop(key, None)
@@ -217,7 +221,10 @@ def is_cube(data: TableLike) -> bool:
 def read_cube(path: str | Path) -> Cube:
     """Read a cube written by :meth:`Cube.write` (or ``waarborg cube build``)."""
     if not is_cube(path):
-        raise DataError("not a waarborg cube (no 'waarborg.cube' schema metadata)", str(path))
+        reason = Message(
+            "not a waarborg cube (no 'waarborg.cube' schema metadata)", domain="reports"
+        )
+        raise DataError(reason, str(path))
     return _cube_from_table(pq.read_table(path), str(path))
 
 
@@ -315,7 +322,7 @@ def build_cube_from(
     if rows:
         parts.append(_build(rows, roles, n_bins))
     if not parts:
-        raise DataError("no data given")
+        raise DataError(Message("no data given", domain="reports"))
     return merge(*parts)
 
 
@@ -662,13 +669,22 @@ def merge(*cubes: Cube) -> Cube:
     controlled = [c for c in cubes if c.meta.get("disclosure")]
     if controlled:  # summed rounded counts and suppressed cells: their bounds would be lost
         raise DataError(
-            "cannot merge cubes published under output control: audit each one separately",
+            Message(
+                "cannot merge cubes published under output control: audit each one separately",
+                domain="reports",
+            ),
             ", ".join(controlled[0].meta.get("sources", ["<cube>"])),
         )
     for other in cubes[1:]:
         if _shape(other) != _shape(first):
+            reason = Message(
+                "cannot merge cubes with different roles: %(first)s and %(other)s",
+                domain="reports",
+                first=str(_shape(first)),
+                other=str(_shape(other)),
+            )
             raise DataError(
-                f"cannot merge cubes with different roles: {_shape(first)} and {_shape(other)}",
+                reason,
                 ", ".join(other.meta.get("sources", ["<cube>"])),
             )
     names = _cube_names(first.roles)

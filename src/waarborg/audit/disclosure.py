@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from waarborg.audit.cube import Cube, decoded
 from waarborg.audit.envelope import Span
 from waarborg.errors import DataError, describe_validation
+from waarborg.i18n import Message
 
 __all__ = ["Rounding", "Rules", "export_cube", "load_rules", "suppress"]
 
@@ -78,9 +79,11 @@ def load_rules(path: str | Path | None) -> Rules:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         return Rules.model_validate(raw)
     except OSError as exc:
-        raise DataError(f"cannot read the rules: {exc.strerror}", str(path)) from None
+        reason = Message("cannot read the rules: %(error)s", domain="reports", error=exc.strerror)
+        raise DataError(reason, str(path)) from None
     except yaml.YAMLError as exc:
-        raise DataError(f"not valid YAML: {exc}", str(path)) from None
+        reason = Message("not valid YAML: %(error)s", domain="reports", error=str(exc))
+        raise DataError(reason, str(path)) from None
     except ValidationError as exc:
         raise DataError(describe_validation(str(path), exc)) from None
 
@@ -286,7 +289,8 @@ def export_cube(cube: Cube, rules: Rules) -> Cube:
     2
     """
     if not cube.table.num_rows:
-        raise DataError("the cube has no cells", ", ".join(cube.meta.get("sources", [])))
+        empty = Message("the cube has no cells", domain="reports")
+        raise DataError(empty, ", ".join(cube.meta.get("sources", [])))
     cube = Cube(decoded(cube.table), cube.roles, cube.meta)  # published with plain labels
     keys, count = _keys(cube), cube.count_column
     frame = suppress(cube.table.to_pandas(), keys, count, rules.min_frequency)

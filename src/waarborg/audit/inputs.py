@@ -126,6 +126,17 @@ def found(rule: Message, value: Any) -> Message:
     return Message("%(rule)s, found %(value)s", domain="reports", rule=rule, value=repr(value))
 
 
+def found_type(rule: Message, kind: pa.DataType, value: Any) -> Message:
+    """A rule and a column of the wrong type: "…, found string values such as 'x'"."""
+    return Message(
+        "%(rule)s, found %(type)s values such as %(value)s",
+        domain="reports",
+        rule=rule,
+        type=str(kind),
+        value=repr(value),
+    )
+
+
 def in_rows(reason: str | Message, rows: int) -> Message:
     """A reason with the number of offending rows: every engine words an error so.
 
@@ -261,14 +272,7 @@ def _check_type(col: pa.Array | pa.ChunkedArray, source: str, column: str, roles
     if column in (roles.outcome, roles.selected) and not (numeric or pa.types.is_boolean(kind)):
         first = col[0].as_py() if len(col) else None
         row = 1 if len(col) else None
-        message = Message(
-            "%(rule)s, found %(type)s values such as %(value)s",
-            domain="reports",
-            rule=BINARY,
-            type=str(kind),
-            value=repr(first),
-        )
-        raise DataError(message, source, row=row, column=column)
+        raise DataError(found_type(BINARY, kind, first), source, row=row, column=column)
     if column in (roles.score, roles.count) and not numeric:
         message = (
             Message("the score must be numeric, found %(type)s", domain="reports", type=str(kind))

@@ -94,9 +94,11 @@ def score_command(
             "with mapInArrow; DATA may be a Parquet folder or Delta table, OUTPUT a folder.",
         ),
     ] = "local",
+    lang: LangOpt = "en",
 ) -> None:
     """Score every case (or every cell of an area) in DATA and write the scores."""
     from waarborg.instruments.engine import load_instrument, result_metadata, score
+    from waarborg.report.i18n import N_, tr
     from waarborg.tables import write_table
 
     if engine not in ("local", "spark"):
@@ -105,7 +107,7 @@ def score_command(
     if inst.spec.is_area:
         if engine != "local":
             raise typer.BadParameter("area instruments score locally", param_hint="--engine")
-        _score_areas(inst, data, output, cells, period, backtest, events)
+        _score_areas(inst, data, output, cells, period, backtest, events, lang)
         return
     if cells is not None or period is not None or backtest:
         raise typer.BadParameter(
@@ -117,16 +119,23 @@ def score_command(
         from waarborg.instruments.on_spark import score_spark
 
         score_spark(instrument, data, output)
-        out.print(f"scored {data} with Spark → {output}", highlight=False)
+        said = tr(N_("scored {data} with Spark → {output}"), lang)
+        out.print(said.format(data=data, output=output), highlight=False)
         return
     result = score(inst, data, events=events)
     write_table(result, output)
     meta = result_metadata(result)
-    for line in _rule_lines(meta):
+    for line in _rule_lines(meta, lang):
         err.print(line, highlight=False)
+    said = tr(N_("scored {n} cases with {instrument} {version} (spec {spec}) → {output}"), lang)
     out.print(
-        f"scored {result.num_rows} cases with {meta['instrument_id']} {meta['instrument_version']} "
-        f"(spec {str(meta['spec_hash'])[:12]}) → {output}",
+        said.format(
+            n=result.num_rows,
+            instrument=meta["instrument_id"],
+            version=meta["instrument_version"],
+            spec=str(meta["spec_hash"])[:12],
+            output=output,
+        ),
         highlight=False,
     )
 
@@ -139,9 +148,11 @@ def _score_areas(
     period: str | None,
     backtest: bool,
     events: Path | None,
+    lang: str,
 ) -> None:
     """``waarborg score`` for an area instrument: incidents and cells to scored cell-periods."""
     from waarborg.areas.engine import area_scores
+    from waarborg.report.i18n import N_, tr
     from waarborg.tables import write_table
 
     if cells is None or events is not None:
@@ -149,12 +160,27 @@ def _score_areas(
     day = _iso_day(period) if period is not None else None
     result = area_scores(inst, incidents, cells, period=day, backtest=backtest)
     write_table(result.to_arrow(), output)
-    for line in area_report_lines(result.report):
+    for line in area_report_lines(result.report, lang):
         err.print(line, highlight=False)
+    said = tr(
+        N_(
+            "scored {cells} cells × {periods} periods ({first} to {last}) with {instrument} "
+            "{version} (spec {spec}) → {output}"
+        ),
+        lang,
+    )
+    report = result.report
     out.print(
-        f"scored {result.report['cells']} cells × {result.report['periods_scored']} periods "
-        f"({result.report['first_period']} to {result.report['last_period']}) with {inst.id} "
-        f"{inst.version} (spec {inst.spec_hash[:12]}) → {output}",
+        said.format(
+            cells=report["cells"],
+            periods=report["periods_scored"],
+            first=report["first_period"],
+            last=report["last_period"],
+            instrument=inst.id,
+            version=inst.version,
+            spec=inst.spec_hash[:12],
+            output=output,
+        ),
         highlight=False,
     )
 
@@ -168,29 +194,46 @@ def _iso_day(text: str) -> date:
         ) from None
 
 
-def area_report_lines(report: dict[str, Any]) -> list[str]:
+def area_report_lines(report: dict[str, Any], lang: str = "en") -> list[str]:
     """What happened to the incident records: read, left out per reason and source, used."""
-    lines = [f"incidents: {report['incidents_read']} read"]
+    from waarborg.report.i18n import N_, tr
+
+    left_out = {
+        "no_location": N_("no location"),
+        "outside_grid": N_("outside grid"),
+        "unknown_cell_id": N_("unknown cell id"),
+        "no_date": N_("no date"),
+        "before_first_period": N_("before first period"),
+    }
+    lines = [tr(N_("incidents: {n} read"), lang).format(n=report["incidents_read"])]
     lines += [
-        f"  {n} left out ({report['invalid_policy']} policy): {reason.replace('_', ' ')}"
+        tr(N_("  {n} left out ({policy} policy): {reason}"), lang).format(
+            n=n, policy=report["invalid_policy"], reason=tr(left_out[reason], lang)
+        )
         for reason, n in report["invalid"].items()
         if n
     ]
+    used = ", ".join(report["sources_used"])
     lines += [
-        f"  {n} not used: source {source} (the spec uses {', '.join(report['sources_used'])})"
+        tr(N_("  {n} not used: source {source} (the spec uses {used})"), lang).format(
+            n=n, source=source, used=used
+        )
         for source, n in report["not_used_source"].items()
         if n
     ]
-    return [*lines, f"  {report['incidents_used']} used"]
+    return [*lines, tr(N_("  {n} used"), lang).format(n=report["incidents_used"])]
 
 
-def _rule_lines(meta: dict[str, Any]) -> list[str]:
+def _rule_lines(meta: dict[str, Any], lang: str) -> list[str]:
+    from waarborg.report.i18n import N_, tr
+
     rules = meta.get("data_rules")
     if not rules:
         return []
-    lines = [f"data rules: {rules['events_read']} events read"]
-    lines += [f"  {n} removed: {rule}" for rule, n in rules["removed"].items()]
-    return [*lines, f"  {rules['events_used']} events used"]
+    lines = [tr(N_("data rules: {n} events read"), lang).format(n=rules["events_read"])]
+    removed = tr(N_("  {n} removed: {rule}"), lang)
+    lines += [removed.format(n=n, rule=rule) for rule, n in rules["removed"].items()]
+    return [*lines, tr(N_("  {n} events used"), lang).format(n=rules["events_used"])]
 
 
 @app.command("explain")

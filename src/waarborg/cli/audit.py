@@ -219,9 +219,11 @@ def cube_build_command(
     table: TableOpt = None,
     query: QueryOpt = None,
     quiet: QuietOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """Count cases by group, outcome, score bin, band and selection into a cube file."""
     from waarborg.audit import build_cube
+    from waarborg.report.i18n import N_, fmt_count, tr
 
     items = _inputs(data, source, table)
     with stages(quiet, 2) as stage:
@@ -244,11 +246,10 @@ def cube_build_command(
         )
         stage("writing")
         cube.write(output)
-    _said(cube.meta["engine"], cube.meta["engine_why"], quiet)
-    out.print(
-        f"wrote a cube of {cube.n:,} cases in {cube.table.num_rows:,} cells → {output}",
-        highlight=False,
-    )
+    _said(cube.meta["engine"], cube.meta["engine_why"], quiet, lang)
+    said = tr(N_("wrote a cube of {n} cases in {cells} cells → {path}"), lang)
+    cells = fmt_count(cube.table.num_rows, lang)
+    out.print(said.format(n=fmt_count(cube.n, lang), cells=cells, path=output), highlight=False)
 
 
 @cube_app.command("export")
@@ -264,23 +265,30 @@ def cube_export_command(
             "rounding.method (nearest/random), seed.",
         ),
     ] = None,
+    lang: LangOpt = "en",
 ) -> None:
     """Apply output control (suppression, rounding) before a cube leaves a secure environment."""
     from waarborg.audit.cube import read_cube
     from waarborg.audit.disclosure import export_cube, load_rules
+    from waarborg.report.i18n import N_, fmt_count, tr
 
     exported = export_cube(read_cube(cube), load_rules(disclosure))
     exported.write(output)
     done = exported.meta["disclosure"]
-    out.print(
-        f"exported {done['published']:,} of {done['cells']:,} cells "
-        f"({done['suppressed']:,} suppressed, counts rounded to "
-        f"{done['rules']['rounding']['base']}) → {output}",
-        highlight=False,
+    said = tr(
+        N_(
+            "exported {published} of {cells} cells ({suppressed} suppressed, counts rounded "
+            "to {base}) → {path}"
+        ),
+        lang,
     )
+    counts = {key: fmt_count(done[key], lang) for key in ("published", "cells", "suppressed")}
+    base = done["rules"]["rounding"]["base"]
+    out.print(said.format(**counts, base=base, path=output), highlight=False)
     if done["unprotected_cells"]:
-        err.print(
-            f"warning: {done['unprotected_cells']} suppressed cell(s) are alone in a line of "
-            "the cube: do not publish the margins of those lines",
-            highlight=False,
+        warning = N_(
+            "warning: {n} suppressed cell(s) are alone in a line of the cube: do not publish "
+            "the margins of those lines"
         )
+        said = tr(warning, lang).format(n=done["unprotected_cells"])
+        err.print(said, highlight=False)

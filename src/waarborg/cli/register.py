@@ -41,21 +41,29 @@ def export_command(
         Path | None, typer.Option(help="The latest audit result (JSON), for the risks.")
     ] = None,
     database_url: DatabaseOpt = None,
+    lang: LangOpt = "en",
 ) -> None:
-    """Write the register entry of an instrument, or of a process that uses one."""
+    """Write the register entry of an instrument, or of a process that uses one.
+
+    The entry is in Dutch, as the register's standard asks; ``--lang`` sets the language
+    of the messages and errors.
+    """
     from waarborg.register.export import register_entry
     from waarborg.register.owner import DEMO_OWNER, load_owner
+    from waarborg.report.i18n import N_, tr
     from waarborg.tables import atomic_path
 
     owner_info = load_owner(owner or DEMO_OWNER)
     if owner_info.illustrative:
-        err.print(f"warning: the owner texts in {owner or DEMO_OWNER} are illustrative")
+        warning = tr(N_("warning: the owner texts in {path} are illustrative"), lang)
+        err.print(warning.format(path=owner or DEMO_OWNER), highlight=False)
     spec, process, recorded = _target(target, database_url)
     latest = read_audits([audit])[0] if audit else recorded
     entry = register_entry(spec, owner_info, process, latest)
     with atomic_path(output) as tmp:
         tmp.write_text(json.dumps(entry.to_json_dict(), indent=2, ensure_ascii=False), "utf-8")
-    out.print(f"register entry of {entry.name}: {output}", highlight=False)
+    said = tr(N_("register entry of {name}: {path}"), lang)
+    out.print(said.format(name=entry.name, path=output), highlight=False)
 
 
 @app.command("modelcard")

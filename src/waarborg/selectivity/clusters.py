@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 from sklearn.model_selection import train_test_split
 
+from waarborg.audit.inputs import WHOLE, found
 from waarborg.audit.result import jsonable
 from waarborg.audit.stats import (
     holm,
@@ -43,6 +44,7 @@ from waarborg.audit.stats import (
     wilson_interval,
 )
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.selectivity.hbac import BiasTree, Encoder, SplitRule, grow_tree
 from waarborg.tables import TableLike, read_table
 
@@ -207,7 +209,8 @@ class ClusterSearch:
             raise DataError(f"{len(values)} values for {len(self.labels)} cases", column=column)
         missing = np.flatnonzero(np.array([v is None for v in values]))
         if len(missing):
-            raise DataError("empty value", self.source, row=int(missing[0]) + 1, column=column)
+            empty = Message("empty value", domain="reports")
+            raise DataError(empty, self.source, row=int(missing[0]) + 1, column=column)
         counts: dict[tuple[int, str], int] = {}
         for cluster, value in zip(self.labels.tolist(), values.astype(str), strict=True):
             counts[cluster, value] = counts.get((cluster, value), 0) + 1
@@ -323,12 +326,23 @@ def search_clusters(
     """
     table, source = read_table(data)
     if metric not in METRICS:
-        raise DataError(f"unknown metric {metric!r}: use one of {', '.join(METRICS)}", source)
+        reason = Message(
+            "unknown metric %(metric)s: use one of %(metrics)s",
+            domain="reports",
+            metric=repr(metric),
+            metrics=", ".join(METRICS),
+        )
+        raise DataError(reason, source)
     columns = _feature_columns(table, source, features)
     population, y = _metric(table, source, metric)
     idx = np.flatnonzero(population)
     if len(idx) < 4 or y[idx].min() == y[idx].max():
-        raise DataError(f"too few cases or no variation for the {metric} metric", source)
+        reason = Message(
+            "too few cases or no variation for the %(metric)s metric",
+            domain="reports",
+            metric=metric,
+        )
+        raise DataError(reason, source)
     search, test = train_test_split(
         idx, test_size=test_share, stratify=y[idx], random_state=seed, shuffle=True
     )
@@ -385,7 +399,11 @@ def search_clusters(
 
 def _column(table: pa.Table, source: str, name: str) -> pa.ChunkedArray:
     if name not in table.column_names:
-        raise DataError(f"no column {name!r} (columns: {', '.join(table.column_names)})", source)
+        have = ", ".join(table.column_names)
+        reason = Message(
+            "no column %(name)s (columns: %(have)s)", domain="reports", name=repr(name), have=have
+        )
+        raise DataError(reason, source)
     return table.column(name)
 
 
@@ -393,17 +411,23 @@ def _flags(table: pa.Table, source: str, name: str, nullable: bool = False) -> n
     """A boolean column as a float array (nan for null where allowed)."""
     col = _column(table, source, name)
     if not (pa.types.is_boolean(col.type) or pa.types.is_integer(col.type)):
-        raise DataError(f"must be true/false (or 1/0), got {col.type}", source, column=name)
+        reason = Message(
+            "must be true/false (or 1/0), got %(value)s", domain="reports", value=str(col.type)
+        )
+        raise DataError(reason, source, column=name)
     values = col.to_pylist()
     out = np.array([np.nan if v is None else float(bool(v)) for v in values])
     bad = [i for i, v in enumerate(values) if v not in (None, 0, 1, True, False)]
     if bad:
-        raise DataError(
-            f"must be true/false (or 1/0), got {values[bad[0]]!r}", source, bad[0] + 1, name
+        reason = Message(
+            "must be true/false (or 1/0), got %(value)s",
+            domain="reports",
+            value=repr(values[bad[0]]),
         )
+        raise DataError(reason, source, bad[0] + 1, name)
     if not nullable and np.isnan(out).any():
         row = int(np.flatnonzero(np.isnan(out))[0]) + 1
-        raise DataError("empty value", source, row=row, column=name)
+        raise DataError(Message("empty value", domain="reports"), source, row=row, column=name)
     return out
 
 
@@ -423,20 +447,22 @@ def _feature_columns(
     table: pa.Table, source: str, features: Sequence[str]
 ) -> dict[str, np.ndarray]:
     if not features:
-        raise DataError("name at least one feature to cluster on (--feature)", source)
+        reason = Message("name at least one feature to cluster on (--feature)", domain="reports")
+        raise DataError(reason, source)
     columns = {}
     for name in features:
         col = _column(table, source, name).combine_chunks()
         if col.null_count:
             row = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0]) + 1
-            raise DataError("empty value: the bias search needs every feature", source, row, name)
+            reason = Message("empty value: the bias search needs every feature", domain="reports")
+            raise DataError(reason, source, row, name)
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
         if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
             values = col.to_numpy(zero_copy_only=False).astype(float)
             if not np.isfinite(values).all():
                 row = int(np.flatnonzero(~np.isfinite(values))[0]) + 1
-                raise DataError("not a finite number", source, row, name)
+                raise DataError(Message("not a finite number", domain="reports"), source, row, name)
         else:
             values = np.array([str(v) for v in col.to_pylist()], dtype=object)
         columns[name] = values
@@ -449,7 +475,10 @@ def _read_counts(
     """Counts per (cluster, value) from an office's aggregate table."""
     names = [c for c in table.column_names if c not in ("cluster", "count")]
     if column is None and len(names) != 1:
-        raise DataError("expected the columns cluster, count and one value column", source)
+        reason = Message(
+            "expected the columns cluster, count and one value column", domain="reports"
+        )
+        raise DataError(reason, source)
     value_col = column or names[0]
     clusters = _column(table, source, "cluster").to_pylist()
     values = _column(table, source, value_col).to_pylist()
@@ -457,11 +486,17 @@ def _read_counts(
     counts: dict[tuple[int, str], int] = {}
     for row, (c, v, n) in enumerate(zip(clusters, values, counts_col, strict=True), start=1):
         if not isinstance(c, int) or not 1 <= c <= n_clusters:
-            raise DataError(f"cluster must be 1 to {n_clusters}, got {c!r}", source, row, "cluster")
+            reason = Message(
+                "cluster must be 1 to %(n)s, got %(value)s",
+                domain="reports",
+                n=n_clusters,
+                value=repr(c),
+            )
+            raise DataError(reason, source, row, "cluster")
         if v is None:
-            raise DataError("empty value", source, row, value_col)
+            raise DataError(Message("empty value", domain="reports"), source, row, value_col)
         if not isinstance(n, int) or n < 0:
-            raise DataError(f"count must be a whole number >= 0, got {n!r}", source, row, "count")
+            raise DataError(found(WHOLE, n), source, row, "count")
         counts[c, str(v)] = counts.get((c, str(v)), 0) + n
     return counts
 

@@ -26,8 +26,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from waarborg.audit.inputs import MISSING, WHOLE, Roles, as_mask, as_text, check_columns, in_rows
+from waarborg.audit.inputs import (
+    MISSING,
+    WHOLE,
+    Roles,
+    as_mask,
+    as_text,
+    check_columns,
+    found,
+    found_type,
+    in_rows,
+)
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.tables import TableLike, read_table
 
 __all__ = [
@@ -44,7 +55,7 @@ SELECTED, REFERENCE, OUTCOME, COUNT = "selected", "reference", "outcome", "count
 #: The outcome axis of the counts: 0 no outcome found, 1 outcome found, 2 unknown (null).
 OUTCOME_STATES = ("no", "yes", "unknown")
 _DENSE_KEYS = 1 << 22  # group-cell key spaces up to this size are counted densely
-_BOOLEAN = "must be true/false (or 1/0, yes/no, ja/nee)"
+_BOOLEAN = Message("must be true/false (or 1/0, yes/no, ja/nee)", domain="reports")
 _TRUE = frozenset({"true", "1", "yes", "ja", "waar"})
 _FALSE = frozenset({"false", "0", "no", "nee", "onwaar"})
 
@@ -182,8 +193,8 @@ def _booleans(col: pa.ChunkedArray, source: str, name: str, *, nullable: bool) -
         bad = pc.fill_null(pc.and_(pc.not_equal(col, 0), pc.not_equal(col, 1)), False)
         if pc.any(bad).as_py():
             mask = as_mask(bad)
-            found = col[int(np.flatnonzero(mask)[0])].as_py()
-            raise _at(mask, in_rows(f"{_BOOLEAN}, found {found!r}", int(mask.sum())), source, name)
+            first = col[int(np.flatnonzero(mask)[0])].as_py()
+            raise _at(mask, in_rows(found(_BOOLEAN, first), int(mask.sum())), source, name)
         values = pc.equal(col, 1)
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
         words = pc.utf8_lower(pc.utf8_trim_whitespace(col))
@@ -191,13 +202,13 @@ def _booleans(col: pa.ChunkedArray, source: str, name: str, *, nullable: bool) -
         bad = pc.and_(col.is_valid(), pc.invert(known))
         if pc.any(bad).as_py():
             mask = as_mask(bad)
-            found = col[int(np.flatnonzero(mask)[0])].as_py()
-            raise _at(mask, in_rows(f"{_BOOLEAN}, found {found!r}", int(mask.sum())), source, name)
+            first = col[int(np.flatnonzero(mask)[0])].as_py()
+            raise _at(mask, in_rows(found(_BOOLEAN, first), int(mask.sum())), source, name)
         values = pc.is_in(words, value_set=pa.array(sorted(_TRUE)))
     else:
         present = as_mask(col.is_valid())
-        found = col[int(np.flatnonzero(present)[0])].as_py() if present.any() else None
-        raise _at(present, f"{_BOOLEAN}, found {kind} values such as {found!r}", source, name)
+        first = col[int(np.flatnonzero(present)[0])].as_py() if present.any() else None
+        raise _at(present, found_type(_BOOLEAN, kind, first), source, name)
     out = np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), np.int8)
     if col.null_count:
         out[as_mask(col.is_null())] = -1
@@ -208,12 +219,15 @@ def _counts(data: pa.Table, name: str, source: str) -> np.ndarray:
     col = data.column(name)
     _no_nulls(col, source, name)
     if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
-        raise DataError(f"a count must be numeric, found {col.type}", source, column=name)
+        reason = Message(
+            "a count must be numeric, found %(type)s", domain="reports", type=str(col.type)
+        )
+        raise DataError(reason, source, column=name)
     values = np.asarray(col.to_numpy(zero_copy_only=False), np.float64)
     bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
     if bad.any():
-        found = values[np.flatnonzero(bad)[0]]
-        raise _at(bad, in_rows(f"{WHOLE}, found {found!r}", int(bad.sum())), source, name)
+        first = float(values[np.flatnonzero(bad)[0]])
+        raise _at(bad, in_rows(found(WHOLE, first), int(bad.sum())), source, name)
     return values.astype(np.int64)
 
 
@@ -247,6 +261,6 @@ def _cells(labels: list[pa.Array], rows: int) -> tuple[list[tuple[str, ...]], np
     return cells, index.ravel()
 
 
-def _at(mask: np.ndarray, reason: str, source: str, column: str) -> DataError:
+def _at(mask: np.ndarray, reason: Message, source: str, column: str) -> DataError:
     """A DataError at the first row of ``mask`` (1-based, header not counted)."""
     return DataError(reason, source, row=int(np.flatnonzero(mask)[0]) + 1, column=column)

@@ -47,6 +47,7 @@ from scipy import special
 from waarborg.audit.inputs import Roles, as_floats, as_text, check_columns, validate_batch
 from waarborg.audit.stats import newcombe_interval, two_proportion_pvalue
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.selectivity import threshold_model as model
 from waarborg.selectivity.inputs import selection_counts
 from waarborg.tables import TableLike, read_table
@@ -254,7 +255,8 @@ def _from_count_table(
         bad = values[small] > values[big]
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 1
-            raise DataError(f"more {small} than {big}", source, row, small)
+            reason = Message("more %(small)s than %(big)s", domain="reports", small=small, big=big)
+            raise DataError(reason, source, row, small)
     labels = [as_text(table.column(k).combine_chunks()).to_pylist() for k in keys]
     return _cube(labels[0], labels[1] if unit else ["all"] * table.num_rows, values)
 
@@ -318,7 +320,8 @@ def threshold_test(
     else:
         lab, cells = _from_selection(table, group, unit, source)
     if len(lab.groups) < 2:
-        raise DataError("the threshold test compares groups: only one group", source, column=group)
+        one = Message("the threshold test compares groups: only one group", domain="reports")
+        raise DataError(one, source, column=group)
     settings = _Settings(group, unit, reference, n_boot, confidence, seed, source)
     return _aggregate(cells, lab, settings)
 
@@ -363,11 +366,18 @@ def _aggregate(cells: model.Cells, lab: _Labels, opt: _Settings) -> ThresholdRes
     r, d = cells.shape
     need = model.minimum_units(r)
     if unit is None or d < need:
+        reason = Message(
+            "the aggregate threshold test needs a unit column with at least %(need)s units for "
+            "%(groups)s groups (found %(found)s): with fewer, the cells give fewer rates than "
+            "the model has parameters and the thresholds would only repeat the prior. Use more "
+            "units (teams, regions, periods)",
+            domain="reports",
+            need=need,
+            groups=r,
+            found=d if unit else Message("none", domain="reports"),
+        )
         raise DataError(
-            f"the aggregate threshold test needs a unit column with at least {need} units for "
-            f"{r} groups (found {d if unit else 'none'}): with fewer, the cells give fewer rates "
-            "than the model has parameters and the thresholds would only repeat the prior. "
-            "Use more units (teams, regions, periods)",
+            reason,
             source,
             column=unit,
         )
