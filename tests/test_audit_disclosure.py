@@ -194,3 +194,26 @@ def test_cli_export(cube, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "suppressed" in result.output
     assert read_cube(tmp_path / "o.parquet").meta["disclosure"]["rules"]["min_frequency"] == 10
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "2 suppressed cell(s) follow from several margins together"),
+        ("nl", "2 onderdrukte cel(len) volgen uit meerdere margetotalen samen"),
+    ],
+)
+def test_cli_export_warns_of_cells_that_margins_give(tmp_path: Path, lang: str, words: str) -> None:
+    counts = [[20, 15, 3, 20, 1, 20], [3, 3, 80, 80, 20, 12], [15, 12, 3, 12, 1, 80]]
+    counts += [[12, 12, 12, 20, 15, 20], [1, 12, 15, 15, 40, 1]]
+    rows = [(f"r{i}", f"c{j}") for i, row in enumerate(counts) for j, n in enumerate(row)]
+    cases = pd.DataFrame(
+        [pair for pair, n in zip(rows, np.ravel(counts), strict=True) for _ in range(n)],
+        columns=["r", "c"],
+    )
+    build_cube(cases, group=["r", "c"]).write(tmp_path / "cube.parquet")
+    args = ["cube", "export", str(tmp_path / "cube.parquet"), "-o", str(tmp_path / "o.parquet")]
+    result = CliRunner().invoke(app, [*args, "--lang", lang])
+    assert result.exit_code == 0, result.output
+    assert words in " ".join(result.stderr.split())
+    assert read_cube(tmp_path / "o.parquet").meta["disclosure"]["unprotected_cells"] == 2

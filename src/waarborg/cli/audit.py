@@ -285,10 +285,20 @@ def cube_export_command(
     counts = {key: fmt_count(done[key], lang) for key in ("published", "cells", "suppressed")}
     base = done["rules"]["rounding"]["base"]
     out.print(said.format(**counts, base=base, path=output), highlight=False)
-    if done["unprotected_cells"]:
-        warning = N_(
+    warnings = {
+        "alone_cells": N_(
             "warning: {n} suppressed cell(s) are alone in a line of the cube: do not publish "
             "the margins of those lines"
-        )
-        said = tr(warning, lang).format(n=done["unprotected_cells"])
-        err.print(said, highlight=False)
+        ),
+        "unprotected_cells": N_(
+            "warning: {n} suppressed cell(s) follow from several margins together (some rows "
+            "less some columns): publish no margins of this cube, or coarsen it"
+        ),
+        "unchecked_cells": N_(
+            "warning: {n} suppressed cell(s) lie in groups too large to check whether "
+            "several margins together give them"
+        ),
+    }
+    for key, warning in warnings.items():
+        if done[key]:
+            err.print(tr(warning, lang).format(n=fmt_count(done[key], lang)), highlight=False)
