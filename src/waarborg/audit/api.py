@@ -154,7 +154,9 @@ def audit(
     if count is not None and any(is_cube(i) for i in items):
         raise DataError(
             "a cube carries its own counts: the count option is for aggregated row data",
-            ", ".join(str(i) for i in items if is_cube(i)),
+            ", ".join(
+                "<cube>" if isinstance(i, Cube | pa.Table) else str(i) for i in items if is_cube(i)
+            ),
             column=count,
         )
     step("building the cube")
