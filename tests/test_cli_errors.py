@@ -255,3 +255,12 @@ def test_brackets_from_the_data_are_shown_as_they_are(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", str(path), *AUDIT], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "[/v]" in result.stdout and "[bold]m" in result.stdout
+
+
+def test_a_csv_of_only_a_header_has_no_rows_in_dutch(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("p,y,sex\n")
+    assert _error(["audit", str(path), *AUDIT, "--lang", "nl"]) == (
+        f"fout: {path}: de data heeft geen rijen"
+    )
+    assert _error(["audit", str(path), *AUDIT]) == f"error: {path}: the data has no rows"
