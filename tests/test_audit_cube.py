@@ -380,3 +380,15 @@ def test_unknown_band_order_skips_the_band_auc() -> None:
     assert "auc" not in res["validity"]
     assert any("order of the bands" in f["text_en"] for f in res["flags"])
     assert not math.isnan(res["groups"]["g"]["a"]["selection_rate"]["value"])
+
+
+def test_a_cube_object_audits_as_its_file(cases: pd.DataFrame, tmp_path: Path) -> None:
+    built = build_cube(cases, **ROLES)
+    path = built.write(tmp_path / "cube.parquet")
+    assert is_cube(built)
+    got, want = audit(built, **OPTIONS).to_dict(), audit(path, **OPTIONS).to_dict()
+    assert_same(got, want)
+    assert got["provenance"]["data_fingerprint"] == want["provenance"]["data_fingerprint"]
+    with pytest.raises(DataError) as info:
+        audit(built, count="n", **OPTIONS)
+    assert info.value.source == "<cube>" and "carries its own counts" in info.value.reason

@@ -452,3 +452,12 @@ def test_areas_selectivity_and_cube_errors_in_the_language(
     args, source = make(tmp_path)
     assert _error([*args, "--lang", "nl"]).startswith(f"fout: {source}{dutch}")
     assert _error([*args, "--lang", "en"]).startswith(f"error: {source}{english}")
+
+
+def test_a_csv_of_only_a_header_has_no_rows_in_dutch(tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("p,y,sex\n")
+    assert _error(["audit", str(path), *AUDIT, "--lang", "nl"]) == (
+        f"fout: {path}: de data heeft geen rijen"
+    )
+    assert _error(["audit", str(path), *AUDIT]) == f"error: {path}: the data has no rows"

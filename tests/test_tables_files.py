@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from waarborg import score
+from waarborg.audit import build_cube
 from waarborg.cli import app
 from waarborg.errors import DataError
 from waarborg.tables import csv_dialect, fingerprint, read_table
@@ -156,3 +160,37 @@ def test_the_same_data_has_one_fingerprint_whatever_lies_under_its_nulls(tmp_pat
     assert fingerprint(pq.read_table(tmp_path / "t.parquet")) == fingerprint(first)
     zero_not_null = first.set_column(0, "i", pa.array([1, 0, 3], pa.int8()))
     assert fingerprint(zero_not_null) != fingerprint(first)
+
+
+class _OtherFrame:
+    """A data frame of another library: it converts itself to Arrow, nothing more."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def to_arrow(self) -> pa.Table:
+        return self.table
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_objects_with_to_arrow_that_are_no_polars_frames_are_read_by_it(shared: bool) -> None:
+    rows = pa.table({"g": ["a", "b", "a"], "y": [1, 0, 1]})
+    built = build_cube(rows, group=["g"], outcome="y")
+    assert read_table(built, shared_categories=shared)[0].equals(built.to_arrow())
+    assert read_table(_OtherFrame(rows), shared_categories=shared)[0].equals(rows)
+    with pytest.raises(TypeError, match="cannot read Series"):
+        read_table(pl.Series("g", ["a", "b"]), shared_categories=shared)
+
+
+def test_reading_another_frame_does_not_import_polars() -> None:
+    code = (
+        "import sys, pyarrow as pa\n"
+        "from waarborg.tables import read_table\n"
+        "class Frame:\n"
+        "    def to_arrow(self):\n"
+        "        return pa.table({'x': [1]})\n"
+        "assert read_table(Frame(), shared_categories=True)[0].num_rows == 1\n"
+        "print('polars' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,14 +103,25 @@ def read_table(data: TableLike, *, shared_categories: bool = False) -> tuple[pa.
         return _read_file(Path(data)), str(data)
     if isinstance(data, dict):
         return pa.table(data), "<table>"
-    if hasattr(data, "to_arrow"):  # polars
-        return (polars_table(data) if shared_categories else data.to_arrow()), "<table>"
+    if shared_categories and _is_polars_frame(data):
+        return polars_table(data), "<table>"
+    arrow = data.to_arrow() if hasattr(data, "to_arrow") else None  # polars, a Cube, ...
+    if isinstance(arrow, pa.Table):
+        return arrow, "<table>"
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas
         return pa.Table.from_pandas(data, preserve_index=False), "<table>"
     raise TypeError(
         f"cannot read {type(data).__name__}: give a pandas or polars DataFrame, a pyarrow "
         "Table, or the path of a .csv or .parquet file"
     )
+
+
+def _is_polars_frame(data: Any) -> bool:
+    """Whether ``data`` is a polars DataFrame, without importing polars: if polars is
+    not loaded, nothing can be one of its frames.
+    """
+    polars = sys.modules.get("polars")
+    return polars is not None and isinstance(data, polars.DataFrame)
 
 
 def polars_table(frame: Any) -> pa.Table:

@@ -21,6 +21,7 @@ from waarborg.audit.engines import build_with
 from waarborg.audit.inputs import Roles, split_names
 from waarborg.audit.result import AuditResult, entry, skipped
 from waarborg.errors import DataError
+from waarborg.i18n import Message
 from waarborg.tables import TableLike, fingerprint
 
 __all__ = ["audit"]
@@ -154,13 +155,18 @@ def audit(
     if count is not None and any(is_cube(i) for i in items):
         raise DataError(
             "a cube carries its own counts: the count option is for aggregated row data",
-            ", ".join(str(i) for i in items if is_cube(i)),
+            ", ".join(
+                "<cube>" if isinstance(i, Cube | pa.Table) else str(i) for i in items if is_cube(i)
+            ),
             column=count,
         )
     step("building the cube")
     cube, choice = build_with(items, roles, n_bins, engine=engine, table=table, query=query)
     sources = list(cube.meta.get("sources", []))
     source = ", ".join(sources) or "<table>"
+    if cube.n == 0 and not cube.meta.get("disclosure"):  # nothing to measure (a published
+        # cube's suppressed cells still bound its statistics): said here, not as a failure later
+        raise DataError(_nothing(count is not None or any(is_cube(i) for i in items)), source)
     cube = published = _with_roles(cube, roles, source)
     if cube.meta.get("disclosure"):  # output-controlled: its suppressed cells, counting 0
         from waarborg.audit.disclosure import with_hidden_cells
@@ -223,6 +229,13 @@ def audit(
     out = AuditResult(result)
     out.timings = step.done()
     return out
+
+
+def _nothing(counted: bool) -> Message:
+    """What is wrong with data of no cases: no rows, or (counted data) counts all 0."""
+    if counted:
+        return Message("the data has no cases", domain="reports")
+    return Message("the data has no rows", domain="reports")
 
 
 def _proxies(

@@ -79,6 +79,7 @@ from waarborg.tables import TableLike, write_table
 __all__ = [
     "CUBE_KEY",
     "Cube",
+    "as_cube",
     "build_cube",
     "build_cube_from",
     "cube_of",
@@ -199,7 +200,7 @@ def _cube_from_table(table: pa.Table, source: str) -> Cube:
 
 
 def is_cube(data: TableLike) -> bool:
-    """Whether ``data`` (a path or an Arrow table) is a waarborg cube.
+    """Whether ``data`` (a :class:`Cube`, a path or an Arrow table) is a waarborg cube.
 
     Examples
     --------
@@ -207,6 +208,8 @@ def is_cube(data: TableLike) -> bool:
     >>> is_cube(pa.table({"x": [1]}))
     False
     """
+    if isinstance(data, Cube):
+        return True
     if isinstance(data, pa.Table):
         return bool(data.schema.metadata and CUBE_KEY in data.schema.metadata)
     if isinstance(data, str | os.PathLike) and Path(data).suffix.lower() == ".parquet":
@@ -228,6 +231,17 @@ def read_cube(path: str | Path) -> Cube:
     return _cube_from_table(pq.read_table(path), str(path))
 
 
+def as_cube(data: TableLike) -> Cube:
+    """The cube ``data`` is (see :func:`is_cube`): a :class:`Cube` itself, a cube's Arrow
+    table, or a cube file read.
+    """
+    if isinstance(data, Cube):
+        return data
+    if isinstance(data, pa.Table):
+        return _cube_from_table(data, "<cube>")
+    return read_cube(data)
+
+
 def load_inputs(
     data: TableLike | Sequence[TableLike], roles: Roles
 ) -> tuple[list[Cube], list[Rows]]:
@@ -240,10 +254,8 @@ def load_inputs(
     inputs = list(data) if isinstance(data, list | tuple) else [data]
     cubes, rows = [], []
     for item in inputs:
-        if isinstance(item, pa.Table) and is_cube(item):
-            cubes.append(_cube_from_table(item, "<cube>"))
-        elif is_cube(item):
-            cubes.append(read_cube(item))
+        if is_cube(item):
+            cubes.append(as_cube(item))
         else:
             rows.append(open_rows(item, roles))
     return cubes, rows

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from waarborg.audit.cube import Cube, build_cube_from, is_cube, load_inputs, merge, read_cube
+from waarborg.audit.cube import Cube, as_cube, build_cube_from, is_cube, load_inputs, merge
 from waarborg.audit.inputs import Roles
 from waarborg.errors import DataError
 from waarborg.report.i18n import N_
@@ -105,7 +105,7 @@ def build_with(
     if choice.engine == "local":
         cubes, rows = load_inputs(items, roles)
         return build_cube_from(cubes, rows, roles, n_bins=n_bins), choice
-    cubes = [read_cube(i) for i in items if is_cube(i)]
+    cubes = [as_cube(i) for i in items if is_cube(i)]
     rows = [i for i in items if not is_cube(i)]
     if rows or table or query:
         cubes.append(_sql_cube(choice.engine, rows, roles, n_bins, table, query))

@@ -63,7 +63,8 @@ def append_entry(bind: sa.Connection, action: str, detail: dict[str, Any], bound
     bound
         ``[kind, id, hash]`` of each record the entry binds, in the order given.
     """
-    seq, prev = bind.execute(sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
+    head = sa.select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()
+    seq, prev = bind.execute(head).one()  # locked as auditlog's append locks it
     entry = SimpleNamespace(
         seq=seq + 1, at=datetime.now(UTC).isoformat(timespec="microseconds"), actor="system",
         role="system", action=action, process_id=None, case_id=None,
