@@ -262,7 +262,7 @@ def test_cli_writes_json_report_and_assignments(tmp_path) -> None:
     assert (tmp_path / "a.csv").read_text().splitlines()[0] == '"case_id","cluster"'
     assert "Zoeken naar bias" in (tmp_path / "r.html").read_text()
     res = CliRunner().invoke(app, [*args[:3], "--feature", "height"])
-    assert res.exit_code == 2 and "no column 'height'" in res.output
+    assert res.exit_code == 2 and f"{src}: no column 'height'" in " ".join(res.output.split())
 
 
 def test_planted_rate_constant_is_what_the_table_shows() -> None:

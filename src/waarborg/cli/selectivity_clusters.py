@@ -110,10 +110,9 @@ def clusters_command(
 
     if metric not in METRICS:
         raise typer.BadParameter(f"use one of {', '.join(METRICS)}", param_hint="--metric")
-    table, name = read_table(source)
     with _progress_after(1.0, quiet, max_splits, lang) as progress:
         result = search_clusters(
-            table,
+            source,  # read there, so that its errors name the file
             feature,
             metric=metric,  # type: ignore[arg-type]
             seed=seed,
@@ -124,8 +123,8 @@ def clusters_command(
             titles=_titles(instrument, lang),
             progress=progress,
         )
-    result.source = name
     if relate is not None:
+        table, name = read_table(source)
         if relate not in table.column_names:
             raise DataError(f"no column {relate!r} to relate to", name, column=relate)
         result.relate(table.column(relate), relate)
