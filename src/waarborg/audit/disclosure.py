@@ -213,9 +213,9 @@ def _determined(lines: _Lines) -> tuple[np.ndarray, np.ndarray]:
     cells: their sum is the margin less the published cells. A cell is determined when
     its unit vector lies in the equations' row space, i.e. the null space is zero in its
     place. Checked per group of suppressed cells linked by lines, up to
-    :data:`CHECK_LIMIT` cells a group; in larger groups (``checked`` false) only a lone
-    cell of a line counts. Bounds (counts are not negative) can narrow a cell further;
-    they are not used.
+    :data:`CHECK_LIMIT` cells a group; larger groups are marked ``checked`` false (their
+    lines still hold no lone suppressed cell: :func:`_add_partners` sees to that). Bounds
+    (counts are not negative) can narrow a cell further; they are not used.
     """
     from scipy import sparse
     from scipy.linalg import null_space
@@ -236,14 +236,10 @@ def _determined(lines: _Lines) -> tuple[np.ndarray, np.ndarray]:
     equations = sparse.csr_matrix((np.ones(rows.size), (rows, columns)), shape)
     equations = equations[np.unique(rows)]
     _, labels = connected_components(equations.T @ equations, directed=False)
-    lone = np.zeros(n, bool)
-    for of, size, in_line in zip(lines.of, lines.size, lines.in_line, strict=True):
-        lone |= lines.hidden & (in_line[of] == 1) & (size[of] >= 2)
     for members in _groups(labels):
         cells = hidden[members]
         if members.size > CHECK_LIMIT:
             checked[cells] = False
-            determined[cells] = lone[cells]
             continue
         block = equations[:, members]
         free = null_space(block[block.getnnz(axis=1) > 0].toarray())
