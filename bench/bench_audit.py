@@ -89,7 +89,8 @@ def cohort(n: int, seed: int = 0) -> pa.Table:
 AUDITED_COLUMNS = ["score", "outcome", "band", *ATTRIBUTES]
 
 
-def run_waarborg(data: Path | pa.Table) -> Any:
+def run_waarborg(data: Any, engine: str = "auto") -> Any:
+    """The benchmarks' audit: validity, three attributes and their intersections."""
     return audit(
         data,
         score="score",
@@ -98,6 +99,7 @@ def run_waarborg(data: Path | pa.Table) -> Any:
         select=["hoog"],
         group=list(ATTRIBUTES),
         intersections=True,
+        engine=engine,
     )
 
 

@@ -74,8 +74,7 @@ def generate(rows: int) -> dict[str, Any]:
 
 def audit_child(engine: str, rows: int) -> None:
     """In the child process: audit the first ``rows`` rows; print seconds and peak memory."""
-    from bench.bench_audit import ATTRIBUTES
-    from waarborg import audit
+    from bench.bench_audit import run_waarborg
 
     files = [str(part(i)) for i in range(rows // CHUNK)]
     missing = [f for f in files if not Path(f).exists()]
@@ -83,16 +82,7 @@ def audit_child(engine: str, rows: int) -> None:
         raise SystemExit(f"generate the data first: {missing[0]} is missing")
     data: Any = str(DATA) if len(files) == len(list(DATA.glob("part-*.parquet"))) else files
     start = time.perf_counter()
-    result = audit(
-        data,
-        score="score",
-        outcome="outcome",
-        band="band",
-        select=["hoog"],
-        group=list(ATTRIBUTES),
-        intersections=True,
-        engine=engine,
-    )
+    result = run_waarborg(data, engine)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(
