@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from waarborg.audit import build_cube, inputs
+from waarborg.audit import cube as cube_module
 from waarborg.errors import DataError
 
 KEYS = ["g", "h", "y", "band"]
@@ -63,7 +64,7 @@ def _ours(cube_table: pa.Table, by: list[str]) -> pl.DataFrame:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     seed=st.integers(0, 10_000),
@@ -72,6 +73,8 @@ def _ours(cube_table: pa.Table, by: list[str]) -> pl.DataFrame:
     discrete=st.booleans(),
     weighted=st.booleans(),
     parquet=st.booleans(),
+    dense_limit=st.sampled_from([1 << 24, 200, 8]),
+    batches_counted=st.booleans(),
 )
 def test_cube_equals_a_group_by(
     seed: int,
@@ -80,15 +83,23 @@ def test_cube_equals_a_group_by(
     discrete: bool,
     weighted: bool,
     parquet: bool,
+    dense_limit: int,
+    batches_counted: bool,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Also with the total kept dense, summed by sorting, or turning from one to the
+    other as new labels grow the key space (``dense_limit``), and with each batch
+    counted at once or handed on as rows (``batches_counted``).
+    """
     table = _data(seed, n, discrete, weighted)
     data: Any = table
     if parquet:
         data = tmp_path / f"rows-{seed}-{n}.parquet"
         pq.write_table(table, data, row_group_size=max(1, n // 3))
     monkeypatch.setattr(inputs, "_BATCH", batch)
+    monkeypatch.setattr(cube_module, "_DENSE_LIMIT", dense_limit)
+    monkeypatch.setattr(cube_module, "_SMALL_SPACE", 1 << 30 if batches_counted else 0)
     roles = {"group": ["g", "h"], "outcome": "y", "band": "band", "score": "s"}
     cube = build_cube(data, **roles, count="w" if weighted else None)
     by = KEYS + (["s"] if discrete else [])  # exact bins: the score values themselves

@@ -8,10 +8,16 @@ cost is O(cells), whatever the number of cases (DESIGN.md section 2).
 
 Building it: the data are read in batches of about a million rows (from Parquet only
 the needed columns, strings as the file's own dictionaries); in each batch every column
-becomes integer codes, the codes are combined into one integer key per row and counted
-with :func:`numpy.bincount`, on two threads; the batches' cells are added to a running
-total as they come. No Python loop touches rows, and memory stays that of a few batches
-and the cube, so files larger than memory work too.
+becomes integer codes, on two threads. The codes of a row make one integer key, a
+position in the *key space* (every combination of the dimensions' values). Cells are
+counted with :func:`numpy.bincount` into arrays over the whole key space, which costs a
+pass over the key space as well as over the rows: a batch whose key space is no larger
+than itself is counted at once; otherwise its rows wait, with other batches', until
+they are as many as the key space has cells (five attributes with a score in 1,000
+bins make some 10 million). The running total is such arrays while the key space has
+at most 2**24 cells; a larger one is summed by sorting keys. No Python loop touches
+rows, and memory stays that of a few batches, the key space and the cube, however many
+rows there are, so files larger than memory work too.
 
 Score bins. A score with at most ``n_bins`` distinct values (bands, points, a
 probability per band) keeps every value: the cube is exact and so are the AUC and the
@@ -46,9 +52,12 @@ Examples
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +70,7 @@ from waarborg import __version__
 from waarborg.audit.binning import N_BINS, Binning, bin_scores
 from waarborg.audit.cells import Cells
 from waarborg.audit.inputs import (
+    THREADS,
     Roles,
     Rows,
     as_floats,
@@ -94,6 +104,8 @@ CUBE_KEY = b"waarborg.cube"
 FORMAT = "waarborg-cube"
 FORMAT_VERSION = 1
 _KEY_LIMIT = 1 << 24  # largest dense key space counted in one bincount
+_DENSE_LIMIT = _KEY_LIMIT  # largest key space whose total is kept in dense arrays
+_SMALL_SPACE = 1 << 16  # a batch's key space this small is always counted at once
 
 
 # --------------------------------------------------------------------------- the cube
@@ -365,16 +377,17 @@ class _Labels:
 
     def __init__(self) -> None:
         self.codes: dict[str, int] = {}
-        self.last: tuple[pa.Array, np.ndarray] | None = None
+        self.last: tuple[pa.Array, np.ndarray | None] | None = None
 
-    def lookup(self, dictionary: pa.Array) -> np.ndarray:
-        """Global code of each entry of a batch's dictionary."""
+    def lookup(self, dictionary: pa.Array) -> np.ndarray | None:
+        """Global code of each entry of a batch's dictionary (None: its own codes are)."""
         if self.last is not None and self.last[0].equals(dictionary):
             return self.last[1]
         values = as_text(dictionary).to_pylist()
         codes = np.array([self.codes.setdefault(v, len(self.codes)) for v in values], np.int64)
-        self.last = (dictionary, codes)
-        return codes
+        same = np.array_equal(codes, np.arange(codes.size))
+        self.last = (dictionary, None if same else codes)
+        return self.last[1]
 
     def array(self) -> pa.Array:
         return pa.array(list(self.codes), pa.string())
@@ -385,54 +398,74 @@ class _Dim:
     """One dimension of the key: its size and the codes, in one or more row chunks."""
 
     size: int
-    chunks: Iterable[np.ndarray]
+    chunks: Sequence[np.ndarray]
 
 
 @dataclass
 class _Part:
-    """The non-empty cells of one batch (or of several, added up): codes per dimension
-    (the batch's own for categories, with their dictionaries), counts and score sums.
+    """Cells of one batch (or of several, added up): codes per dimension (the batch's
+    own for categories, with their dictionaries), cases and score sums per cell.
+
+    A batch whose key space is larger than the batch is not counted: its part holds
+    the rows themselves, as cells of one case each (``count`` None) or of their count.
     """
 
     codes: list[np.ndarray]
-    count: np.ndarray
+    count: np.ndarray | None
     sums: tuple[np.ndarray, np.ndarray] | None
     dictionaries: list[pa.Array | None] = field(default_factory=list)
 
+    @property
+    def size(self) -> int:
+        """Number of cells (rows) in the part."""
+        return self.codes[0].size if self.count is None else self.count.size
+
+    def counts(self) -> np.ndarray:
+        """Cases per cell (1 for each row of an uncounted part)."""
+        return np.ones(self.size, np.int64) if self.count is None else self.count
+
 
 class _Total:
-    """The running sum of the batches' cells, in global codes, kept about cube-sized.
+    """The running sum of the batches' cells, in global codes, its memory bounded by
+    the key space or the cube, never by the number of rows.
 
-    Parts are added to a list; when they hold more cells than a few times the total so
-    far, they are summed into one (so memory never grows with the number of rows).
+    Parts wait in a list. While the key space has at most ``_DENSE_LIMIT`` cells, they
+    are counted once they hold as many cells as the key space has (counting then costs
+    O(cells), not O(key space) per batch) into arrays over the whole key space
+    (:class:`_Dense`). A larger key space is summed by sorting keys (:func:`_combine`)
+    whenever the parts hold more cells than a few times the total so far.
     """
 
     def __init__(self, roles: Roles, labels: dict[str, _Labels], binning: Binning | None) -> None:
         self.names = _key_names(roles)
         self.labels, self.binning = labels, binning
-        self.parts: list[_Part] = []
-        self.cells = 0
-        self.limit = 1 << 20
+        self.pending: list[_Part] = []
+        self.waiting = 0  # cells in pending
+        self.dense: _Dense | None = None
+        self.limit = 1 << 20  # a key space too large to be dense: cells that make a sum due
+        self.summed = False  # pending holds one part of distinct cells: the sum so far
 
     def add(self, part: _Part) -> None:
         """Add one batch's cells (its categories mapped to global codes, each dimension's
-        in the smallest integer type that holds them: combining copies them).
+        in the smallest integer type that holds them).
         """
         lookups = [
             None if d is None else self.labels[name].lookup(d)
             for name, d in zip(self.names, part.dictionaries, strict=True)
         ]
-        kinds = [_code_type(size) for size in self.sizes()]  # with this batch's new labels
+        sizes = self.sizes()  # with this batch's new labels
         codes = [
-            c.astype(kind) if lookup is None else lookup.astype(kind)[c]
-            for c, lookup, kind in zip(part.codes, lookups, kinds, strict=True)
+            c.astype(_code_type(size)) if lookup is None else lookup.astype(_code_type(size))[c]
+            for c, lookup, size in zip(part.codes, lookups, sizes, strict=True)
         ]
-        self.parts.append(_Part(codes, part.count, part.sums))
-        self.cells += part.count.size
-        if self.cells > self.limit:
-            self.parts = [self.combined()]
-            self.cells = self.parts[0].count.size
-            self.limit = max(self.limit, 4 * self.cells)
+        self.pending.append(_Part(codes, part.count, part.sums))
+        self.waiting += part.size
+        self.summed = False
+        if _space(sizes) <= _DENSE_LIMIT:
+            if self.waiting >= _space(sizes):
+                self._count(sizes)
+        elif self.waiting > self.limit:
+            self._count(sizes)
 
     def sizes(self) -> list[int]:
         """Number of values of each dimension of the key (so far)."""
@@ -441,9 +474,132 @@ class _Total:
             out[-1] = self.binning.size
         return out
 
+    def _count(self, sizes: list[int]) -> None:
+        """Count the waiting parts into the total (anew when new labels have grown the
+        key space since the last time: codes hold in any key space, keys do not).
+        """
+        parts, self.pending, self.waiting = self.pending, [], 0
+        if self.dense is not None and self.dense.sizes != sizes:
+            parts, self.dense = [self.dense.cells(), *parts], None
+        if _space(sizes) > _DENSE_LIMIT:
+            self.pending = [_combine(parts, sizes)]
+            self.waiting = self.pending[0].size
+            self.limit = max(self.limit, 4 * self.waiting)
+            self.summed = True
+            return
+        counted = _Dense.of(parts, sizes)
+        self.dense = counted if self.dense is None else self.dense.add(counted)
+
     def combined(self) -> _Part:
-        """All parts summed into one (a single part already is)."""
-        return self.parts[0] if len(self.parts) == 1 else _combine(self.parts, self.sizes())
+        """All cells summed into one part, in key order."""
+        sizes = self.sizes()
+        if not self.summed:
+            self._count(sizes)
+        return self.pending[0] if self.dense is None else self.dense.cells()
+
+
+def _space(sizes: Iterable[int]) -> int:
+    """Number of cells of a key space (a Python int: it may exceed 64 bits)."""
+    return math.prod(sizes)
+
+
+@dataclass
+class _Dense:
+    """Cases and score sums of every cell of a key space, in arrays as large as it."""
+
+    sizes: list[int]
+    count: np.ndarray
+    sums: tuple[np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def of(cls, parts: Sequence[_Part], sizes: list[int]) -> _Dense:
+        """The parts counted over the key space of ``sizes``, on two threads: each
+        builds the keys of half the cells (a part at a time, so its block stays in the
+        cache), then the counts and the two sums are counted by ``np.bincount``.
+        """
+        rows = _Keyed.of(parts)
+        space = _space(sizes)
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(lambda half: rows.fill(half, sizes), rows.halves(THREADS)))
+            found = list(
+                pool.map(lambda w: np.bincount(rows.key, w, minlength=space), rows.weights())
+            )
+        count = found[0] if rows.count is None else np.rint(found[0]).astype(np.int64)
+        return cls(sizes, count, (found[1], found[2]) if len(found) == 3 else None)
+
+    def add(self, other: _Dense) -> _Dense:
+        """This total plus ``other`` (same key space), in place."""
+        self.count += other.count
+        if self.sums is not None and other.sums is not None:
+            for mine, theirs in zip(self.sums, other.sums, strict=True):
+                mine += theirs
+        return self
+
+    def cells(self) -> _Part:
+        """The non-empty cells, in key order."""
+        cells = np.flatnonzero(self.count > 0)
+        sums = None if self.sums is None else (self.sums[0][cells], self.sums[1][cells])
+        return _Part(_decode(cells, self.sizes), self.count[cells], sums)
+
+
+@dataclass
+class _Keyed:
+    """Parts laid end to end for counting: a key per cell, cases (None: one each) and
+    score sums, filled part by part.
+    """
+
+    parts: Sequence[_Part]
+    starts: list[int]
+    key: np.ndarray
+    count: np.ndarray | None
+    sums: tuple[np.ndarray, np.ndarray] | None
+
+    @classmethod
+    def of(cls, parts: Sequence[_Part]) -> _Keyed:
+        starts = np.cumsum([0, *(p.size for p in parts)]).tolist()
+        n = starts[-1]
+        count = None if all(p.count is None for p in parts) else np.empty(n, np.int64)
+        sums = (np.empty(n), np.empty(n)) if parts and parts[0].sums is not None else None
+        return cls(parts, starts, np.empty(n, np.intp), count, sums)
+
+    def halves(self, k: int) -> list[range]:
+        """The parts split into ``k`` runs of about equal numbers of cells."""
+        cuts = np.searchsorted(self.starts, [i * self.starts[-1] / k for i in range(1, k)])
+        bounds = [0, *np.minimum(cuts, len(self.parts)).tolist(), len(self.parts)]
+        return [range(a, b) for a, b in pairwise(bounds) if b > a]
+
+    def fill(self, indices: range, sizes: list[int]) -> None:
+        """Write the keys, cases and sums of the parts ``indices``."""
+        for i in indices:
+            part, cut = self.parts[i], slice(self.starts[i], self.starts[i + 1])
+            key = self.key[cut]
+            key[:] = part.codes[0] if part.codes else 0
+            for codes, size in zip(part.codes[1:], sizes[1:], strict=True):
+                _append_dim(key, codes, size)
+            if self.count is not None:
+                self.count[cut] = part.counts()
+            if self.sums is not None and part.sums is not None:
+                self.sums[0][cut], self.sums[1][cut] = part.sums
+
+    def weights(self) -> list[np.ndarray | None]:
+        """What ``np.bincount`` sums: the cases (None: one per cell), the score sums."""
+        return [self.count, *(self.sums or ())]
+
+
+def _decode(cells: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Each dimension's code of the given keys of a dense key space of ``sizes`` (in
+    32 bits, which it fits: integer division is the costly part).
+    """
+    if not sizes:
+        return []
+    key = cells.astype(np.int32)
+    codes = []
+    for size in reversed(sizes[1:]):
+        quotient = key // size
+        codes.append((key - quotient * size).astype(_code_type(size)))
+        key = quotient
+    codes.append(key.astype(_code_type(sizes[0])))
+    return codes[::-1]
 
 
 def _key_names(roles: Roles) -> list[str]:
@@ -462,7 +618,7 @@ def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
     Parts come sorted by key, so the stable sort only merges their runs, and it keeps
     each cell's parts in order: the score sums add up in the same order as before.
     """
-    n = sum(p.count.size for p in parts)
+    n = sum(p.size for p in parts)
     if n == 0:  # no rows, or only rows with a count of 0
         return _Part([np.zeros(0, _code_type(s)) for s in sizes], np.zeros(0, np.int64), None)
     key = _Key(n)
@@ -474,7 +630,7 @@ def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
     first[:1] = True
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
     starts = np.flatnonzero(first)
-    total = np.add.reduceat(np.concatenate([p.count for p in parts])[order], starts)
+    total = np.add.reduceat(np.concatenate([p.counts() for p in parts])[order], starts)
     sums = None
     if parts[0].sums is not None:
         cell = np.cumsum(first, dtype=np.intp) - 1
@@ -494,36 +650,53 @@ def _code_type(size: int) -> np.dtype:
 
 
 def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -> _Part:
-    """Count one batch into cells (the key uses the batch's own dictionaries)."""
+    """One batch as cells (codes of the batch's own dictionaries): counted when its key
+    space is no larger than the batch, else its rows as they are (counting them into a
+    key space larger than the batch would cost more than the batch; the total counts
+    many batches' rows at once).
+    """
     weights = count_weights(batch, roles)
     if weights is not None and not weights.all():  # rows with count 0 are no cases
         batch = batch.filter(pa.array(weights > 0))
         weights = count_weights(batch, roles)
-    key = _Key(batch.num_rows)
-    dictionaries: list[pa.Array | None] = []
-    for column in roles.groups:
-        codes, dictionary = dictionary_codes(batch.column(column))
-        key.add(_Dim(len(dictionary), [codes]))
-        dictionaries.append(dictionary)
-    for column in (c for c in (roles.outcome, roles.selected) if c):
-        codes = pc.cast(batch.column(column), pa.int8()).to_numpy(zero_copy_only=False)
-        key.add(_Dim(2, [codes]))
-        dictionaries.append(None)
-    if roles.band:
-        codes, dictionary = dictionary_codes(batch.column(roles.band))
-        key.add(_Dim(len(dictionary), [codes]))
-        dictionaries.append(dictionary)
-    values = None
-    if binning is not None:
-        values = as_floats(batch.column(roles.score))
-        key.add(_Dim(binning.size, [binning.codes(values)]))
-        dictionaries.append(None)
-    count, cells = key.count(weights)
+    values = None if binning is None else as_floats(batch.column(roles.score))
+    dims, dictionaries = _batch_codes(batch, roles, binning, values)
     sums = None
-    if binning is not None and binning.method != "exact":
+    if values is not None and binning is not None and binning.method != "exact":
         w = values if weights is None else values * weights
-        sums = (key.bincount(w)[cells], key.bincount(w * values)[cells])
+        sums = (w, w * values)
+    if _space(d.size for d in dims) > max(batch.num_rows, _SMALL_SPACE):
+        count = None if weights is None else np.rint(weights).astype(np.int64)
+        return _Part([d.chunks[0] for d in dims], count, sums, dictionaries)
+    key = _Key(batch.num_rows)
+    for dim in dims:
+        key.add(dim)
+    count, cells = key.count(weights)
+    if sums is not None:
+        sums = (key.bincount(sums[0])[cells], key.bincount(sums[1])[cells])
     return _Part(key.decode(cells), count, sums, dictionaries)
+
+
+def _batch_codes(
+    batch: pa.RecordBatch, roles: Roles, binning: Binning | None, values: np.ndarray | None
+) -> tuple[list[_Dim], list[pa.Array | None]]:
+    """Each dimension of the key (:func:`_key_names`) as the batch's codes, and the
+    dictionaries of the categorical ones (None for outcome, selected and score bin).
+    """
+    dims, dictionaries = [], []
+    for name in _key_names(roles):
+        if name in (roles.outcome, roles.selected):
+            codes = pc.cast(batch.column(name), pa.int8()).to_numpy(zero_copy_only=False)
+            dims.append(_Dim(2, [codes]))
+            dictionaries.append(None)
+        elif name == roles.score and binning is not None and values is not None:
+            dims.append(_Dim(binning.size, [binning.codes(values)]))
+            dictionaries.append(None)
+        else:
+            codes, dictionary = dictionary_codes(batch.column(name))
+            dims.append(_Dim(len(dictionary), [codes]))
+            dictionaries.append(dictionary)
+    return dims, dictionaries
 
 
 def _assemble(
@@ -618,9 +791,7 @@ class _Key:
             self.key = self.key.astype(kind)
         start = 0
         for chunk in dim.chunks:
-            part = self.key[start : start + chunk.size]
-            np.multiply(part, dim.size, out=part)
-            np.add(part, chunk, out=part, casting="unsafe")  # codes < dim.size: it fits
+            _append_dim(self.key[start : start + chunk.size], chunk, dim.size)
             start += chunk.size
         self.steps.append(("dim", dim.size))
 
@@ -647,6 +818,12 @@ class _Key:
                 codes.append(key % value)
                 key //= value
         return codes[::-1]
+
+
+def _append_dim(key: np.ndarray, codes: np.ndarray, size: int) -> None:
+    """``key = key * size + codes`` in place (codes < size: it fits the key's type)."""
+    np.multiply(key, size, out=key)
+    np.add(key, codes, out=key, casting="unsafe")
 
 
 def _int_for(size: int) -> np.dtype:
