@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -168,6 +169,7 @@ def audit(
         # cube's suppressed cells still bound its statistics): said here, not as a failure later
         raise DataError(_nothing(count is not None or any(is_cube(i) for i in items)), source)
     cube = published = _with_roles(cube, roles, source)
+    data_fingerprint = _meanwhile(cube_fingerprint, published)
     if cube.meta.get("disclosure"):  # output-controlled: its suppressed cells, counting 0
         from waarborg.audit.disclosure import with_hidden_cells
 
@@ -203,7 +205,7 @@ def audit(
             "engine": choice.engine,
             "engine_why": choice.why,
         },
-        "provenance": _provenance(published, cells, inst),
+        "provenance": _provenance(published, cells, inst, data_fingerprint.result()),
         "reference": parts["reference"],
         "overall": fairness.overall(cells, confidence),
         "validity": valid,
@@ -387,7 +389,18 @@ def _inputs(
     }
 
 
-def _provenance(cube: Cube, cells: Any, inst: Any) -> dict[str, Any]:
+def _meanwhile(work: Callable[[Cube], str], cube: Cube) -> Future[str]:
+    """``work(cube)`` on a thread of its own while the audit goes on (numpy, Arrow and
+    hashlib let go of the GIL for most of it); the result waits in the future.
+    """
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(work, cube)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends when the work is done
+
+
+def _provenance(cube: Cube, cells: Any, inst: Any, data_fingerprint: str) -> dict[str, Any]:
     binning = None
     if cells.score_keys is not None:
         binning = {
@@ -398,7 +411,7 @@ def _provenance(cube: Cube, cells: Any, inst: Any) -> dict[str, Any]:
     return {
         "waarborg_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data_fingerprint": cube_fingerprint(cube),
+        "data_fingerprint": data_fingerprint,
         "fingerprint_of": "count cube (the same data as rows, aggregated counts or cube)",
         "instrument": None
         if inst is None
