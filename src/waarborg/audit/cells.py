@@ -117,10 +117,12 @@ class Cells:
         >>> [t.tolist() for t in cells.crosstabs((cells.outcome, 2), weights=[None, cells.count])]
         [[2.0, 8.0], [2.0, 8.0]]
         """
-        key = np.zeros(self.count.size, np.int64)
+        key = np.zeros(self.count.size, np.intp)  # in place below: no array per dimension
         sizes = []
         for codes, size in dims:
-            key = key * size + (0 if codes is None else codes)
+            key *= size
+            if codes is not None:
+                key += codes
             sizes.append(size)
         total = int(np.prod(sizes)) if sizes else 1
         return [

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import stats as sps
 
 from waarborg.audit.cells import Cells
-from waarborg.audit.result import entries, entry, estimate_text
+from waarborg.audit.result import entries, entry, estimate_texts
 from waarborg.audit.stats import (
     AUCResult,
     Interval,
@@ -56,6 +56,7 @@ from waarborg.audit.stats import (
 from waarborg.audit.validity import roc_points
 from waarborg.errors import DataError
 from waarborg.i18n import Message
+from waarborg.report.i18n import localise_number
 
 __all__ = ["CROSS", "RATES", "Attribute", "assess", "attributes", "parse_reference"]
 
@@ -76,6 +77,7 @@ RATES: dict[str, tuple[bool, bool]] = {
 }
 SAME_TEST = {"fnr": "tpr", "tnr": "fpr"}  # complements: one test, counted once
 VERDICT_METRICS = ("selection_rate", "fpr", "fnr", "ppv")
+_WIDE_ROW = 512  # values per row from which sum_rows adds row by row (measured)
 
 
 # --------------------------------------------------------------------------- attributes
@@ -301,17 +303,26 @@ def _coarser(finer: _Stats, attribute: Attribute, group_of: np.ndarray) -> _Stat
 
 
 def sum_rows(x: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
-    """Sum the rows (first axis) of ``x`` by ``group`` (codes 0..size-1): one sort and
-    one ``np.add.reduceat`` over contiguous blocks of rows; an empty group sums to 0.
+    """Sum the rows (first axis) of ``x`` by ``group`` (codes 0..size-1); an empty
+    group sums to 0.
+
+    Narrow rows (a group's counts by outcome and selection) are sorted by group and
+    summed with one ``np.add.reduceat`` over contiguous blocks. Wide rows (a group's
+    counts by score bin) are added one by one into their group's: sorting would copy
+    them all, dearer than a Python step per row.
 
     Examples
     --------
     >>> sum_rows(np.array([[1, 2], [3, 4], [5, 6]]), np.array([2, 0, 2]), 3).tolist()
     [[3, 4], [0, 0], [6, 8]]
     """
+    out = np.zeros((size, *x.shape[1:]), x.dtype)
+    if x.size >= _WIDE_ROW * len(x):
+        for row, g in zip(x, group.tolist(), strict=True):
+            out[g] += row
+        return out
     sizes = np.bincount(group, minlength=size)
     present = sizes > 0
-    out = np.zeros((size, *x.shape[1:]), x.dtype)
     if present.any():
         starts = (np.cumsum(sizes) - sizes)[present]
         out[present] = np.add.reduceat(x[np.argsort(group, kind="stable")], starts, axis=0)
@@ -424,21 +435,24 @@ def _disparities(
     """``disparities.<attribute>`` (all groups but the reference) and its tests."""
     others = [i for i in range(len(st.attribute.labels)) if i != ref]
     labels = [st.attribute.labels[i] for i in others]
-    out: dict[str, dict] = {label: {} for label in labels}
-    tests: dict[str, _Test] = {}
+    per_group: list[dict[str, dict]] = [{} for _ in labels]
+    tests: dict[str, list[_Test]] = {}  # per test, one for each group (complements share)
     for name, (x, d) in st.rates(cells).items():
         pairs = _rate_disparities(x, d, ref, others, confidence)
-        for label, pair in zip(labels, pairs, strict=True):
-            out[label][name] = pair
-            test = tests.setdefault(f"{label}\0{SAME_TEST.get(name, name)}", _Test(np.nan, []))
+        same = SAME_TEST.get(name, name)
+        if same not in tests:
+            tests[same] = [_Test(np.nan, []) for _ in labels]
+        for metrics, test, pair in zip(per_group, tests[same], pairs, strict=True):
+            metrics[name] = pair
             test.p = pair["difference"]["p_value"]
-            test.targets += [pair["difference"], pair["ratio"]]
+            test.targets += (pair["difference"], pair["ratio"])
     if st.roc is not None:
         pairs = _auc_disparities(st, ref, others, confidence)
-        for label, pair in zip(labels, pairs, strict=True):
-            out[label]["auc"] = pair
-            tests[f"{label}\0auc"] = _Test(pair["difference"]["p_value"], [pair["difference"]])
-    return out, list(tests.values())
+        for metrics, pair in zip(per_group, pairs, strict=True):
+            metrics["auc"] = pair
+        tests["auc"] = [_Test(p["difference"]["p_value"], [p["difference"]]) for p in pairs]
+    found = [test for same in tests.values() for test in same]
+    return dict(zip(labels, per_group, strict=True)), found
 
 
 def _rate_disparities(
@@ -511,34 +525,42 @@ _TEXT_NL = {
 }
 
 
-def _p_text(p: float, lang: str) -> str:
-    text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-    return text.replace(".", ",") if lang == "nl" else text
+def verdict_texts(
+    metric: str, group: str, attribute: str, reference: str, ratio: dict, level: int
+) -> tuple[str, str]:
+    """One plain-language verdict line in English and in Dutch.
 
-
-def verdict_text(
-    metric: str, group: str, attribute: str, reference: str, ratio: dict, level: int, lang: str
-) -> str:
-    """One plain-language verdict line (English or Dutch).
+    The numbers are formatted once, the Dutch ones from the English digits: a big
+    audit writes thousands of verdicts.
 
     Examples
     --------
     >>> ratio = {"value": 1.98, "ci": [1.93, 2.03], "p_adjusted": 0.0001}
-    >>> verdict_text("selection_rate", "non_western", "origin", "dutch", ratio, 95, "en")
+    >>> en, nl = verdict_texts("selection_rate", "non_western", "origin", "dutch", ratio, 95)
+    >>> en
     "Group 'non_western' (origin) is selected 1.98× as often as the reference group 'dutch' \
 (95% CI 1.93–2.03; p < 0.001 after Holm correction)."
+    >>> nl
+    "Groep 'non_western' (origin) wordt 1,98× zo vaak geselecteerd als de referentiegroep \
+'dutch' (95%-BI 1,93–2,03; p < 0,001 na Holm-correctie)."
     """
-    template = (_TEXT_NL if lang == "nl" else _TEXT_EN)[metric]
-    value, ci = estimate_text(ratio["value"], *ratio["ci"], lang)
-    head = template.format(g=group, a=attribute, ref=reference, r=value)
+    value_en, ci_en, value_nl, ci_nl = estimate_texts(ratio["value"], *ratio["ci"])
+    names = {"g": group, "a": attribute, "ref": reference}
+    head_en = _TEXT_EN[metric].format(r=value_en, **names)
+    head_nl = _TEXT_NL[metric].format(r=value_nl, **names)
     p = ratio["p_adjusted"]
-    nl = lang == "nl"
-    interval = f"{level}%-BI {ci}" if nl else f"{level}% CI {ci}"
-    test = f"{_p_text(p, lang)} {'na Holm-correctie' if nl else 'after Holm correction'}"
+    p_en = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    test_en = f"{p_en} after Holm correction"
+    test_nl = f"{localise_number(p_en, 'nl')} na Holm-correctie"
     if p < ALPHA:
-        return f"{head} ({interval}; {test})."
-    none = "geen significant verschil" if nl else "no significant difference"
-    return f"{head} ({interval}); {none} ({test})."
+        return (
+            f"{head_en} ({level}% CI {ci_en}; {test_en}).",
+            f"{head_nl} ({level}%-BI {ci_nl}; {test_nl}).",
+        )
+    return (
+        f"{head_en} ({level}% CI {ci_en}); no significant difference ({test_en}).",
+        f"{head_nl} ({level}%-BI {ci_nl}); geen significant verschil ({test_nl}).",
+    )
 
 
 def _verdicts(
@@ -556,14 +578,15 @@ def _verdicts(
                 ratio = metrics.get(metric, {}).get("ratio")
                 if ratio is None or ratio["value"] is None or ratio["p_adjusted"] is None:
                     continue
+                en, nl = verdict_texts(metric, group, attribute, ref, ratio, level)
                 out.append(
                     {
                         "attribute": attribute,
                         "group": group,
                         "reference": ref,
                         "metric": metric,
-                        "text_en": verdict_text(metric, group, attribute, ref, ratio, level, "en"),
-                        "text_nl": verdict_text(metric, group, attribute, ref, ratio, level, "nl"),
+                        "text_en": en,
+                        "text_nl": nl,
                         "ratio": ratio["value"],
                         "ci": ratio["ci"],
                         "p_adjusted": ratio["p_adjusted"],

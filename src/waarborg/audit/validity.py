@@ -255,12 +255,14 @@ def _tables(
 
     One crosstab of every cell by (group, band or decile) serves all groups at once,
     with the same sums in the same cell order as a table of each group's cells alone.
+    The events are the cases with the outcome, the n those with and without: whole
+    numbers, so these sums are exact.
     """
-    weights = [None, cells.count * cells.outcome]
+    by_outcome = cells.crosstab(groups, by, (cells.outcome, 2))
+    n, events = by_outcome.sum(-1), by_outcome[..., 1]
+    score = None
     if cells.score is not None:
-        weights.append(cells.score_sum)
-    n, events, *sums = cells.crosstabs(groups, by, weights=weights)
-    score = sums[0] if sums else None
+        score = cells.crosstab(groups, by, weights=cells.score_sum)
     low, high = wilson_interval(events, n, confidence)
     prob = score is not None and cells.is_probability
     oe = poisson_ratio_interval(events, score, confidence) if prob else None

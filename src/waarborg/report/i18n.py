@@ -28,6 +28,7 @@ __all__ = [
     "fmt_number",
     "fmt_p",
     "fmt_value",
+    "localise_number",
     "metric_help",
     "metric_label",
     "t",
@@ -427,8 +428,17 @@ def _finite(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _localise(text: str, lang: str) -> str:
-    """Swap decimal and thousands separators for Dutch."""
+def localise_number(text: str, lang: str) -> str:
+    """A number written the English way (as :func:`fmt_number` writes it) in ``lang``:
+    decimal and thousands separators swapped for Dutch.
+
+    Lets a text with numbers be formatted once and written in both languages.
+
+    Examples
+    --------
+    >>> localise_number("1,234.50 (1.20–1.30)", "nl")
+    '1.234,50 (1,20–1,30)'
+    """
     if lang != "nl":
         return text
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
@@ -465,7 +475,7 @@ def fmt_number(x: Any, lang: str, digits: int | None = 2) -> str:
         text = f"{x:,.6f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x):,}"
     else:
         text = f"{x:,.{digits}f}"
-    return _localise(text, lang).replace("-", "\u2212")
+    return localise_number(text, lang).replace("-", "\u2212")
 
 
 def fmt_count(n: Any, lang: str) -> str:
@@ -485,7 +495,7 @@ def fmt_count(n: Any, lang: str) -> str:
     """
     if not _finite(n):
         return "\u2014"
-    return _localise(f"{int(n):,}", lang)
+    return localise_number(f"{int(n):,}", lang)
 
 
 def fmt_value(x: Any, metric: str, lang: str, *, signed: bool = False) -> str:
