@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from waarborg.audit.cells import Cells
+from waarborg.audit.cells import Cells, lookup
 from waarborg.audit.result import entries, entry, estimate_texts
 from waarborg.audit.stats import (
     AUCResult,
@@ -150,7 +150,7 @@ def _within(joint: Attribute, members: Groups, names: Sequence[str]) -> Attribut
     occur, so the same groups and codes.
     """
     coarse, _ = _intersection(members, names)
-    return replace(coarse, codes=coarse.codes[joint.codes])
+    return replace(coarse, codes=lookup(coarse.codes, joint.codes))
 
 
 def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +166,7 @@ def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     seen = np.bincount(key, minlength=space) > 0
     present = np.flatnonzero(seen)
     rank = (np.cumsum(seen) - 1).astype(np.min_scalar_type(present.size))
-    return present, rank[key]
+    return present, lookup(rank, key)
 
 
 def parse_reference(reference: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
@@ -330,11 +330,10 @@ def sum_rows(x: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
 
 
 def _group_entries(
-    cells: Cells, st: _Stats, min_size: int, confidence: float, interval: Interval | None
+    cells: Cells, st: _Stats, min_size: int, confidence: float
 ) -> dict[str, dict[str, Any]]:
-    """The ``groups.<attribute>`` dict: n, too_small and one entry per metric.
-
-    ``interval``: the bootstrap interval of the representation ratios (with a selection).
+    """The ``groups.<attribute>`` dict: n, too_small and one entry per metric but the
+    representation ratio (:func:`_add_representation`, once its bootstrap is drawn).
     """
     n = st.n
     per_metric: dict[str, list[dict]] = {}
@@ -344,7 +343,10 @@ def _group_entries(
         res = st.auc(confidence)
         pos, neg = st.roc[:, 1, :].sum(-1), st.roc[:, 0, :].sum(-1)
         per_metric["auc"] = entries(res.auc, *res.ci, n, se=res.se, n_positive=pos, n_negative=neg)
-    per_metric |= _shares(st, confidence, interval)
+    per_metric["share"] = _rate_entries(n, np.full(n.size, n.sum()), confidence)
+    if cells.selected is not None:
+        sel = _by_selection(st)[:, 1]
+        per_metric["share_selected"] = _rate_entries(sel, np.full(n.size, sel.sum()), confidence)
     return {
         label: {"n": int(n[i]), "too_small": bool(n[i] < min_size)}
         | {m: per_metric[m][i] for m in per_metric}
@@ -359,20 +361,13 @@ def _rate_entries(x: np.ndarray, n: np.ndarray, confidence: float) -> list[dict]
         return entries(x / n, low, high, n, k=x)
 
 
-def _shares(st: _Stats, confidence: float, interval: Interval | None) -> dict[str, list[dict]]:
-    """Share of all cases; with a selection (and the representation ratios' bootstrap
-    ``interval``) also share of the selected and their ratio.
+def _add_representation(groups: dict[str, dict], st: _Stats, interval: Interval) -> None:
+    """Each group's ``representation`` (share of the selected / share of all cases)
+    with its bootstrap ``interval``, after the group's other metrics.
     """
-    n, total = st.n, st.n.sum()
-    out = {"share": _rate_entries(n, np.full(n.size, total), confidence)}
-    if interval is None:
-        return out
-    counts = _by_selection(st)
-    sel = counts[:, 1]
-    out["share_selected"] = _rate_entries(sel, np.full(n.size, sel.sum()), confidence)
-    rep = _representation(counts)
-    out["representation"] = entries(rep, *interval, n, method="bootstrap")
-    return out
+    found = entries(_representation(_by_selection(st)), *interval, st.n, method="bootstrap")
+    for group, representation in zip(groups.values(), found, strict=True):
+        group["representation"] = representation
 
 
 def _by_selection(st: _Stats) -> np.ndarray:
@@ -683,26 +678,41 @@ def assess(
             source,
             column=unknown[0],
         )
-    order, _ = cells.ordered_bins()
-    disparities, refs, tests, roc = {}, {}, [], {}
-    counted = _all_stats(cells, attrs, order)
+    counted = _all_stats(cells, attrs, cells.ordered_bins()[0])
     every = [counted[a.name] for a in attrs]
     chosen = every if cells.selected is not None else []
     rng = np.random.default_rng(seed)
     with ThreadPoolExecutor(1) as pool:  # the bootstrap's draws (without the GIL) meanwhile
         drawn = pool.submit(_representation_intervals, chosen, confidence, rng)
-        for attribute, st in zip(attrs, every, strict=True):
-            ref = _reference(st, reference.get(attribute.name), source)
-            refs[attribute.name] = attribute.labels[ref]
-            disparities[attribute.name], found = _disparities(cells, st, ref, confidence)
-            tests += found
-            if st.roc is not None:
-                curves = roc_points(st.roc[:, 1, :], st.roc[:, 0, :])
-                roc[attribute.name] = dict(zip(attribute.labels, curves, strict=True))
-        intervals = drawn.result() or [None] * len(attrs)
+        out = _compared(cells, every, reference, min_group_size, confidence, source)
+        for st, interval in zip(chosen, drawn.result(), strict=True):
+            _add_representation(out["groups"][st.attribute.name], st, interval)
+    return out
+
+
+def _compared(
+    cells: Cells,
+    every: Sequence[_Stats],
+    reference: Mapping[str, str],
+    min_group_size: int,
+    confidence: float,
+    source: str,
+) -> dict[str, Any]:
+    """Everything :func:`assess` returns but the representation ratios: the groups'
+    metrics, the disparities and their tests, verdicts, flags and ROC curves.
+    """
+    disparities, refs, tests, roc = {}, {}, [], {}
+    for st in every:
+        attribute = st.attribute
+        ref = _reference(st, reference.get(attribute.name), source)
+        refs[attribute.name] = attribute.labels[ref]
+        disparities[attribute.name], found = _disparities(cells, st, ref, confidence)
+        tests += found
+        if st.roc is not None:
+            curves = roc_points(st.roc[:, 1, :], st.roc[:, 0, :])
+            roc[attribute.name] = dict(zip(attribute.labels, curves, strict=True))
     groups = {
-        a.name: _group_entries(cells, st, min_group_size, confidence, interval)
-        for a, st, interval in zip(attrs, every, intervals, strict=True)
+        st.attribute.name: _group_entries(cells, st, min_group_size, confidence) for st in every
     }
     family = _holm(tests)
     level = round(confidence * 100)
