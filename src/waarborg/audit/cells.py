@@ -118,13 +118,13 @@ class Cells:
         >>> [t.tolist() for t in cells.crosstabs((cells.outcome, 2), weights=[None, cells.count])]
         [[2.0, 8.0], [2.0, 8.0]]
         """
-        key = np.zeros(self.count.size, np.intp)  # in place below: no array per dimension
-        sizes = []
-        for codes, size in dims:
+        (first, _), *rest = dims or [(None, 1)]  # the key is built in place, in intp
+        key = np.zeros(self.count.size, np.intp) if first is None else first.astype(np.intp)
+        for codes, size in rest:
             key *= size
             if codes is not None:
                 key += codes
-            sizes.append(size)
+        sizes = [size for _, size in dims]
         total = int(np.prod(sizes)) if sizes else 1
         return [
             np.bincount(key, weights=self.count if w is None else w, minlength=total).reshape(sizes)
