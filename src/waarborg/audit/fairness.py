@@ -31,6 +31,7 @@ All tests of all attributes, groups and metrics form one family for Holm's corre
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -491,9 +492,9 @@ def _holm(tests: list[_Test]) -> int:
     """Holm-adjust the whole family in place; return the number of tests in it."""
     p = np.array([np.nan if t.p is None else t.p for t in tests], dtype=float)
     adjusted = holm(p) if p.size else p
-    for test, value in zip(tests, adjusted, strict=True):
+    for test, value in zip(tests, adjusted.tolist(), strict=True):
         for target in test.targets:
-            target["p_adjusted"] = None if np.isnan(value) else float(value)
+            target["p_adjusted"] = None if math.isnan(value) else value
     return int(np.count_nonzero(~np.isnan(p)))
 
 

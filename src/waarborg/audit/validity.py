@@ -170,7 +170,8 @@ def roc_points(positives: np.ndarray, negatives: np.ndarray) -> Any:
     fpr, tpr = fpr[..., keep], tpr[..., keep]
     if fpr.ndim == 1:
         return {"fpr": jsonable(fpr), "tpr": jsonable(tpr)}
-    return [{"fpr": jsonable(f), "tpr": jsonable(t)} for f, t in zip(fpr, tpr, strict=True)]
+    every = zip(jsonable(fpr), jsonable(tpr), strict=True)  # all groups' at once: thousands
+    return [{"fpr": f, "tpr": t} for f, t in every]
 
 
 def _binning_bound(counts: np.ndarray) -> float:
