@@ -137,7 +137,8 @@ def calibration_alone(cells: Cells, keep: np.ndarray) -> list[dict]:
     deciles = validity._deciles(cells.crosstab((cells.score, cells.score_keys.size)))
     labels = [f"decile {d + 1}" for d in range(int(deciles.max()) + 1)]
     by = (deciles[cells.score], len(labels))
-    return validity._table(alone, by, labels, "decile", 0.95)
+    by_outcome = alone.crosstab(by, (alone.outcome, 2))
+    return validity._table(alone, by, labels, "decile", 0.95, by_outcome)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
