@@ -12,7 +12,6 @@ import copy
 import json
 import math
 from collections.abc import Mapping, Sequence
-from itertools import repeat
 from typing import Any, Self
 
 import numpy as np
@@ -146,10 +145,17 @@ def entries(value: Any, low: Any, high: Any, n: Any, **extra: Any) -> list[dict]
         if v is not None and not isinstance(v, str)
     }
     fixed = {k: v for k, v in extra.items() if v is None or isinstance(v, str)}
-    names = ("value", "ci", "n", *more, *fixed)
-    columns = (values, map(list, zip(lows, highs, strict=True)), counts, *more.values())
-    rows = zip(*columns, *(repeat(v, size) for v in fixed.values()), strict=True)
-    return [dict(zip(names, row, strict=True)) for row in rows]  # one at a time: many groups
+    out = [
+        {"value": v, "ci": [low, high], "n": c}
+        for v, low, high, c in zip(values, lows, highs, counts, strict=True)
+    ]
+    for key, column in more.items():  # a key at a time: a dict literal per entry is cheapest
+        for e, x in zip(out, column, strict=True):
+            e[key] = x
+    for key, x in fixed.items():
+        for e in out:
+            e[key] = x
+    return out
 
 
 def _floats(a: Any, size: int) -> list[float | None]:
