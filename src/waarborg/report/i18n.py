@@ -467,9 +467,9 @@ def fmt_number(x: Any, lang: str, digits: int | None = 2) -> str:
     >>> fmt_number(36.6, "nl", None), fmt_number(1234.5, "nl")
     ('36,6', '1.234,50')
     """
-    if isinstance(x, int | float) and not isinstance(x, bool) and math.isinf(x):
-        return "\u221e" if x > 0 else "\u2212\u221e"
     if not _finite(x):
+        if isinstance(x, int | float) and not isinstance(x, bool) and math.isinf(x):
+            return "\u221e" if x > 0 else "\u2212\u221e"
         return "\u2014"
     if digits is None:
         text = f"{x:,.6f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x):,}"
