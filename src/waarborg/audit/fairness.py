@@ -348,11 +348,14 @@ def _group_entries(
     if cells.selected is not None:
         sel = _by_selection(st)[:, 1]
         per_metric["share_selected"] = _rate_entries(sel, np.full(n.size, sel.sum()), confidence)
-    return {
-        label: {"n": int(n[i]), "too_small": bool(n[i] < min_size)}
-        | {m: per_metric[m][i] for m in per_metric}
-        for i, label in enumerate(st.attribute.labels)
+    out = {
+        label: {"n": int(size), "too_small": size < min_size}
+        for label, size in zip(st.attribute.labels, n.tolist(), strict=True)
     }
+    for metric, column in per_metric.items():  # a metric at a time: thousands of groups
+        for group, e in zip(out.values(), column, strict=True):
+            group[metric] = e
+    return out
 
 
 def _rate_entries(x: np.ndarray, n: np.ndarray, confidence: float) -> list[dict]:
