@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from itertools import combinations
+from itertools import combinations, product
 
 import numpy as np
 import pyarrow as pa
@@ -94,11 +94,11 @@ def test_counts_summed_from_finer_attributes_equal_direct_counts(seed: int) -> N
 
 def test_sum_rows_matches_add_at() -> None:
     rng = np.random.default_rng(1)
-    for size in (1, 4, 9):
+    for size, width in product((1, 4, 9), (3, fairness._WIDE_ROW)):  # narrow, wide
         group = rng.integers(0, size, 50) if size > 1 else np.zeros(50, np.int64)
         group[group == size - 1] = 0  # the last group empty
-        x = rng.integers(0, 9, (50, 2, 3)).astype(np.float64)
-        expected = np.zeros((size, 2, 3))
+        x = rng.integers(0, 9, (50, 2, width)).astype(np.float64)
+        expected = np.zeros((size, 2, width))
         np.add.at(expected, group, x)
         np.testing.assert_array_equal(fairness.sum_rows(x, group, size), expected)
     assert fairness.sum_rows(np.zeros((0, 2)), np.zeros(0, np.int64), 2).tolist() == [[0, 0]] * 2
@@ -137,7 +137,8 @@ def calibration_alone(cells: Cells, keep: np.ndarray) -> list[dict]:
     deciles = validity._deciles(cells.crosstab((cells.score, cells.score_keys.size)))
     labels = [f"decile {d + 1}" for d in range(int(deciles.max()) + 1)]
     by = (deciles[cells.score], len(labels))
-    return validity._table(alone, by, labels, "decile", 0.95)
+    by_outcome = alone.crosstab(by, (alone.outcome, 2))
+    return validity._table(alone, by, labels, "decile", 0.95, by_outcome)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from waarborg.audit.inputs import as_text, dictionary_codes
 from waarborg.errors import DataError
@@ -117,11 +118,13 @@ class Cells:
         >>> [t.tolist() for t in cells.crosstabs((cells.outcome, 2), weights=[None, cells.count])]
         [[2.0, 8.0], [2.0, 8.0]]
         """
-        key = np.zeros(self.count.size, np.int64)
-        sizes = []
-        for codes, size in dims:
-            key = key * size + (0 if codes is None else codes)
-            sizes.append(size)
+        (first, _), *rest = dims or [(None, 1)]  # the key is built in place, in intp
+        key = np.zeros(self.count.size, np.intp) if first is None else first.astype(np.intp)
+        for codes, size in rest:
+            key *= size
+            if codes is not None:
+                key += codes
+        sizes = [size for _, size in dims]
         total = int(np.prod(sizes)) if sizes else 1
         return [
             np.bincount(key, weights=self.count if w is None else w, minlength=total).reshape(sizes)
@@ -160,7 +163,7 @@ class Cells:
             codes, keys = dictionary_codes(table.column(roles.score).combine_chunks())
             values = np.asarray(keys.to_numpy(zero_copy_only=False), dtype=np.float64)
             cells.score_keys, rank = np.unique(values, return_inverse=True)  # few: the bins
-            cells.score = _small(rank, cells.score_keys.size)[codes]
+            cells.score = lookup(_small(rank, cells.score_keys.size), codes)
             total, squares = cube.sum_columns
             cells.score_sum = np.asarray(table.column(total).to_numpy(), dtype=np.float64)
             cells.score_sq = np.asarray(table.column(squares).to_numpy(), dtype=np.float64)
@@ -189,7 +192,7 @@ class Cells:
         codes, labels = _sorted_codes(col)
         ordered, how = _band_order(labels, order, self, codes, source, column)
         position = {label: i for i, label in enumerate(ordered)}
-        self.band = np.array([position[label] for label in labels], np.int64)[codes]
+        self.band = lookup(np.array([position[label] for label in labels], np.int64), codes)
         self.band_labels = ordered
         self.band_ordered = how is not None
         self.band_order_source = how
@@ -207,8 +210,8 @@ class Cells:
                 bands=", ".join(self.band_labels),
             )
             raise DataError(no_band, source, column=column)
-        chosen = np.array([label in select for label in self.band_labels])
-        self.selected = chosen[self.band].astype(np.int64)
+        chosen = np.array([label in select for label in self.band_labels], np.int64)
+        self.selected = lookup(chosen, self.band)
         self.select = list(select)
 
 
@@ -223,11 +226,23 @@ def _sorted_codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
         col = col.cast(col.type.value_type)
     codes, dictionary = dictionary_codes(col)
     labels = as_text(dictionary).to_pylist()
-    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    used = np.sort(pc.unique(codes).to_numpy())  # hashing small codes: faster than counting
     order = used[np.argsort(np.array(labels, dtype=object)[used], kind="stable")]
     rank = np.zeros(len(labels), np.int64)
     rank[order] = np.arange(order.size)
-    return _small(rank, order.size)[codes], [labels[i] for i in order]
+    return lookup(_small(rank, order.size), codes), [labels[i] for i in order]
+
+
+def lookup(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]`` for a code per cell (small integers), by Arrow's take: about
+    twice as fast as numpy's indexing, which first converts the codes to intp.
+
+    Examples
+    --------
+    >>> lookup(np.array([10, 20, 30]), np.array([2, 0, 2], np.uint8)).tolist()
+    [30, 10, 30]
+    """
+    return pc.take(table, codes).to_numpy(zero_copy_only=False)
 
 
 def _repeats(values: pa.Array) -> bool:

@@ -31,6 +31,7 @@ All tests of all attributes, groups and metrics form one family for Holm's corre
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -40,8 +41,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from waarborg.audit.cells import Cells
-from waarborg.audit.result import entries, entry, estimate_text
+from waarborg.audit.cells import Cells, lookup
+from waarborg.audit.result import entries, entry, estimate_texts
 from waarborg.audit.stats import (
     AUCResult,
     Interval,
@@ -56,6 +57,7 @@ from waarborg.audit.stats import (
 from waarborg.audit.validity import roc_points
 from waarborg.errors import DataError
 from waarborg.i18n import Message
+from waarborg.report.i18n import localise_number
 
 __all__ = ["CROSS", "RATES", "Attribute", "assess", "attributes", "parse_reference"]
 
@@ -76,6 +78,7 @@ RATES: dict[str, tuple[bool, bool]] = {
 }
 SAME_TEST = {"fnr": "tpr", "tnr": "fpr"}  # complements: one test, counted once
 VERDICT_METRICS = ("selection_rate", "fpr", "fnr", "ppv")
+_WIDE_ROW = 512  # values per row from which sum_rows adds row by row (measured)
 
 
 # --------------------------------------------------------------------------- attributes
@@ -148,7 +151,7 @@ def _within(joint: Attribute, members: Groups, names: Sequence[str]) -> Attribut
     occur, so the same groups and codes.
     """
     coarse, _ = _intersection(members, names)
-    return replace(coarse, codes=coarse.codes[joint.codes])
+    return replace(coarse, codes=lookup(coarse.codes, joint.codes))
 
 
 def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +167,7 @@ def _present(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     seen = np.bincount(key, minlength=space) > 0
     present = np.flatnonzero(seen)
     rank = (np.cumsum(seen) - 1).astype(np.min_scalar_type(present.size))
-    return present, rank[key]
+    return present, lookup(rank, key)
 
 
 def parse_reference(reference: Mapping[str, str] | Sequence[str] | None) -> dict[str, str]:
@@ -301,17 +304,26 @@ def _coarser(finer: _Stats, attribute: Attribute, group_of: np.ndarray) -> _Stat
 
 
 def sum_rows(x: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
-    """Sum the rows (first axis) of ``x`` by ``group`` (codes 0..size-1): one sort and
-    one ``np.add.reduceat`` over contiguous blocks of rows; an empty group sums to 0.
+    """Sum the rows (first axis) of ``x`` by ``group`` (codes 0..size-1); an empty
+    group sums to 0.
+
+    Narrow rows (a group's counts by outcome and selection) are sorted by group and
+    summed with one ``np.add.reduceat`` over contiguous blocks. Wide rows (a group's
+    counts by score bin) are added one by one into their group's: sorting would copy
+    them all, dearer than a Python step per row.
 
     Examples
     --------
     >>> sum_rows(np.array([[1, 2], [3, 4], [5, 6]]), np.array([2, 0, 2]), 3).tolist()
     [[3, 4], [0, 0], [6, 8]]
     """
+    out = np.zeros((size, *x.shape[1:]), x.dtype)
+    if x.size >= _WIDE_ROW * len(x):
+        for row, g in zip(x, group.tolist(), strict=True):
+            out[g] += row
+        return out
     sizes = np.bincount(group, minlength=size)
     present = sizes > 0
-    out = np.zeros((size, *x.shape[1:]), x.dtype)
     if present.any():
         starts = (np.cumsum(sizes) - sizes)[present]
         out[present] = np.add.reduceat(x[np.argsort(group, kind="stable")], starts, axis=0)
@@ -319,11 +331,10 @@ def sum_rows(x: np.ndarray, group: np.ndarray, size: int) -> np.ndarray:
 
 
 def _group_entries(
-    cells: Cells, st: _Stats, min_size: int, confidence: float, interval: Interval | None
+    cells: Cells, st: _Stats, min_size: int, confidence: float
 ) -> dict[str, dict[str, Any]]:
-    """The ``groups.<attribute>`` dict: n, too_small and one entry per metric.
-
-    ``interval``: the bootstrap interval of the representation ratios (with a selection).
+    """The ``groups.<attribute>`` dict: n, too_small and one entry per metric but the
+    representation ratio (:func:`_add_representation`, once its bootstrap is drawn).
     """
     n = st.n
     per_metric: dict[str, list[dict]] = {}
@@ -333,12 +344,18 @@ def _group_entries(
         res = st.auc(confidence)
         pos, neg = st.roc[:, 1, :].sum(-1), st.roc[:, 0, :].sum(-1)
         per_metric["auc"] = entries(res.auc, *res.ci, n, se=res.se, n_positive=pos, n_negative=neg)
-    per_metric |= _shares(st, confidence, interval)
-    return {
-        label: {"n": int(n[i]), "too_small": bool(n[i] < min_size)}
-        | {m: per_metric[m][i] for m in per_metric}
-        for i, label in enumerate(st.attribute.labels)
+    per_metric["share"] = _rate_entries(n, np.full(n.size, n.sum()), confidence)
+    if cells.selected is not None:
+        sel = _by_selection(st)[:, 1]
+        per_metric["share_selected"] = _rate_entries(sel, np.full(n.size, sel.sum()), confidence)
+    out = {
+        label: {"n": int(size), "too_small": size < min_size}
+        for label, size in zip(st.attribute.labels, n.tolist(), strict=True)
     }
+    for metric, column in per_metric.items():  # a metric at a time: thousands of groups
+        for group, e in zip(out.values(), column, strict=True):
+            group[metric] = e
+    return out
 
 
 def _rate_entries(x: np.ndarray, n: np.ndarray, confidence: float) -> list[dict]:
@@ -348,20 +365,13 @@ def _rate_entries(x: np.ndarray, n: np.ndarray, confidence: float) -> list[dict]
         return entries(x / n, low, high, n, k=x)
 
 
-def _shares(st: _Stats, confidence: float, interval: Interval | None) -> dict[str, list[dict]]:
-    """Share of all cases; with a selection (and the representation ratios' bootstrap
-    ``interval``) also share of the selected and their ratio.
+def _add_representation(groups: dict[str, dict], st: _Stats, interval: Interval) -> None:
+    """Each group's ``representation`` (share of the selected / share of all cases)
+    with its bootstrap ``interval``, after the group's other metrics.
     """
-    n, total = st.n, st.n.sum()
-    out = {"share": _rate_entries(n, np.full(n.size, total), confidence)}
-    if interval is None:
-        return out
-    counts = _by_selection(st)
-    sel = counts[:, 1]
-    out["share_selected"] = _rate_entries(sel, np.full(n.size, sel.sum()), confidence)
-    rep = _representation(counts)
-    out["representation"] = entries(rep, *interval, n, method="bootstrap")
-    return out
+    found = entries(_representation(_by_selection(st)), *interval, st.n, method="bootstrap")
+    for group, representation in zip(groups.values(), found, strict=True):
+        group["representation"] = representation
 
 
 def _by_selection(st: _Stats) -> np.ndarray:
@@ -424,21 +434,24 @@ def _disparities(
     """``disparities.<attribute>`` (all groups but the reference) and its tests."""
     others = [i for i in range(len(st.attribute.labels)) if i != ref]
     labels = [st.attribute.labels[i] for i in others]
-    out: dict[str, dict] = {label: {} for label in labels}
-    tests: dict[str, _Test] = {}
+    per_group: list[dict[str, dict]] = [{} for _ in labels]
+    tests: dict[str, list[_Test]] = {}  # per test, one for each group (complements share)
     for name, (x, d) in st.rates(cells).items():
         pairs = _rate_disparities(x, d, ref, others, confidence)
-        for label, pair in zip(labels, pairs, strict=True):
-            out[label][name] = pair
-            test = tests.setdefault(f"{label}\0{SAME_TEST.get(name, name)}", _Test(np.nan, []))
+        same = SAME_TEST.get(name, name)
+        if same not in tests:
+            tests[same] = [_Test(np.nan, []) for _ in labels]
+        for metrics, test, pair in zip(per_group, tests[same], pairs, strict=True):
+            metrics[name] = pair
             test.p = pair["difference"]["p_value"]
-            test.targets += [pair["difference"], pair["ratio"]]
+            test.targets += (pair["difference"], pair["ratio"])
     if st.roc is not None:
         pairs = _auc_disparities(st, ref, others, confidence)
-        for label, pair in zip(labels, pairs, strict=True):
-            out[label]["auc"] = pair
-            tests[f"{label}\0auc"] = _Test(pair["difference"]["p_value"], [pair["difference"]])
-    return out, list(tests.values())
+        for metrics, pair in zip(per_group, pairs, strict=True):
+            metrics["auc"] = pair
+        tests["auc"] = [_Test(p["difference"]["p_value"], [p["difference"]]) for p in pairs]
+    found = [test for same in tests.values() for test in same]
+    return dict(zip(labels, per_group, strict=True)), found
 
 
 def _rate_disparities(
@@ -482,9 +495,9 @@ def _holm(tests: list[_Test]) -> int:
     """Holm-adjust the whole family in place; return the number of tests in it."""
     p = np.array([np.nan if t.p is None else t.p for t in tests], dtype=float)
     adjusted = holm(p) if p.size else p
-    for test, value in zip(tests, adjusted, strict=True):
+    for test, value in zip(tests, adjusted.tolist(), strict=True):
         for target in test.targets:
-            target["p_adjusted"] = None if np.isnan(value) else float(value)
+            target["p_adjusted"] = None if math.isnan(value) else value
     return int(np.count_nonzero(~np.isnan(p)))
 
 
@@ -511,34 +524,42 @@ _TEXT_NL = {
 }
 
 
-def _p_text(p: float, lang: str) -> str:
-    text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-    return text.replace(".", ",") if lang == "nl" else text
+def verdict_texts(
+    metric: str, group: str, attribute: str, reference: str, ratio: dict, level: int
+) -> tuple[str, str]:
+    """One plain-language verdict line in English and in Dutch.
 
-
-def verdict_text(
-    metric: str, group: str, attribute: str, reference: str, ratio: dict, level: int, lang: str
-) -> str:
-    """One plain-language verdict line (English or Dutch).
+    The numbers are formatted once, the Dutch ones from the English digits: a big
+    audit writes thousands of verdicts.
 
     Examples
     --------
     >>> ratio = {"value": 1.98, "ci": [1.93, 2.03], "p_adjusted": 0.0001}
-    >>> verdict_text("selection_rate", "non_western", "origin", "dutch", ratio, 95, "en")
+    >>> en, nl = verdict_texts("selection_rate", "non_western", "origin", "dutch", ratio, 95)
+    >>> en
     "Group 'non_western' (origin) is selected 1.98× as often as the reference group 'dutch' \
 (95% CI 1.93–2.03; p < 0.001 after Holm correction)."
+    >>> nl
+    "Groep 'non_western' (origin) wordt 1,98× zo vaak geselecteerd als de referentiegroep \
+'dutch' (95%-BI 1,93–2,03; p < 0,001 na Holm-correctie)."
     """
-    template = (_TEXT_NL if lang == "nl" else _TEXT_EN)[metric]
-    value, ci = estimate_text(ratio["value"], *ratio["ci"], lang)
-    head = template.format(g=group, a=attribute, ref=reference, r=value)
+    value_en, ci_en, value_nl, ci_nl = estimate_texts(ratio["value"], *ratio["ci"])
+    names = {"g": group, "a": attribute, "ref": reference}
+    head_en = _TEXT_EN[metric].format(r=value_en, **names)
+    head_nl = _TEXT_NL[metric].format(r=value_nl, **names)
     p = ratio["p_adjusted"]
-    nl = lang == "nl"
-    interval = f"{level}%-BI {ci}" if nl else f"{level}% CI {ci}"
-    test = f"{_p_text(p, lang)} {'na Holm-correctie' if nl else 'after Holm correction'}"
+    p_en = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    test_en = f"{p_en} after Holm correction"
+    test_nl = f"{localise_number(p_en, 'nl')} na Holm-correctie"
     if p < ALPHA:
-        return f"{head} ({interval}; {test})."
-    none = "geen significant verschil" if nl else "no significant difference"
-    return f"{head} ({interval}); {none} ({test})."
+        return (
+            f"{head_en} ({level}% CI {ci_en}; {test_en}).",
+            f"{head_nl} ({level}%-BI {ci_nl}; {test_nl}).",
+        )
+    return (
+        f"{head_en} ({level}% CI {ci_en}); no significant difference ({test_en}).",
+        f"{head_nl} ({level}%-BI {ci_nl}); geen significant verschil ({test_nl}).",
+    )
 
 
 def _verdicts(
@@ -556,14 +577,15 @@ def _verdicts(
                 ratio = metrics.get(metric, {}).get("ratio")
                 if ratio is None or ratio["value"] is None or ratio["p_adjusted"] is None:
                     continue
+                en, nl = verdict_texts(metric, group, attribute, ref, ratio, level)
                 out.append(
                     {
                         "attribute": attribute,
                         "group": group,
                         "reference": ref,
                         "metric": metric,
-                        "text_en": verdict_text(metric, group, attribute, ref, ratio, level, "en"),
-                        "text_nl": verdict_text(metric, group, attribute, ref, ratio, level, "nl"),
+                        "text_en": en,
+                        "text_nl": nl,
                         "ratio": ratio["value"],
                         "ci": ratio["ci"],
                         "p_adjusted": ratio["p_adjusted"],
@@ -660,26 +682,41 @@ def assess(
             source,
             column=unknown[0],
         )
-    order, _ = cells.ordered_bins()
-    disparities, refs, tests, roc = {}, {}, [], {}
-    counted = _all_stats(cells, attrs, order)
+    counted = _all_stats(cells, attrs, cells.ordered_bins()[0])
     every = [counted[a.name] for a in attrs]
     chosen = every if cells.selected is not None else []
     rng = np.random.default_rng(seed)
     with ThreadPoolExecutor(1) as pool:  # the bootstrap's draws (without the GIL) meanwhile
         drawn = pool.submit(_representation_intervals, chosen, confidence, rng)
-        for attribute, st in zip(attrs, every, strict=True):
-            ref = _reference(st, reference.get(attribute.name), source)
-            refs[attribute.name] = attribute.labels[ref]
-            disparities[attribute.name], found = _disparities(cells, st, ref, confidence)
-            tests += found
-            if st.roc is not None:
-                curves = roc_points(st.roc[:, 1, :], st.roc[:, 0, :])
-                roc[attribute.name] = dict(zip(attribute.labels, curves, strict=True))
-        intervals = drawn.result() or [None] * len(attrs)
+        out = _compared(cells, every, reference, min_group_size, confidence, source)
+        for st, interval in zip(chosen, drawn.result(), strict=True):
+            _add_representation(out["groups"][st.attribute.name], st, interval)
+    return out
+
+
+def _compared(
+    cells: Cells,
+    every: Sequence[_Stats],
+    reference: Mapping[str, str],
+    min_group_size: int,
+    confidence: float,
+    source: str,
+) -> dict[str, Any]:
+    """Everything :func:`assess` returns but the representation ratios: the groups'
+    metrics, the disparities and their tests, verdicts, flags and ROC curves.
+    """
+    disparities, refs, tests, roc = {}, {}, [], {}
+    for st in every:
+        attribute = st.attribute
+        ref = _reference(st, reference.get(attribute.name), source)
+        refs[attribute.name] = attribute.labels[ref]
+        disparities[attribute.name], found = _disparities(cells, st, ref, confidence)
+        tests += found
+        if st.roc is not None:
+            curves = roc_points(st.roc[:, 1, :], st.roc[:, 0, :])
+            roc[attribute.name] = dict(zip(attribute.labels, curves, strict=True))
     groups = {
-        a.name: _group_entries(cells, st, min_group_size, confidence, interval)
-        for a, st, interval in zip(attrs, every, intervals, strict=True)
+        st.attribute.name: _group_entries(cells, st, min_group_size, confidence) for st in every
     }
     family = _holm(tests)
     level = round(confidence * 100)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from waarborg.audit.result import estimate_text
+from waarborg.audit.result import estimate_text, estimate_texts
 from waarborg.audit.stats import poisson_ratio_interval
 
 __all__ = ["AUC_ACCEPTABLE", "AUC_GOOD", "AUC_POOR", "validity_verdicts"]
@@ -71,12 +71,6 @@ def validity_verdicts(validity: Mapping[str, Any], level: int) -> list[dict[str,
     return found
 
 
-def _both(value: float, low: float | None, high: float | None) -> tuple[str, str, str, str]:
-    """Estimate and interval as text in English and in Dutch."""
-    (v_en, ci_en), (v_nl, ci_nl) = (estimate_text(value, low, high, x) for x in ("en", "nl"))
-    return v_en, ci_en, v_nl, ci_nl
-
-
 def _verdict(kind: str, status: str, en: str, nl: str, **extra: Any) -> dict[str, Any]:
     return {"kind": kind, "status": status, "text_en": en, "text_nl": nl} | extra
 
@@ -90,7 +84,7 @@ def _status(low: float | None, high: float | None, good_from: float) -> str:
 
 
 def _auc(auc: Mapping[str, Any], level: int) -> dict[str, Any]:
-    v_en, ci_en, v_nl, ci_nl = _both(auc["value"], *auc["ci"])
+    v_en, ci_en, v_nl, ci_nl = estimate_texts(auc["value"], *auc["ci"])
     _, word_en, word_nl = next(w for w in _AUC_WORDS if auc["value"] >= w[0])
     status = _status(*auc["ci"], AUC_ACCEPTABLE)
     side_en = {
@@ -128,7 +122,7 @@ def _in_the_large(table: list[Mapping[str, Any]], level: int) -> dict[str, Any]:
     expected = float(sum(row["expected"] for row in table))
     low, high = poisson_ratio_interval(observed, expected, level / 100)
     oe = observed / expected if expected > 0 else float("nan")
-    v_en, ci_en, v_nl, ci_nl = _both(oe, float(low), float(high))
+    v_en, ci_en, v_nl, ci_nl = estimate_texts(oe, float(low), float(high))
     side = _ratio_status(float(low), float(high))
     en = {
         "ok": "Calibration-in-the-large: observed and predicted events agree",
@@ -154,7 +148,7 @@ def _in_the_large(table: list[Mapping[str, Any]], level: int) -> dict[str, Any]:
 
 
 def _slope(slope: Mapping[str, Any], level: int) -> dict[str, Any]:
-    v_en, ci_en, v_nl, ci_nl = _both(slope["value"], *slope["ci"])
+    v_en, ci_en, v_nl, ci_nl = estimate_texts(slope["value"], *slope["ci"])
     side = _ratio_status(*slope["ci"])
     en = {
         "ok": "The calibration slope is consistent with 1: predictions are as spread out as "
@@ -189,7 +183,7 @@ def _bands(table: list[Mapping[str, Any]], level: int) -> list[dict[str, Any]]:
         side = _ratio_status(*oe["ci"])
         if side == "ok":
             continue
-        v_en, ci_en, v_nl, ci_nl = _both(oe["value"], *oe["ci"])
+        v_en, ci_en, v_nl, ci_nl = estimate_texts(oe["value"], *oe["ci"])
         what_en = "overestimates" if side == "below" else "underestimates"
         what_nl = "overschat" if side == "below" else "onderschat"
         out.append(

@@ -16,7 +16,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from waarborg.report.i18n import N_, fmt_count, fmt_number, texts
+from waarborg.report.i18n import N_, fmt_count, fmt_number, localise_number, texts
 
 __all__ = ["AuditResult", "entries", "entry", "jsonable", "skipped"]
 
@@ -145,12 +145,17 @@ def entries(value: Any, low: Any, high: Any, n: Any, **extra: Any) -> list[dict]
         if v is not None and not isinstance(v, str)
     }
     fixed = {k: v for k, v in extra.items() if v is None or isinstance(v, str)}
-    return [
-        {"value": values[i], "ci": [lows[i], highs[i]], "n": counts[i]}
-        | {k: v[i] for k, v in more.items()}
-        | fixed
-        for i in range(size)
+    out = [
+        {"value": v, "ci": [low, high], "n": c}
+        for v, low, high, c in zip(values, lows, highs, counts, strict=True)
     ]
+    for key, column in more.items():  # a key at a time: a dict literal per entry is cheapest
+        for e, x in zip(out, column, strict=True):
+            e[key] = x
+    for key, x in fixed.items():
+        for e in out:
+            e[key] = x
+    return out
 
 
 def _floats(a: Any, size: int) -> list[float | None]:
@@ -182,7 +187,7 @@ def estimate_text(
     ``digits`` decimals, or more (up to 6) when the interval would round to the
     estimate itself; Dutch (``lang="nl"``) with a decimal comma. The interval's bounds
     are joined by ``sep`` (a dash, or e.g. ``" tot "``). Every estimate with an interval
-    that a person reads is written by this function, with
+    that a person reads is written by this function or :func:`estimate_texts`, with
     :func:`waarborg.report.i18n.fmt_number` for the numbers.
 
     Examples
@@ -194,6 +199,31 @@ def estimate_text(
     >>> estimate_text(0.7012, 0.6981, 0.7104, "nl", sep=" tot ")
     ('0,701', '0,698 tot 0,710')
     """
+    digits = _digits(value, low, high, digits)
+    return fmt_number(value, lang, digits), sep.join(
+        fmt_number(b, lang, digits) for b in (low, high)
+    )
+
+
+def estimate_texts(
+    value: float, low: float | None, high: float | None, digits: int = 2
+) -> tuple[str, str, str, str]:
+    """:func:`estimate_text` in English and in Dutch (interval joined by a dash), the
+    numbers formatted once: the Dutch is the English with its separators swapped.
+
+    Returns the English estimate and interval, then the Dutch ones.
+
+    Examples
+    --------
+    >>> estimate_texts(1234.5, 1200.25, 1300.0)
+    ('1,234.50', '1,200.25–1,300.00', '1.234,50', '1.200,25–1.300,00')
+    """
+    value_en, ci_en = estimate_text(value, low, high, "en", digits)
+    return value_en, ci_en, localise_number(value_en, "nl"), localise_number(ci_en, "nl")
+
+
+def _digits(value: float, low: float | None, high: float | None, digits: int) -> int:
+    """``digits``, or more (up to 6) until the interval's bounds and the estimate differ."""
     bounds = [
         b
         for b in (low, high)
@@ -201,9 +231,7 @@ def estimate_text(
     ]  # a bound equal to the estimate (up to rounding noise) needs no more digits
     while digits < 6 and any(round(b, digits) == round(value, digits) for b in bounds):
         digits += 1
-    return fmt_number(value, lang, digits), sep.join(
-        fmt_number(b, lang, digits) for b in (low, high)
-    )
+    return digits
 
 
 def skipped(what: str, why_en: str, why_nl: str, what_nl: str | None = None) -> dict[str, str]:

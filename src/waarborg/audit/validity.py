@@ -24,13 +24,15 @@ All computed from cells in O(cells):
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import special
 from scipy import stats as sps
 
-from waarborg.audit.cells import Cells
+from waarborg.audit.cells import Cells, lookup
 from waarborg.audit.result import entry, jsonable, skipped
 from waarborg.audit.stats import (
     auc_from_counts,
@@ -69,12 +71,11 @@ def assess(cells: Cells, confidence: float = 0.95) -> tuple[dict[str, Any], list
     out: dict[str, Any] = {
         "base_rate": entry(pos / cells.n if cells.n else np.nan, low, high, cells.n, k=pos)
     }
-    out |= _discrimination(cells, confidence, flags)
+    counted = _Counts.of(cells)
+    out |= _discrimination(cells, counted, confidence, flags)
     if cells.score is None:
-        if cells.band is not None:
-            out["calibration"] = _table(
-                cells, (cells.band, len(cells.band_labels)), cells.band_labels, "band", confidence
-            )
+        if counted.bands is not None:
+            out["calibration"] = _band_table(cells, counted.bands, confidence)
         return out, flags
     if not cells.is_probability:
         flags.append(
@@ -85,8 +86,28 @@ def assess(cells: Cells, confidence: float = 0.95) -> tuple[dict[str, Any], list
                 "Brier-score en kalibratie tegen de voorspellingen",
             )
         )
-    out |= _calibration(cells, confidence, flags)
+    out |= _calibration(cells, counted, confidence, flags)
     return out, flags
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Cases by outcome (first axis) and score bin, and by outcome and band (None
+    without a score or bands): every count of the validity tables is a sum of these,
+    each counted once from the cells. The counts are whole numbers, so those sums are
+    exact and equal a count of their own.
+    """
+
+    bins: np.ndarray | None
+    bands: np.ndarray | None
+
+    @classmethod
+    def of(cls, cells: Cells) -> _Counts:
+        """The counts of ``cells`` (which have an outcome)."""
+        y = (cells.outcome, 2)
+        bins = None if cells.score is None else (cells.score, cells.score_keys.size)
+        bands = None if cells.band is None else (cells.band, len(cells.band_labels))
+        return cls(*(None if by is None else cells.crosstab(y, by) for by in (bins, bands)))
 
 
 def _auc(counts: np.ndarray, confidence: float, basis: str, **extra: Any) -> dict[str, Any]:
@@ -106,7 +127,9 @@ def _auc(counts: np.ndarray, confidence: float, basis: str, **extra: Any) -> dic
     )
 
 
-def _discrimination(cells: Cells, confidence: float, flags: list[dict]) -> dict[str, Any]:
+def _discrimination(
+    cells: Cells, counted: _Counts, confidence: float, flags: list[dict]
+) -> dict[str, Any]:
     order, basis = cells.ordered_bins()
     out: dict[str, Any] = {}
     if order is None:
@@ -119,15 +142,14 @@ def _discrimination(cells: Cells, confidence: float, flags: list[dict]) -> dict[
                 )
             )
         return out
-    counts = cells.crosstab((cells.outcome, 2), order)
+    counts = counted.bins if basis == "score" else counted.bands
     extra = {}
     if basis == "score" and cells.binning in ("quantile", "mixed"):
         extra["binning_error_max"] = _binning_bound(counts)
     out["auc"] = _auc(counts, confidence, basis, **extra)
     out["roc"] = {"overall": roc_points(counts[1], counts[0]), "groups": {}}
     if basis == "score" and cells.band is not None and cells.band_ordered:
-        bands = cells.crosstab((cells.outcome, 2), (cells.band, len(cells.band_labels)))
-        out["auc_band"] = _auc(bands, confidence, "band")
+        out["auc_band"] = _auc(counted.bands, confidence, "band")
     return out
 
 
@@ -148,7 +170,8 @@ def roc_points(positives: np.ndarray, negatives: np.ndarray) -> Any:
     fpr, tpr = fpr[..., keep], tpr[..., keep]
     if fpr.ndim == 1:
         return {"fpr": jsonable(fpr), "tpr": jsonable(tpr)}
-    return [{"fpr": jsonable(f), "tpr": jsonable(t)} for f, t in zip(fpr, tpr, strict=True)]
+    every = zip(jsonable(fpr), jsonable(tpr), strict=True)  # all groups' at once: thousands
+    return [{"fpr": f, "tpr": t} for f, t in every]
 
 
 def _binning_bound(counts: np.ndarray) -> float:
@@ -158,34 +181,43 @@ def _binning_bound(counts: np.ndarray) -> float:
     return float((pos * neg).sum() / (2 * total)) if total else float("nan")
 
 
-def _calibration(cells: Cells, confidence: float, flags: list[dict]) -> dict[str, Any]:
+def _calibration(
+    cells: Cells, counted: _Counts, confidence: float, flags: list[dict]
+) -> dict[str, Any]:
     """Calibration tables, Brier score, and recalibration intercept and slope."""
-    k = cells.score_keys.size
-    by_bin = (cells.score, k)
-    n_k = cells.crosstab(by_bin)
-    deciles = _deciles(n_k)
+    deciles = _deciles(counted.bins.sum(0))
     labels = [f"decile {d + 1}" for d in range(int(deciles.max()) + 1)]
-    decile_of_cell = deciles[cells.score]
+    starts = np.flatnonzero(np.diff(deciles, prepend=-1))  # a decile's bins are adjacent
+    by_decile = np.add.reduceat(counted.bins, starts, axis=1)
     out: dict[str, Any] = {
         "calibration_deciles": _table(
-            cells, (decile_of_cell, len(labels)), labels, "decile", confidence
+            cells,
+            (lookup(deciles, cells.score), len(labels)),
+            labels,
+            "decile",
+            confidence,
+            by_decile.T,
         )
     }
-    if cells.band is not None:
-        out["calibration"] = _table(
-            cells, (cells.band, len(cells.band_labels)), cells.band_labels, "band", confidence
-        )
+    if counted.bands is not None:
+        out["calibration"] = _band_table(cells, counted.bands, confidence)
     else:
         out["calibration"] = out["calibration_deciles"]
     if not cells.is_probability:
         return out
-    cell_y = (cells.outcome, 2)
-    n_yk, sum_yk, sq_yk = cells.crosstabs(
-        cell_y, by_bin, weights=[None, cells.score_sum, cells.score_sq]
+    by_bin = (cells.score, cells.score_keys.size)
+    sum_yk, sq_yk = cells.crosstabs(
+        (cells.outcome, 2), by_bin, weights=[cells.score_sum, cells.score_sq]
     )
-    out["brier"] = _brier(n_yk, sum_yk, sq_yk, confidence)
-    out |= _recalibration(n_yk, sum_yk, confidence, flags)
+    out["brier"] = _brier(counted.bins, sum_yk, sq_yk, confidence)
+    out |= _recalibration(counted.bins, sum_yk, confidence, flags)
     return out
+
+
+def _band_table(cells: Cells, by_band: np.ndarray, confidence: float) -> list[dict[str, Any]]:
+    """The calibration table per band (``by_band``: cases by outcome and band)."""
+    by = (cells.band, len(cells.band_labels))
+    return _table(cells, by, cells.band_labels, "band", confidence, by_band.T)
 
 
 def calibration_by_group(
@@ -212,17 +244,36 @@ def calibration_by_group(
     else:
         deciles = _deciles(cells.crosstab((cells.score, cells.score_keys.size)))
         labels = [f"decile {d + 1}" for d in range(int(deciles.max()) + 1)]
-        by, kind = (deciles[cells.score], len(labels)), "decile"
+        by, kind = (lookup(deciles, cells.score), len(labels)), "decile"
+    dims = [(codes, len(group_labels)) for codes, group_labels in attributes.values()]
     return {
         name: dict(
             zip(
-                group_labels,
-                _tables(cells, (codes, len(group_labels)), by, labels, kind, confidence),
-                strict=True,
+                group_labels, _tables(cells, dim, by, labels, kind, confidence, counts), strict=True
             )
         )
-        for name, (codes, group_labels) in attributes.items()
+        for (name, (_, group_labels)), dim, counts in zip(
+            attributes.items(), dims, _by_outcome(cells, dims, by), strict=True
+        )
     }
+
+
+def _by_outcome(
+    cells: Cells, dims: list[tuple[np.ndarray, int]], by: tuple[np.ndarray, int]
+) -> list[np.ndarray]:
+    """Cases by (group, band or decile, outcome) of each attribute (``dims``: codes and
+    number of groups).
+
+    One count of the cells by all attributes together serves them all when that table
+    is no larger than the cells (its sums are whole numbers, so exact); else each
+    attribute is counted on its own.
+    """
+    size = math.prod(n for _, n in dims) * by[1] * 2
+    if size > cells.count.size:
+        return [cells.crosstab(dim, by, (cells.outcome, 2)) for dim in dims]
+    every = cells.crosstab(*dims, by, (cells.outcome, 2))
+    axes = range(len(dims))
+    return [every.sum(axis=tuple(j for j in axes if j != i)) for i in axes]
 
 
 def _deciles(n_k: np.ndarray) -> np.ndarray:
@@ -237,10 +288,17 @@ def _deciles(n_k: np.ndarray) -> np.ndarray:
 
 
 def _table(
-    cells: Cells, by: tuple[np.ndarray, int], labels: list[str], kind: str, confidence: float
+    cells: Cells,
+    by: tuple[np.ndarray, int],
+    labels: list[str],
+    kind: str,
+    confidence: float,
+    by_outcome: np.ndarray,
 ) -> list[dict[str, Any]]:
-    """Observed vs expected per band or decile, all cases together."""
-    return _tables(cells, (None, 1), by, labels, kind, confidence)[0]
+    """Observed vs expected per band or decile, all cases together (``by_outcome``:
+    cases by band or decile and outcome).
+    """
+    return _tables(cells, (None, 1), by, labels, kind, confidence, by_outcome[None])[0]
 
 
 def _tables(
@@ -250,17 +308,19 @@ def _tables(
     labels: list[str],
     kind: str,
     confidence: float,
+    by_outcome: np.ndarray,
 ) -> list[list[dict[str, Any]]]:
     """Observed vs expected per band or decile, one table per group.
 
     One crosstab of every cell by (group, band or decile) serves all groups at once,
     with the same sums in the same cell order as a table of each group's cells alone.
+    The events are the cases with the outcome, the n those with and without
+    (``by_outcome``: cases by group, band or decile and outcome).
     """
-    weights = [None, cells.count * cells.outcome]
+    n, events = by_outcome.sum(-1), by_outcome[..., 1]
+    score = None
     if cells.score is not None:
-        weights.append(cells.score_sum)
-    n, events, *sums = cells.crosstabs(groups, by, weights=weights)
-    score = sums[0] if sums else None
+        score = cells.crosstab(groups, by, weights=cells.score_sum)
     low, high = wilson_interval(events, n, confidence)
     prob = score is not None and cells.is_probability
     oe = poisson_ratio_interval(events, score, confidence) if prob else None

@@ -28,6 +28,7 @@ __all__ = [
     "fmt_number",
     "fmt_p",
     "fmt_value",
+    "localise_number",
     "metric_help",
     "metric_label",
     "t",
@@ -427,8 +428,17 @@ def _finite(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _localise(text: str, lang: str) -> str:
-    """Swap decimal and thousands separators for Dutch."""
+def localise_number(text: str, lang: str) -> str:
+    """A number written the English way (as :func:`fmt_number` writes it) in ``lang``:
+    decimal and thousands separators swapped for Dutch.
+
+    Lets a text with numbers be formatted once and written in both languages.
+
+    Examples
+    --------
+    >>> localise_number("1,234.50 (1.20–1.30)", "nl")
+    '1.234,50 (1,20–1,30)'
+    """
     if lang != "nl":
         return text
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
@@ -457,15 +467,15 @@ def fmt_number(x: Any, lang: str, digits: int | None = 2) -> str:
     >>> fmt_number(36.6, "nl", None), fmt_number(1234.5, "nl")
     ('36,6', '1.234,50')
     """
-    if isinstance(x, int | float) and not isinstance(x, bool) and math.isinf(x):
-        return "\u221e" if x > 0 else "\u2212\u221e"
     if not _finite(x):
+        if isinstance(x, int | float) and not isinstance(x, bool) and math.isinf(x):
+            return "\u221e" if x > 0 else "\u2212\u221e"
         return "\u2014"
     if digits is None:
         text = f"{x:,.6f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x):,}"
     else:
         text = f"{x:,.{digits}f}"
-    return _localise(text, lang).replace("-", "\u2212")
+    return localise_number(text, lang).replace("-", "\u2212")
 
 
 def fmt_count(n: Any, lang: str) -> str:
@@ -485,7 +495,7 @@ def fmt_count(n: Any, lang: str) -> str:
     """
     if not _finite(n):
         return "\u2014"
-    return _localise(f"{int(n):,}", lang)
+    return localise_number(f"{int(n):,}", lang)
 
 
 def fmt_value(x: Any, metric: str, lang: str, *, signed: bool = False) -> str:
