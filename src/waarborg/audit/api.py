@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +28,7 @@ from waarborg.tables import TableLike, fingerprint
 __all__ = ["audit"]
 
 Progress = Callable[[str], None]
+_T = TypeVar("_T")
 
 
 @contextmanager
@@ -178,6 +179,7 @@ def audit(
     names = list(groups or cube.roles.groups)
     order = order or _instrument_order(inst, cube)
     cells = cube.cells(names, select=select_list, band_order=order, source=source)
+    checked = _meanwhile(_validity, cells, names, confidence)
     attrs = fairness.attributes(cells, names, intersections)
     parts = fairness.assess(
         cells,
@@ -188,12 +190,9 @@ def audit(
         seed=seed,
         source=source,
     )
-    valid, flags = validity.assess(cells, confidence)
+    valid, flags = checked.result()
     if "roc" in valid:
         valid["roc"]["groups"] = parts["roc"]
-    by_group = validity.calibration_by_group(cells, {n: cells.groups[n] for n in names}, confidence)
-    if by_group:
-        valid["calibration_groups"] = by_group
     result = {
         "n": entry(int(cells.n), None, None, cells.n),
         "inputs": _inputs(cube, cells, names, intersections, count, reference, instrument, sources)
@@ -389,15 +388,26 @@ def _inputs(
     }
 
 
-def _meanwhile(work: Callable[[Cube], str], cube: Cube) -> Future[str]:
-    """``work(cube)`` on a thread of its own while the audit goes on (numpy, Arrow and
+def _meanwhile(work: Callable[..., _T], *args: Any) -> Future[_T]:
+    """``work(*args)`` on a thread of its own while the audit goes on (numpy, Arrow and
     hashlib let go of the GIL for most of it); the result waits in the future.
     """
     pool = ThreadPoolExecutor(1)
     try:
-        return pool.submit(work, cube)
+        return pool.submit(work, *args)
     finally:
         pool.shutdown(wait=False)  # the thread ends when the work is done
+
+
+def _validity(
+    cells: Any, names: list[str], confidence: float
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The validity part of the result (calibration per group included) and its flags."""
+    valid, flags = validity.assess(cells, confidence)
+    by_group = validity.calibration_by_group(cells, {n: cells.groups[n] for n in names}, confidence)
+    if by_group:
+        valid["calibration_groups"] = by_group
+    return valid, flags
 
 
 def _provenance(cube: Cube, cells: Any, inst: Any, data_fingerprint: str) -> dict[str, Any]:
