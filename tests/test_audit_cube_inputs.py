@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pytest
 
 from waarborg.audit import audit, build_cube, inputs
+from waarborg.audit import cube as cube_module
 from waarborg.audit.cube import decoded
 from waarborg.audit.inputs import _min_max
 from waarborg.errors import DataError
@@ -125,6 +126,26 @@ def test_polars_columns_give_the_cube_of_the_arrow_table(kind: str, score: str |
     got = build_cube(_polars(table, kind), score=score, **CUBE_ROLES)
     assert _sorted(got) == _sorted(want)
     assert got.meta == want.meta
+
+
+def test_unused_shared_categories_do_not_widen_the_key_space(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """polars' categories are shared by every categorical column: counted over all of
+    them, three attributes would span 5000**4 places and the total would fall back to
+    sorting every row. Only the values a batch uses make the key space.
+    """
+    others = pl.Series([f"other-{i}" for i in range(5000)], dtype=pl.Categorical)
+    table = _cases()
+    frame = _polars(table, "Categorical")
+
+    def no_sorting(*args: Any) -> None:
+        raise AssertionError("the key space was too large to count densely")
+
+    monkeypatch.setattr(cube_module, "_combine", no_sorting)
+    assert len(frame.schema["sex"].categories.to_series()) > len(others)  # shared
+    got = build_cube(frame, score="p", **CUBE_ROLES)
+    assert _sorted(got) == _sorted(build_cube(table, score="p", **CUBE_ROLES))
 
 
 def test_polars_frame_in_several_chunks_gives_the_same_cube(

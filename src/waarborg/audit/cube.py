@@ -693,10 +693,23 @@ def _batch_codes(
             dims.append(_Dim(binning.size, [binning.codes(values)]))
             dictionaries.append(None)
         else:
-            codes, dictionary = dictionary_codes(batch.column(name))
+            codes, dictionary = _used_codes(batch.column(name))
             dims.append(_Dim(len(dictionary), [codes]))
             dictionaries.append(dictionary)
     return dims, dictionaries
+
+
+def _used_codes(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """A categorical batch column's codes over the values the batch uses, and those
+    values: a dictionary may hold many more (polars' shared categories hold every
+    categorical column's), which would only widen the key space.
+    """
+    codes, dictionary = dictionary_codes(column)
+    used = np.bincount(codes, minlength=len(dictionary)) > 0
+    if used.all():
+        return codes, dictionary
+    rank = (np.cumsum(used) - 1).astype(codes.dtype)
+    return rank[codes], dictionary.filter(pa.array(used))
 
 
 def _assemble(
