@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,7 +19,7 @@ import pyarrow.compute as pc
 from waarborg import __version__
 from waarborg.audit import fairness, judgement, validity
 from waarborg.audit.binning import N_BINS
-from waarborg.audit.cube import Cube, decoded, is_cube
+from waarborg.audit.cube import Cube, is_cube
 from waarborg.audit.engines import build_with
 from waarborg.audit.inputs import Roles, split_names
 from waarborg.audit.result import AuditResult, entry, skipped
@@ -422,7 +424,8 @@ def _provenance(cube: Cube, cells: Any, inst: Any, data_fingerprint: str) -> dic
         "waarborg_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_fingerprint": data_fingerprint,
-        "fingerprint_of": "count cube (the same data as rows, aggregated counts or cube)",
+        "fingerprint_of": "count cube, canonical form 2 (the same data as rows, aggregated "
+        "counts or cube)",
         "instrument": None
         if inst is None
         else {"id": inst.id, "version": inst.version, "spec_hash": inst.spec_hash},
@@ -431,61 +434,188 @@ def _provenance(cube: Cube, cells: Any, inst: Any, data_fingerprint: str) -> dic
 
 
 def cube_fingerprint(cube: Cube) -> str:
-    """SHA-256 of the cube's cells in a canonical order (counts and keys only).
+    """SHA-256 of the cube's cells in canonical form 2 (keys and counts, not score sums).
 
     The cube is what the audit reads, so the fingerprint identifies the audited data
-    whether it came as rows, as aggregated counts or as a cube file, and costs
-    O(cells) instead of hashing every row.
+    whether it came as rows, as aggregated counts, as an in-memory cube (dictionary
+    columns, whatever their dictionaries hold) or as a cube file (plain columns), and
+    costs O(cells) instead of hashing every row. The canonical form (``docs/audit.md``,
+    *Provenance*): each key column as a dictionary column of the sorted values that
+    cells use, its indices (the narrowest of int8, int16, int32) the values' ranks; the
+    cells sorted by those ranks, then by count; the count as int64. Ranks stand in for
+    the values throughout, so no key column is decoded to strings.
     """
     table = cube.table
-    keys = [c for c in table.column_names if c not in (cube.count_column, *_sums(cube))]
-    return fingerprint(decoded(_sorted(table.select([*keys, cube.count_column]), keys)))
+    names = [c for c in table.column_names if c not in (cube.count_column, *_sums(cube))]
+    keys = [_KeyColumn.of(table.column(name)) for name in names]
+    count = table.column(cube.count_column).combine_chunks().cast(pa.int64())
+    ranks, order = _in_runs(keys) or _sorted(keys, count)
+    columns = {}
+    for name, key, (rank, lengths) in zip(names, keys, ranks, strict=True):
+        dense, values = key.used(rank)
+        dense = dense.astype(_index_type(len(values)), copy=False)
+        indices = dense if lengths is None else np.repeat(dense, lengths)
+        columns[name] = pa.DictionaryArray.from_arrays(pa.array(indices), values, safe=False)
+    columns[cube.count_column] = count.take(pa.array(order))
+    return fingerprint(pa.table(columns), decode=False)
 
 
-def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
-    """``table.sort_by(keys)`` with its key columns decoded: ascending, ties in table
-    order, the same bytes.
-
-    Each key column is dictionary-encoded (unless it is a dictionary already); its
-    values' dense ranks (Arrow's order: NaN after numbers, nulls last) make one integer
-    key, sorted by one ``argsort``: a sort of integers instead of a comparison sort of
-    the rows' strings. The key columns are then taken through their (small)
-    dictionaries rather than from every row's string.
+def _index_type(size: int) -> np.dtype:
+    """The indices of a dictionary of ``size`` values: int8, int16 or int32, the
+    narrowest that holds them (a narrow index is fewer bytes to hash: a quarter of
+    int32's for most key columns).
     """
-    encoded = {name: _encoded(table.column(name)) for name in keys}
-    key, size = np.zeros(table.num_rows, np.int64), 1
-    for name in keys:
-        rank, values = _ranks(encoded[name])
-        if size > (1 << 62) // values:  # renumber the keys so far, in order, to fit
-            present, key = np.unique(key, return_inverse=True)
-            size = present.size
-        key = key * values + rank
-        size *= values
-    order = pa.array(np.argsort(key, kind="stable"))
-    columns = [
-        encoded[n].take(order).cast(encoded[n].type.value_type)
-        if n in encoded
-        else table.column(n).take(order)
-        for n in table.column_names
-    ]
-    return pa.table(columns, names=table.column_names)
+    return np.dtype(np.int8 if size <= 1 << 7 else np.int16 if size <= 1 << 15 else np.int32)
+
+
+Ranks = list[tuple[np.ndarray, np.ndarray | None]]
+"""Each key column's ranks in canonical cell order: all of them (and None), or one per
+run of cells and how many cells each run has."""
+
+
+@dataclass(frozen=True)
+class _KeyColumn:
+    """A key column as codes into its dictionary (its own, or one encoded here), and the
+    rank of each code's value: Arrow's order (NaN after numbers, -0.0 tied with 0.0),
+    null last, the code ``len(dictionary)`` for a null. Unused and repeated dictionary
+    entries leave gaps and ties in these ranks, which :meth:`used` closes.
+    """
+
+    codes: np.ndarray
+    rank: np.ndarray
+    dictionary: pa.Array
+
+    @classmethod
+    def of(cls, column: pa.ChunkedArray) -> _KeyColumn:
+        encoded = _encoded(column)
+        dictionary = encoded.dictionary
+        rank = pc.rank(dictionary, tiebreaker="dense").to_numpy().astype(np.int32) - 1
+        valid = dictionary.is_valid().to_numpy(zero_copy_only=False)
+        null = int(rank[valid].max(initial=-1)) + 1  # after every value, as Arrow sorts nulls
+        codes = encoded.indices
+        if codes.null_count:
+            codes = codes.fill_null(len(dictionary))
+        rank = np.append(np.where(valid, rank, null), np.int32(null))
+        return cls(codes.to_numpy(), rank, dictionary)
+
+    @property
+    def size(self) -> int:
+        """How many ranks there can be (the null's is the last)."""
+        return int(self.rank[-1]) + 1
+
+    def ranks(self) -> np.ndarray:
+        """Each cell's rank (int32)."""
+        return pc.take(pa.array(self.rank), pa.array(self.codes)).to_numpy()
+
+    def used(self, ranks: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+        """``ranks`` renumbered to the ranks they use (0, 1, ...), and the values of
+        those, sorted and canonical (:func:`_canonical_values`), a null last.
+        """
+        used = np.zeros(self.size, bool)
+        used[ranks] = True
+        present = np.flatnonzero(used)
+        if present.size and present[-1] != present.size - 1:  # gaps: unused entries
+            ranks = (np.cumsum(used, dtype=np.int32) - 1)[ranks]
+        entry = np.empty(self.size, np.int64)
+        entry[self.rank[:-1]] = np.arange(len(self.dictionary))  # an entry of each rank
+        null = self.size - 1
+        values = _canonical_values(self.dictionary.take(pa.array(entry[present[present < null]])))
+        if used[null]:
+            values = pa.concat_arrays([values, pa.nulls(1, values.type)])
+        return ranks, values
+
+
+def _canonical_values(values: pa.Array) -> pa.Array:
+    """Floats with 0.0 for -0.0 and one NaN for all: the value of a rank, whichever of its
+    tied entries gave it (other types are their own canonical values).
+    """
+    if not pa.types.is_floating(values.type):
+        return values
+    zero, nan = pa.scalar(0, values.type), pa.scalar(float("nan"), values.type)
+    return pc.if_else(pc.is_nan(values), nan, pc.if_else(pc.equal(values, zero), zero, values))
+
+
+def _in_runs(keys: list[_KeyColumn]) -> tuple[Ranks, np.ndarray] | None:
+    """The ranks in canonical order, and the order of the cells, when the cells come in
+    runs that share every key but the last, whose ranks ascend in the run, no two runs
+    with the same other keys: the runs sorted by those. A cube built here, or its file,
+    comes so (its cells are in the order of the dictionaries' codes, and a score's bins
+    ascend), and then this costs a few passes over the cells and a sort of the runs,
+    instead of a sort of the cells. None when the cells do not come so.
+    """
+    if not keys:
+        return None
+    *prefix, last = keys
+    n = last.codes.size
+    last_ranks = last.ranks()
+    change = last_ranks[1:] <= last_ranks[:-1]
+    for key in prefix:
+        change |= key.codes[1:] != key.codes[:-1]
+    starts = np.append(0, np.flatnonzero(change) + 1)
+    if starts.size > n // 16:  # short runs (or none): sorting the cells is cheaper
+        return None
+    heads = [key.rank[key.codes[starts]] for key in prefix]
+    runs = np.lexsort(heads[::-1])
+    heads = [head[runs] for head in heads]
+    differ = np.zeros(runs.size - 1, bool)
+    for head in heads:
+        differ |= head[1:] != head[:-1]
+    if not differ.all():  # two runs with the same other keys
+        return None
+    lengths = np.diff(starts, append=n)[runs]
+    order = np.repeat(starts[runs] - (np.cumsum(lengths) - lengths), lengths) + np.arange(n)
+    return [*((head, lengths) for head in heads), (last_ranks[order], None)], order
+
+
+def _sorted(keys: list[_KeyColumn], count: pa.Array) -> tuple[Ranks, np.ndarray]:
+    """The ranks in canonical order, and the order of the cells, for cells in any order:
+    sorted by their key columns' ranks (lexicographically, in column order), then by
+    count (two cells with the same keys only in a cube that holds them twice).
+
+    The ranks make one integer key, sorted by one ``argsort`` (a sort of integers instead
+    of a comparison sort of rows); the sorted key is split back into the ranks. Keys past
+    64 bits (many columns of many values) are sorted by ``lexsort`` instead.
+    """
+    ranks, sizes = [key.ranks() for key in keys], [key.size for key in keys]
+    if math.prod(sizes) >= 1 << 63:
+        order = np.lexsort((count.to_numpy(zero_copy_only=False), *reversed(ranks)))
+        return [(rank[order], None) for rank in ranks], order
+    key = np.zeros(len(count), np.int32 if math.prod(sizes) <= 1 << 31 else np.int64)
+    for rank, size in zip(ranks, sizes, strict=True):
+        key *= size
+        key += rank
+    order = np.argsort(key)
+    ordered = key[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        order = np.lexsort((count.to_numpy(zero_copy_only=False), key))  # nulls last
+        ordered = key[order]
+    return [(rank, None) for rank in _digits(ordered, sizes)], order
+
+
+def _digits(key: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """The ranks that make up each key (``key = ((r0 * s1 + r1) * s2 + r2) ...``), int32."""
+    ranks = []
+    for size in reversed(sizes[1:]):
+        quotient = key // size
+        ranks.append((key - quotient * size).astype(np.int32, copy=False))
+        key = quotient
+    ranks.append(key.astype(np.int32, copy=False))
+    return ranks[::-1]
 
 
 def _encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:
-    """The column as one dictionary array (its chunks' dictionaries unified)."""
+    """The column as one dictionary array (its chunks' dictionaries unified).
+
+    An 8-bit integer column (outcome, selected) is its own codes into a dictionary of
+    all 256 values, which spares hashing every cell.
+    """
     whole = column.combine_chunks()
-    return whole if pa.types.is_dictionary(whole.type) else pc.dictionary_encode(whole)
-
-
-def _ranks(encoded: pa.DictionaryArray) -> tuple[np.ndarray, int]:
-    """Dense rank of each value among the column's distinct values, and how many ranks."""
-    dictionary = encoded.dictionary
-    rank = pc.rank(dictionary, tiebreaker="dense").to_numpy().astype(np.int64) - 1
-    null = int(rank.max(initial=-1)) + 1  # nulls, in the dictionary or not, sort last
-    rank = np.append(rank, null)
-    rank[:-1][dictionary.is_null().to_numpy(zero_copy_only=False)] = null
-    codes = encoded.indices.fill_null(len(dictionary)).to_numpy()
-    return rank[codes], null + 1
+    if pa.types.is_dictionary(whole.type):
+        return whole
+    if whole.type in (pa.int8(), pa.uint8()):
+        every = pa.array(np.arange(256, dtype=np.uint8)).view(whole.type)
+        return pa.DictionaryArray.from_arrays(whole.view(pa.uint8()), every)
+    return pc.dictionary_encode(whole)
 
 
 def _sums(cube: Cube) -> tuple[str, ...]:
