@@ -63,14 +63,28 @@ def _counts(
     Counts must be finite and non-negative, and ``x <= n`` when ``n`` is given.
     Without ``n``, the second array returned is ``x`` itself.
     """
-    xa = np.asarray(x, dtype=float)
-    na = xa if n is None else np.asarray(n, dtype=float)
-    for arr, label in ((xa, name), (na, "n")):
-        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise ValueError(f"{label} must be finite, non-negative counts")
-    if n is not None and np.any(xa > na):
+    xa = _count_array(x, name)
+    if n is None:
+        return xa, xa
+    na = _count_array(n, "n")
+    if np.any(xa > na):
         raise ValueError(f"{name} cannot exceed n")
     return xa, na
+
+
+def _count_array(values: ArrayLike, label: str) -> FloatArray:
+    """``values`` as floats after checking they are finite and non-negative (integers
+    are finite: only their sign is checked, in one pass).
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "biu":
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"{label} must be finite, non-negative counts")
+        return arr.astype(float)
+    arr = np.asarray(arr, dtype=float)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{label} must be finite, non-negative counts")
+    return arr
 
 
 def _alpha(confidence: float) -> float:
