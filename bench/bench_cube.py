@@ -14,7 +14,7 @@ intersections, continuous score), alternating audit and limit runs, medians:
 * five attributes with intersections at 10 million rows (goal: ≤ 1.5 s), with the limit
   for the same five attributes beside it (the seconds depend on the machine, the ratio
   much less);
-* peak memory (``ru_maxrss`` of a fresh process) of the audit from Parquet at 10 and 100
+* peak memory (``VmHWM`` of a fresh process) of the audit from Parquet at 10 and 100
   million rows (``bench_engines`` data: 10 files of 10 million), goal: flat.
 
 Run: ``python -m bench.bench_cube [speed|five|memory]`` (default: all); the machine's load
@@ -192,14 +192,16 @@ def memory() -> dict[str, Any]:
         if not all(Path(p).exists() for p in paths):
             print("  memory: run `python -m bench.bench_engines generate 100000000` first")
             return {}
-        code = (
-            "import json, resource, time\n"
+        code = (  # VmHWM: ru_maxrss would count the parent's memory, copied at the fork
+            "import json, re, time\n"
             "from bench.bench_audit import run_waarborg\n"
             f"paths = {paths!r}\n"
             "start = time.perf_counter()\n"
             "n = run_waarborg(paths if len(paths) > 1 else paths[0])['n']['value']\n"
-            "print(json.dumps({'n': n, 'seconds': time.perf_counter() - start,\n"
-            "  'peak_rss_bytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))"
+            "seconds = time.perf_counter() - start\n"
+            "status = open('/proc/self/status').read()\n"
+            "peak = int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) * 1024\n"
+            "print(json.dumps({'n': n, 'seconds': seconds, 'peak_rss_bytes': peak}))"
         )
         load = load_average()
         run = subprocess.run(
