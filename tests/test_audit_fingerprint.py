@@ -178,3 +178,41 @@ def test_a_built_cube_is_put_in_order_by_its_runs_a_shuffled_one_by_a_sort() -> 
 
     assert in_runs(cube.table)
     assert not in_runs(cube.table.take(np.random.default_rng(0).permutation(cube.table.num_rows)))
+
+
+@pytest.mark.parametrize("runs", [1, 2])
+def test_one_key_column_in_one_or_more_runs(runs: int) -> None:
+    """A score alone makes one key column: its cells come as one run (as built) or
+    several; the fingerprint is the documented one either way, and the audit works.
+    """
+    rows = pa.table({"s": np.arange(100) / 100})
+    cube = build_cube(rows, score="s")
+    if runs == 2:
+        half = cube.table.num_rows // 2
+        cube = dataclasses.replace(
+            cube, table=pa.concat_tables([cube.table.slice(half), cube.table.slice(0, half)])
+        )
+    want = documented_fingerprint(cube.table.select(["s", "count"]), ["s"], "count")
+    assert cube_fingerprint(cube) == want
+    assert audit(rows, score="s")["provenance"]["data_fingerprint"] == want
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array([0, 1, None, 1], pa.int8()),  # its own codes over 256 values: null is 256
+        pa.DictionaryArray.from_arrays(  # int8 indices over 128 labels
+            pa.array([0, 127, None, 5], pa.int8()), pa.array([f"v{i:03}" for i in range(128)])
+        ),
+    ],
+)
+def test_a_null_beside_a_full_narrow_dictionary(column: pa.Array) -> None:
+    table = pa.table({"k": column, "g": ["a", "a", "b", "b"], "n": pa.array([1, 2, 3, 4])})
+    cube = Cube(table, Roles(groups=("g", "k"), count="n"), {})
+    assert cube_fingerprint(cube) == documented_fingerprint(table, ["k", "g"], "n")
+
+
+def test_a_cube_of_counts_only() -> None:
+    cube = build_cube(pa.table({"w": [3, 4]}), count="w")
+    assert cube.table.column_names == ["count"]
+    assert cube_fingerprint(cube) == documented_fingerprint(cube.table, [], "count")

@@ -493,8 +493,8 @@ class _KeyColumn:
         valid = dictionary.is_valid().to_numpy(zero_copy_only=False)
         null = int(rank[valid].max(initial=-1)) + 1  # after every value, as Arrow sorts nulls
         codes = encoded.indices
-        if codes.null_count:
-            codes = codes.fill_null(len(dictionary))
+        if codes.null_count:  # the null's code may not fit the index type (int8: 128)
+            codes = codes.cast(pa.int64()).fill_null(len(dictionary))
         rank = np.append(np.where(valid, rank, null), np.int32(null))
         return cls(codes.to_numpy(), rank, dictionary)
 
@@ -555,7 +555,7 @@ def _in_runs(keys: list[_KeyColumn]) -> tuple[Ranks, np.ndarray] | None:
     if starts.size > n // 16:  # short runs (or none): sorting the cells is cheaper
         return None
     heads = [key.rank[key.codes[starts]] for key in prefix]
-    runs = np.lexsort(heads[::-1])
+    runs = np.lexsort(heads[::-1]) if heads else np.arange(starts.size)  # one key column
     heads = [head[runs] for head in heads]
     differ = np.zeros(runs.size - 1, bool)
     for head in heads:
@@ -594,6 +594,8 @@ def _sorted(keys: list[_KeyColumn], count: pa.Array) -> tuple[Ranks, np.ndarray]
 
 def _digits(key: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
     """The ranks that make up each key (``key = ((r0 * s1 + r1) * s2 + r2) ...``), int32."""
+    if not sizes:  # a cube of counts only
+        return []
     ranks = []
     for size in reversed(sizes[1:]):
         quotient = key // size

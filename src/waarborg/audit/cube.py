@@ -104,7 +104,7 @@ CUBE_KEY = b"waarborg.cube"
 FORMAT = "waarborg-cube"
 FORMAT_VERSION = 1
 _KEY_LIMIT = 1 << 24  # largest dense key space counted in one bincount
-_DENSE_LIMIT = _KEY_LIMIT  # largest key space whose total is kept in dense arrays
+_DENSE_LIMIT = _KEY_LIMIT  # largest key space kept in dense arrays (_decode: 32 bits)
 _SMALL_SPACE = 1 << 16  # a batch's key space this small is always counted at once
 
 
