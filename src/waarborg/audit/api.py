@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from waarborg import __version__
 from waarborg.audit import fairness, judgement, validity
 from waarborg.audit.binning import N_BINS
-from waarborg.audit.cube import Cube, is_cube
+from waarborg.audit.cube import Cube, append_dim, is_cube, split_key
 from waarborg.audit.engines import build_with
 from waarborg.audit.inputs import Roles, split_names
 from waarborg.audit.result import AuditResult, entry, skipped
@@ -582,27 +582,13 @@ def _sorted(keys: list[_KeyColumn], count: pa.Array) -> tuple[Ranks, np.ndarray]
         return [(rank[order], None) for rank in ranks], order
     key = np.zeros(len(count), np.int32 if math.prod(sizes) <= 1 << 31 else np.int64)
     for rank, size in zip(ranks, sizes, strict=True):
-        key *= size
-        key += rank
+        append_dim(key, rank, size)
     order = np.argsort(key)
     ordered = key[order]
     if np.any(ordered[1:] == ordered[:-1]):
         order = np.lexsort((count.to_numpy(zero_copy_only=False), key))  # nulls last
         ordered = key[order]
-    return [(rank, None) for rank in _digits(ordered, sizes)], order
-
-
-def _digits(key: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """The ranks that make up each key (``key = ((r0 * s1 + r1) * s2 + r2) ...``), int32."""
-    if not sizes:  # a cube of counts only
-        return []
-    ranks = []
-    for size in reversed(sizes[1:]):
-        quotient = key // size
-        ranks.append((key - quotient * size).astype(np.int32, copy=False))
-        key = quotient
-    ranks.append(key.astype(np.int32, copy=False))
-    return ranks[::-1]
+    return [(rank, None) for rank in split_key(ordered, sizes)], order
 
 
 def _encoded(column: pa.ChunkedArray) -> pa.DictionaryArray:

@@ -104,7 +104,7 @@ CUBE_KEY = b"waarborg.cube"
 FORMAT = "waarborg-cube"
 FORMAT_VERSION = 1
 _KEY_LIMIT = 1 << 24  # largest dense key space counted in one bincount
-_DENSE_LIMIT = _KEY_LIMIT  # largest key space kept in dense arrays (_decode: 32 bits)
+_DENSE_LIMIT = _KEY_LIMIT  # largest key space kept in dense arrays
 _SMALL_SPACE = 1 << 16  # a batch's key space this small is always counted at once
 
 
@@ -539,7 +539,7 @@ class _Dense:
         """The non-empty cells, in key order."""
         cells = np.flatnonzero(self.count > 0)
         sums = None if self.sums is None else (self.sums[0][cells], self.sums[1][cells])
-        return _Part(_decode(cells, self.sizes), self.count[cells], sums)
+        return _Part(split_key(cells, self.sizes), self.count[cells], sums)
 
 
 @dataclass
@@ -575,9 +575,9 @@ class _Keyed:
             key = self.key[cut]
             key[:] = part.codes[0] if part.codes else 0
             for codes, size in zip(part.codes[1:], sizes[1:], strict=True):
-                _append_dim(key, codes, size)
+                append_dim(key, codes, size)
             if self.count is not None:
-                self.count[cut] = part.counts()
+                self.count[cut] = 1 if part.count is None else part.count
             if self.sums is not None and part.sums is not None:
                 self.sums[0][cut], self.sums[1][cut] = part.sums
 
@@ -586,13 +586,19 @@ class _Keyed:
         return [self.count, *(self.sums or ())]
 
 
-def _decode(cells: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """Each dimension's code of the given keys of a dense key space of ``sizes`` (in
-    32 bits, which it fits: integer division is the costly part).
+def split_key(key: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Each dimension's code in keys made by :func:`append_dim` over ``sizes``, in the
+    smallest integer type for each (divided in 32 bits while the key space fits them:
+    integer division is the costly part).
+
+    Examples
+    --------
+    >>> [c.tolist() for c in split_key(np.array([0, 5, 11]), [2, 6])]
+    [[0, 0, 1], [0, 5, 5]]
     """
     if not sizes:
         return []
-    key = cells.astype(np.int32)
+    key = key.astype(np.int32 if _space(sizes) <= 1 << 31 else np.int64)
     codes = []
     for size in reversed(sizes[1:]):
         quotient = key // size
@@ -804,7 +810,7 @@ class _Key:
             self.key = self.key.astype(kind)
         start = 0
         for chunk in dim.chunks:
-            _append_dim(self.key[start : start + chunk.size], chunk, dim.size)
+            append_dim(self.key[start : start + chunk.size], chunk, dim.size)
             start += chunk.size
         self.steps.append(("dim", dim.size))
 
@@ -833,8 +839,10 @@ class _Key:
         return codes[::-1]
 
 
-def _append_dim(key: np.ndarray, codes: np.ndarray, size: int) -> None:
-    """``key = key * size + codes`` in place (codes < size: it fits the key's type)."""
+def append_dim(key: np.ndarray, codes: np.ndarray, size: int) -> None:
+    """``key = key * size + codes`` in place (codes < size: it fits the key's type);
+    :func:`split_key` takes keys apart again.
+    """
     np.multiply(key, size, out=key)
     np.add(key, codes, out=key, casting="unsafe")
 
