@@ -24,7 +24,10 @@ from waarborg.errors import DataError
 KEYS = ["g", "h", "y", "band"]
 
 
-def _data(seed: int, n: int, discrete: bool, weighted: bool) -> pa.Table:
+def _data(
+    seed: int, n: int, discrete: bool, weighted: bool, banded_by_score: bool = False
+) -> pa.Table:
+    """Random rows; ``banded_by_score``: the band cut from the score, as an instrument's."""
     rng = np.random.default_rng(seed)
     labels = pa.array(["a", "b", "c", "unused"])  # "unused" never occurs: an empty group
     g = pa.DictionaryArray.from_arrays(pa.array(rng.integers(0, 3, n).astype(np.int32)), labels)
@@ -36,6 +39,9 @@ def _data(seed: int, n: int, discrete: bool, weighted: bool) -> pa.Table:
         "band": pa.array(rng.choice(["laag", "midden", "hoog"], n).tolist()),
         "s": score,
     }
+    if banded_by_score:
+        cut = np.digitize(score, np.quantile(score, [0.3, 0.8]))
+        columns["band"] = pa.array(np.array(["laag", "midden", "hoog"])[cut].tolist())
     if weighted:
         columns["w"] = rng.integers(0, 3, n)  # 0: no cases
     return pa.table(columns)
@@ -75,6 +81,7 @@ def _ours(cube_table: pa.Table, by: list[str]) -> pl.DataFrame:
     parquet=st.booleans(),
     dense_limit=st.sampled_from([1 << 24, 200, 8]),
     batches_counted=st.booleans(),
+    banded_by_score=st.booleans(),
 )
 def test_cube_equals_a_group_by(
     seed: int,
@@ -85,14 +92,17 @@ def test_cube_equals_a_group_by(
     parquet: bool,
     dense_limit: int,
     batches_counted: bool,
+    banded_by_score: bool,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Also with the total kept dense, summed by sorting, or turning from one to the
-    other as new labels grow the key space (``dense_limit``), and with each batch
-    counted at once or handed on as rows (``batches_counted``).
+    other as new labels grow the key space (``dense_limit``), with each batch counted
+    at once or handed on as rows (``batches_counted``), and with a band that is or is
+    not a function of the score. Counting band and bin as their pairs must give the
+    very cells of counting them apart, in the same order.
     """
-    table = _data(seed, n, discrete, weighted)
+    table = _data(seed, n, discrete, weighted, banded_by_score)
     data: Any = table
     if parquet:
         data = tmp_path / f"rows-{seed}-{n}.parquet"
@@ -100,6 +110,7 @@ def test_cube_equals_a_group_by(
     monkeypatch.setattr(inputs, "_BATCH", batch)
     monkeypatch.setattr(cube_module, "_DENSE_LIMIT", dense_limit)
     monkeypatch.setattr(cube_module, "_SMALL_SPACE", 1 << 30 if batches_counted else 0)
+    monkeypatch.setattr(cube_module, "_PAIR_TABLE", 1 << 22)  # set anew for each example
     roles = {"group": ["g", "h"], "outcome": "y", "band": "band", "score": "s"}
     cube = build_cube(data, **roles, count="w" if weighted else None)
     by = KEYS + (["s"] if discrete else [])  # exact bins: the score values themselves
@@ -109,6 +120,40 @@ def test_cube_equals_a_group_by(
     for column in ("ssum", "ssq"):
         np.testing.assert_allclose(got[column], want[column], rtol=1e-12, atol=1e-12)
     assert "unused" not in cube.table.column("g").to_pylist()
+    monkeypatch.setattr(cube_module, "_PAIR_TABLE", 0)  # band and bin counted apart
+    _assert_same_cells(build_cube(data, **roles, count="w" if weighted else None), cube)
+
+
+def _assert_same_cells(one: Any, other: Any) -> None:
+    """Equal keys and counts, in the same order; score sums equal to 1e-12."""
+    sums = ["score_sum", "score_sq"]
+    assert one.table.drop_columns(sums).equals(other.table.drop_columns(sums))
+    for column in sums:
+        np.testing.assert_allclose(one.table[column], other.table[column], rtol=1e-12)
+
+
+@pytest.mark.parametrize("pair_table", [6, 9])
+def test_pairs_stop_when_new_bands_outgrow_their_table(
+    pair_table: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bands arriving batch by batch: once bands × bins exceeds the pairs' table, the
+    total counts band and bin apart (re-keying what it counted as pairs), and the cube
+    is the one counted apart from the start.
+    """
+    rng = np.random.default_rng(4)
+    score = np.repeat([0.1, 0.2, 0.55], 40)  # three exact bins
+    band = np.repeat(["laag", "midden", "hoog"], 40)  # a new band every 40 rows
+    table = pa.table(
+        {"g": rng.choice(["a", "b"], 120), "y": rng.integers(0, 2, 120), "band": band, "s": score}
+    )
+    monkeypatch.setattr(inputs, "_BATCH", 10)
+    monkeypatch.setattr(cube_module, "_SMALL_SPACE", 0)
+    monkeypatch.setattr(cube_module, "_PAIR_TABLE", pair_table)  # 2 or 3 bands × 3 bins
+    roles = {"group": ["g"], "outcome": "y", "band": "band", "score": "s"}
+    paired = build_cube(table, **roles)
+    monkeypatch.setattr(cube_module, "_PAIR_TABLE", 0)
+    _assert_same_cells(paired, build_cube(table, **roles))
+    assert paired.n == 120 and paired.table.num_rows == 12
 
 
 @settings(
