@@ -34,6 +34,7 @@ from waarborg.audit.stats import (
     two_proportion_pvalue,
     wilson_interval,
 )
+from waarborg.audit.validity import ROC_POINTS, roc_points
 
 
 @pytest.fixture
@@ -305,6 +306,31 @@ def test_roc_curve_matches_sklearn(rng):
     points = np.unique(np.c_[fpr, tpr], axis=0)
     np.testing.assert_allclose(points, np.unique(np.c_[ref_fpr, ref_tpr], axis=0), atol=1e-12)
     assert np.trapezoid(tpr, fpr) == pytest.approx(float(auc_from_counts(pos, neg).auc))
+
+
+@pytest.mark.parametrize("bins", [2, 7, 100, 101, 1000, 1003])
+def test_thinned_roc_points_lie_on_sklearn_curve(rng, bins):
+    """``roc_points`` merges bins between the thresholds it keeps: the points are those
+    of the full curve at ``ROC_POINTS`` evenly spread thresholds, each one on
+    scikit-learn's curve, per group as for one curve.
+    """
+    pos, neg = np.stack([_random_bins(rng, bins, 400) for _ in range(3)], axis=1)
+    full_fpr, full_tpr = roc_curve_from_counts(pos, neg)
+    keep = np.unique(np.round(np.linspace(0, bins, ROC_POINTS)).astype(int))
+    curves = roc_points(pos, neg)
+    assert len(curves) == 3 and len(curves[0]["fpr"]) == min(bins + 1, ROC_POINTS)
+    scores = np.arange(bins, dtype=float)
+    for g, curve in enumerate(curves):
+        assert curve == roc_points(pos[g], neg[g])
+        assert curve["fpr"] == full_fpr[g, keep].tolist()
+        assert curve["tpr"] == full_tpr[g, keep].tolist()
+        y = np.r_[np.ones(pos[g].sum()), np.zeros(neg[g].sum())]
+        ref_fpr, ref_tpr, _ = roc_curve(
+            y, np.r_[_rows(scores, pos[g]), _rows(scores, neg[g])], drop_intermediate=False
+        )
+        fpr, tpr = (np.asarray(curve[k])[:, None] for k in ("fpr", "tpr"))
+        on_curve = np.isclose(fpr, ref_fpr, atol=1e-12) & np.isclose(tpr, ref_tpr, atol=1e-12)
+        assert on_curve.any(axis=1).all()
 
 
 # --------------------------------------------------------------------------- calibration

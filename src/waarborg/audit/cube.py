@@ -456,8 +456,10 @@ class _Total:
             for name, d in zip(self.names, part.dictionaries, strict=True)
         ]
         sizes = self.sizes()  # with this batch's new labels
-        codes = [
-            c.astype(_code_type(size)) if lookup is None else lookup.astype(_code_type(size))[c]
+        codes = [  # the batch's codes are mostly in the type already
+            c.astype(_code_type(size), copy=False)
+            if lookup is None
+            else lookup.astype(_code_type(size))[c]
             for c, lookup, size in zip(part.codes, lookups, sizes, strict=True)
         ]
         if self.pairs is not None and not self.pairs.learn(codes[-2], codes[-1], sizes[-2]):
@@ -792,10 +794,11 @@ def _used_codes(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
     categorical column's), which would only widen the key space.
     """
     codes, dictionary = dictionary_codes(column)
+    codes = codes.astype(_code_type(len(dictionary)), copy=False)  # counted faster so
     used = np.bincount(codes, minlength=len(dictionary)) > 0
     if used.all():
         return codes, dictionary
-    rank = (np.cumsum(used) - 1).astype(codes.dtype)
+    rank = (np.cumsum(used) - 1).astype(_code_type(int(used.sum())))
     return rank[codes], dictionary.filter(pa.array(used))
 
 

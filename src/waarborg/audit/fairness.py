@@ -42,6 +42,7 @@ import numpy as np
 from scipy import stats as sps
 
 from waarborg.audit.cells import Cells, lookup
+from waarborg.audit.cube import append_dim
 from waarborg.audit.result import entries, entry, estimate_texts
 from waarborg.audit.stats import (
     AUCResult,
@@ -129,12 +130,10 @@ def _intersection(groups: Groups, names: Sequence[str]) -> tuple[Attribute, Grou
     ``groups`` gives each attribute's code per cell (or per any unit) and its labels.
     Returns the intersection, and each attribute's code of each of its groups.
     """
-    key = np.zeros(groups[names[0]][0].size, np.int64)
-    sizes = []
-    for name in names:
-        codes, labels = groups[name]
-        key = key * len(labels) + codes
-        sizes.append(len(labels))
+    sizes = [len(groups[name][1]) for name in names]
+    key = groups[names[0]][0].astype(np.int64)
+    for name, size in zip(names[1:], sizes[1:], strict=True):
+        append_dim(key, groups[name][0], size)
     present, codes = _present(key, int(np.prod(sizes, dtype=np.float64)))
     parts = np.unravel_index(present, sizes)
     labels = [
