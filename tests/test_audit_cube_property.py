@@ -111,6 +111,7 @@ def test_cube_equals_a_group_by(
     monkeypatch.setattr(cube_module, "_DENSE_LIMIT", dense_limit)
     monkeypatch.setattr(cube_module, "_SMALL_SPACE", 1 << 30 if batches_counted else 0)
     monkeypatch.setattr(cube_module, "_PAIR_TABLE", 1 << 22)  # set anew for each example
+    monkeypatch.setattr(cube_module, "_REORDER_BLOCK", 16)  # pairs reordered in many blocks
     roles = {"group": ["g", "h"], "outcome": "y", "band": "band", "score": "s"}
     cube = build_cube(data, **roles, count="w" if weighted else None)
     by = KEYS + (["s"] if discrete else [])  # exact bins: the score values themselves

@@ -107,6 +107,7 @@ _KEY_LIMIT = 1 << 24  # largest dense key space counted in one bincount
 _DENSE_LIMIT = _KEY_LIMIT  # largest key space kept in dense arrays
 _SMALL_SPACE = 1 << 16  # a batch's key space this small is always counted at once
 _PAIR_TABLE = 1 << 22  # most band × bin pairs numbered by a table (see _Pairs)
+_REORDER_BLOCK = 1 << 20  # places of a dense total reordered at a time (see _Dense.cells)
 
 
 # --------------------------------------------------------------------------- the cube
@@ -507,7 +508,9 @@ class _Total:
         sizes = self.sizes()
         if not self.summed:
             self._count(sizes)
-        return self.pending[0] if self.dense is None else self.dense.cells()
+        if self.dense is not None:  # its cells are the sum (and its arrays are spent)
+            self.pending, self.dense, self.summed = [self.dense.cells()], None, True
+        return self.pending[0]
 
 
 def _space(sizes: Iterable[int]) -> int:
@@ -547,7 +550,11 @@ class _Pairs:
             grown = np.full(n_bands * self.bins, -1, np.intp)
             grown[: self.number.size] = self.number
             self.number, self.bands = grown, n_bands
-        present = np.flatnonzero(np.bincount(self._pair(band, bins), minlength=self.number.size))
+        pair = self._pair(band, bins)
+        if pair.size * 8 < self.number.size:  # a few rows: cheaper than a pass over the table
+            present = np.unique(pair)
+        else:
+            present = np.flatnonzero(np.bincount(pair, minlength=self.number.size))
         new = present[self.number[present] < 0]
         self.number[new] = np.arange(self.seen.size, self.seen.size + new.size)
         self.seen = np.concatenate([self.seen, new])
@@ -610,17 +617,29 @@ class _Dense:
     def cells(self) -> _Part:
         """The non-empty cells, in key order, as codes of the key columns (the pairs
         taken in band, then bin, order: the cells come out as if counted without them).
+        The arrays are reordered in place: the total is spent.
         """
         arrays = [self.count, *(self.sums or ())]
         order = None if self.pairs is None else self.pairs.order(self.sizes[-1])
         if order is not None and np.any(np.diff(order) < 0):  # pairs seen out of order
-            arrays = [np.take(a.reshape(-1, order.size), order, axis=1).ravel() for a in arrays]
+            for a in arrays:
+                _reorder_last(a.reshape(-1, order.size), order)
         cells = np.flatnonzero(arrays[0] > 0)
         codes = split_key(cells, self.sizes)
         if self.pairs is not None:
             codes[-1:] = self.pairs.unfold(codes[-1], self.sizes[-1])
         count, *sums = (a[cells] for a in arrays)
         return _Part(codes, count, (sums[0], sums[1]) if sums else None)
+
+
+def _reorder_last(table: np.ndarray, order: np.ndarray) -> None:
+    """Take the columns of ``table`` in ``order``, in place, a block of rows at a time
+    (a copy of the whole table would double the memory of a large key space).
+    """
+    rows = max(1, _REORDER_BLOCK // order.size)
+    for start in range(0, len(table), rows):
+        block = table[start : start + rows]
+        block[:] = np.take(block, order, axis=1)
 
 
 @dataclass

@@ -165,12 +165,7 @@ def roc_points(positives: np.ndarray, negatives: np.ndarray) -> Any:
     >>> roc_points(np.array([1, 2, 7]), np.array([6, 3, 1]))
     {'fpr': [0.0, 0.1, 0.4, 1.0], 'tpr': [0.0, 0.7, 0.9, 1.0]}
     """
-    positives, negatives = np.asarray(positives), np.asarray(negatives)
-    bins = positives.shape[-1]
-    keep = np.unique(np.round(np.linspace(0, bins, ROC_POINTS)).astype(int))  # top bins in
-    starts = bins - keep[:0:-1]  # bins merged between kept thresholds: the same points,
-    merged = [np.add.reduceat(c, starts, axis=-1) for c in (positives, negatives)]  # fewer sums
-    fpr, tpr = roc_curve_from_counts(*merged)
+    fpr, tpr = roc_curve_from_counts(positives, negatives, points=ROC_POINTS)
     if fpr.ndim == 1:
         return {"fpr": jsonable(fpr), "tpr": jsonable(tpr)}
     every = zip(jsonable(fpr), jsonable(tpr), strict=True)  # all groups' at once: thousands
