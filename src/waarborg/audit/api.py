@@ -19,9 +19,10 @@ import pyarrow.compute as pc
 from waarborg import __version__
 from waarborg.audit import fairness, judgement, validity
 from waarborg.audit.binning import N_BINS
-from waarborg.audit.cube import Cube, append_dim, is_cube, split_key
+from waarborg.audit.cube import Cube, is_cube
 from waarborg.audit.engines import build_with
 from waarborg.audit.inputs import Roles, split_names
+from waarborg.audit.keys import append_dim, split_key
 from waarborg.audit.result import AuditResult, entry, skipped
 from waarborg.errors import DataError
 from waarborg.i18n import Message

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from waarborg.audit.inputs import as_text, dictionary_codes
+from waarborg.audit.keys import append_dim
 from waarborg.errors import DataError
 from waarborg.i18n import Message
 
@@ -121,9 +122,10 @@ class Cells:
         (first, _), *rest = dims or [(None, 1)]  # the key is built in place, in intp
         key = np.zeros(self.count.size, np.intp) if first is None else first.astype(np.intp)
         for codes, size in rest:
-            key *= size
-            if codes is not None:
-                key += codes
+            if codes is None:  # a dimension of one value (code 0)
+                key *= size
+            else:
+                append_dim(key, codes, size)
         sizes = [size for _, size in dims]
         total = int(np.prod(sizes)) if sizes else 1
         return [

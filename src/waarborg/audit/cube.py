@@ -52,9 +52,8 @@ Examples
 from __future__ import annotations
 
 import json
-import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -82,6 +81,7 @@ from waarborg.audit.inputs import (
     open_rows,
     split_names,
 )
+from waarborg.audit.keys import append_dim, code_type, places, split_key
 from waarborg.errors import DataError
 from waarborg.i18n import Message
 from waarborg.tables import TableLike, write_table
@@ -458,9 +458,9 @@ class _Total:
         ]
         sizes = self.sizes()  # with this batch's new labels
         codes = [  # the batch's codes are mostly in the type already
-            c.astype(_code_type(size), copy=False)
+            c.astype(code_type(size), copy=False)
             if lookup is None
-            else lookup.astype(_code_type(size))[c]
+            else lookup.astype(code_type(size))[c]
             for c, lookup, size in zip(part.codes, lookups, sizes, strict=True)
         ]
         if self.pairs is not None and not self.pairs.learn(codes[-2], codes[-1], sizes[-2]):
@@ -468,7 +468,7 @@ class _Total:
         self.pending.append(_Part(codes, part.count, part.sums))
         self.waiting += part.size
         self.summed = False
-        space = _space(self._counting(sizes))
+        space = places(self._counting(sizes))
         if space <= _DENSE_LIMIT:
             if self.waiting >= space:
                 self._count(sizes)
@@ -494,7 +494,7 @@ class _Total:
         counting = self._counting(sizes)
         if self.dense is not None and self.dense.sizes != counting:
             parts, self.dense = [self.dense.cells(), *parts], None
-        if _space(counting) > _DENSE_LIMIT:
+        if places(counting) > _DENSE_LIMIT:
             self.pending = [_combine(parts, sizes)]
             self.waiting = self.pending[0].size
             self.limit = max(self.limit, 4 * self.waiting)
@@ -511,11 +511,6 @@ class _Total:
         if self.dense is not None:  # its cells are the sum (and its arrays are spent)
             self.pending, self.dense, self.summed = [self.dense.cells()], None, True
         return self.pending[0]
-
-
-def _space(sizes: Iterable[int]) -> int:
-    """Number of cells of a key space (a Python int: it may exceed 64 bits)."""
-    return math.prod(sizes)
 
 
 class _Pairs:
@@ -576,7 +571,7 @@ class _Pairs:
     def unfold(self, ranks: np.ndarray, n: int) -> list[np.ndarray]:
         """Band and bin codes of pairs given by their place in :meth:`order` ``(n)``."""
         band, bins = np.divmod(np.sort(self.seen[:n])[ranks], self.bins)
-        return [band.astype(_code_type(self.bands)), bins.astype(_code_type(self.bins))]
+        return [band.astype(code_type(self.bands)), bins.astype(code_type(self.bins))]
 
 
 @dataclass
@@ -597,7 +592,7 @@ class _Dense:
         cache), then the counts and the two sums are counted by ``np.bincount``.
         """
         rows = _Keyed.of(parts, pairs)
-        space = _space(sizes)
+        space = places(sizes)
         with ThreadPoolExecutor(THREADS) as pool:
             list(pool.map(lambda half: rows.fill(half, sizes), rows.halves(THREADS)))
             found = list(
@@ -688,28 +683,6 @@ class _Keyed:
         return [self.count, *(self.sums or ())]
 
 
-def split_key(key: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-    """Each dimension's code in keys made by :func:`append_dim` over ``sizes``, in the
-    smallest integer type for each (divided in 32 bits while the key space fits them:
-    integer division is the costly part).
-
-    Examples
-    --------
-    >>> [c.tolist() for c in split_key(np.array([0, 5, 11]), [2, 6])]
-    [[0, 0, 1], [0, 5, 5]]
-    """
-    if not sizes:
-        return []
-    key = key.astype(np.int32 if _space(sizes) <= 1 << 31 else np.int64)
-    codes = []
-    for size in reversed(sizes[1:]):
-        quotient = key // size
-        codes.append((key - quotient * size).astype(_code_type(size)))
-        key = quotient
-    codes.append(key.astype(_code_type(sizes[0])))
-    return codes[::-1]
-
-
 def _key_names(roles: Roles) -> list[str]:
     """The dimensions of the key, in order: groups, outcome, selected, band, score bin."""
     names = [*roles.groups, *(c for c in (roles.outcome, roles.selected) if c)]
@@ -728,7 +701,7 @@ def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
     """
     n = sum(p.size for p in parts)
     if n == 0:  # no rows, or only rows with a count of 0
-        return _Part([np.zeros(0, _code_type(s)) for s in sizes], np.zeros(0, np.int64), None)
+        return _Part([np.zeros(0, code_type(s)) for s in sizes], np.zeros(0, np.int64), None)
     key = _Key(n)
     for i, size in enumerate(sizes):
         key.add(_Dim(size, [p.codes[i] for p in parts]))
@@ -751,12 +724,6 @@ def _combine(parts: Sequence[_Part], sizes: list[int]) -> _Part:
     return _Part(codes, total, sums)
 
 
-def _code_type(size: int) -> np.dtype:
-    """The smallest signed integer type for codes 0..size-1 (signed: numpy adds mixed
-    signs at half speed)."""
-    return np.min_scalar_type(-max(size, 1))
-
-
 def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -> _Part:
     """One batch as cells (codes of the batch's own dictionaries): counted when its key
     space is no larger than the batch, else its rows as they are (counting them into a
@@ -773,7 +740,7 @@ def _batch_cells(batch: pa.RecordBatch, roles: Roles, binning: Binning | None) -
     if values is not None and binning is not None and binning.method != "exact":
         w = values if weights is None else values * weights
         sums = (w, w * values)
-    if _space(d.size for d in dims) > max(batch.num_rows, _SMALL_SPACE):
+    if places(d.size for d in dims) > max(batch.num_rows, _SMALL_SPACE):
         count = None if weights is None else np.rint(weights).astype(np.int64)
         return _Part([d.chunks[0] for d in dims], count, sums, dictionaries)
     key = _Key(batch.num_rows)
@@ -813,11 +780,11 @@ def _used_codes(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
     categorical column's), which would only widen the key space.
     """
     codes, dictionary = dictionary_codes(column)
-    codes = codes.astype(_code_type(len(dictionary)), copy=False)  # counted faster so
+    codes = codes.astype(code_type(len(dictionary)), copy=False)  # counted faster so
     used = np.bincount(codes, minlength=len(dictionary)) > 0
     if used.all():
         return codes, dictionary
-    rank = (np.cumsum(used) - 1).astype(_code_type(int(used.sum())))
+    rank = (np.cumsum(used) - 1).astype(code_type(int(used.sum())))
     return rank[codes], dictionary.filter(pa.array(used))
 
 
@@ -940,14 +907,6 @@ class _Key:
                 codes.append(key % value)
                 key //= value
         return codes[::-1]
-
-
-def append_dim(key: np.ndarray, codes: np.ndarray, size: int) -> None:
-    """``key = key * size + codes`` in place (codes < size: it fits the key's type);
-    :func:`split_key` takes keys apart again.
-    """
-    np.multiply(key, size, out=key)
-    np.add(key, codes, out=key, casting="unsafe")
 
 
 def _int_for(size: int) -> np.dtype:

@@ -42,7 +42,7 @@ import numpy as np
 from scipy import stats as sps
 
 from waarborg.audit.cells import Cells, lookup
-from waarborg.audit.cube import append_dim
+from waarborg.audit.keys import append_dim
 from waarborg.audit.result import entries, entry, estimate_texts
 from waarborg.audit.stats import (
     AUCResult,
