@@ -593,11 +593,10 @@ class _Dense:
         """
         rows = _Keyed.of(parts, pairs)
         space = places(sizes)
-        with ThreadPoolExecutor(THREADS) as pool:
+        weights = rows.weights()
+        with ThreadPoolExecutor(max(THREADS, len(weights))) as pool:
             list(pool.map(lambda half: rows.fill(half, sizes), rows.halves(THREADS)))
-            found = list(
-                pool.map(lambda w: np.bincount(rows.key, w, minlength=space), rows.weights())
-            )
+            found = list(pool.map(lambda w: np.bincount(rows.key, w, minlength=space), weights))
         count = found[0] if rows.count is None else np.rint(found[0]).astype(np.int64)
         return cls(sizes, count, (found[1], found[2]) if len(found) == 3 else None, pairs)
 

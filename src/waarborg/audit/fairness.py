@@ -393,9 +393,10 @@ def _representation_intervals(
 
 def _representation(c: np.ndarray) -> np.ndarray:
     """share of the selected / share of all cases, per group (last axis: not sel., sel.)."""
+    selected, cases = c[..., 1], c[..., 0] + c[..., 1]  # whole numbers: sums are exact
     with np.errstate(divide="ignore", invalid="ignore"):
-        share_sel = c[..., 1] / c[..., 1].sum(-1, keepdims=True)
-        share = c.sum(-1) / c.sum((-2, -1))[..., None]
+        share_sel = selected / selected.sum(-1, keepdims=True)
+        share = cases / cases.sum(-1, keepdims=True)
         return share_sel / share
 
 
