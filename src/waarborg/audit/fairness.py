@@ -32,9 +32,10 @@ All tests of all attributes, groups and metrics form one family for Holm's corre
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -195,12 +196,24 @@ def parse_reference(reference: Mapping[str, str] | Sequence[str] | None) -> dict
 
 @dataclass
 class _Stats:
-    """Counts per group of one attribute."""
+    """Counts per group of one attribute.
+
+    The counts by score bin (``roc``) are counted when first asked for (``count_roc``,
+    None without them): the bootstrap needs only ``table``, and starts before them.
+    """
 
     attribute: Attribute
     table: np.ndarray  # (groups, outcome 0/1, selected 0/1)
-    roc: np.ndarray | None  # (groups, outcome 0/1, ordered bins)
+    count_roc: Callable[[], np.ndarray] | None
+    _roc: np.ndarray | None = field(default=None, repr=False)
     _aucs: dict[float, AUCResult] = field(default_factory=dict, repr=False)
+
+    @property
+    def roc(self) -> np.ndarray | None:
+        """Cases per (group, outcome 0/1, ordered score bin); None without a score."""
+        if self._roc is None and self.count_roc is not None:
+            self._roc = self.count_roc()
+        return self._roc
 
     def auc(self, confidence: float) -> AUCResult:
         """Every group's AUC (DeLong), computed once: the groups and disparities use it."""
@@ -241,7 +254,7 @@ def _stats(cells: Cells, attribute: Attribute, order: tuple[np.ndarray, int] | N
     table = cells.crosstab(groups, (cells.outcome, 2), (cells.selected, 2))
     roc = None
     if order is not None and cells.outcome is not None:
-        roc = cells.crosstab(groups, (cells.outcome, 2), order)
+        roc = partial(cells.crosstab, groups, (cells.outcome, 2), order)
     return _Stats(attribute, table, roc)
 
 
@@ -298,7 +311,7 @@ class _Members:
 def _coarser(finer: _Stats, attribute: Attribute, group_of: np.ndarray) -> _Stats:
     """The counts of ``attribute`` from ``finer``'s, given the group each finer one is in."""
     size = len(attribute.labels)
-    roc = None if finer.roc is None else sum_rows(finer.roc, group_of, size)
+    roc = None if finer.count_roc is None else lambda: sum_rows(finer.roc, group_of, size)
     return _Stats(attribute, sum_rows(finer.table, group_of, size), roc)
 
 
