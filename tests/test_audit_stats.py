@@ -18,6 +18,7 @@ from statsmodels.stats.proportion import (
 )
 from statsmodels.stats.rates import confint_poisson
 
+from waarborg.audit import stats as stats_module
 from waarborg.audit.stats import (
     auc_from_counts,
     benjamini_hochberg,
@@ -268,15 +269,21 @@ def test_auc_matches_sklearn_and_row_level_delong(rng):
         assert res.ci[1] == pytest.approx(min(ref_auc + z * ref_se, 1), rel=1e-10)
 
 
-def test_auc_over_groups_in_one_call(rng):
-    pos = np.stack([_random_bins(rng, 8, 60)[0] for _ in range(5)])
-    neg = np.stack([_random_bins(rng, 8, 60)[1] for _ in range(5)])
+@pytest.mark.parametrize("block", [1 << 16, 16, 1])  # curves computed a few at a time
+def test_auc_over_groups_in_one_call(rng, monkeypatch, block):
+    monkeypatch.setattr(stats_module, "_CURVE_BLOCK", block)
+    pos = np.stack([_random_bins(rng, 8, 60)[0] for _ in range(10)]).reshape(2, 5, 8)
+    neg = np.stack([_random_bins(rng, 8, 60)[1] for _ in range(10)]).reshape(2, 5, 8)
     res = auc_from_counts(pos, neg)
-    assert res.auc.shape == res.se.shape == res.ci[0].shape == (5,)
-    for g in range(5):
+    assert res.auc.shape == res.se.shape == res.ci[0].shape == (2, 5)
+    for g in np.ndindex(2, 5):
         single = auc_from_counts(pos[g], neg[g])
-        assert res.auc[g] == pytest.approx(float(single.auc))
-        assert res.se[g] == pytest.approx(float(single.se))
+        assert res.auc[g] == float(single.auc)  # the same arithmetic, row by row
+        assert res.se[g] == float(single.se)
+        y = np.r_[np.ones(pos[g].sum()), np.zeros(neg[g].sum())]
+        scores = np.r_[_rows(np.arange(8.0), pos[g]), _rows(np.arange(8.0), neg[g])]
+        assert res.auc[g] == pytest.approx(roc_auc_score(y, scores), abs=1e-12)
+    assert auc_from_counts(np.zeros((0, 8)), np.zeros((0, 8))).auc.shape == (0,)
 
 
 def test_auc_symmetries_and_degenerate_cases():

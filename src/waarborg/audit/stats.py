@@ -429,6 +429,20 @@ def auc_from_counts(
     neg, _ = _counts(negatives, name="negatives")
     pos, neg = np.broadcast_arrays(pos, neg)
     z = _z(confidence)
+    curves = [c.reshape(-1, c.shape[-1]) for c in (pos, neg)]  # one row per curve
+    rows = max(1, _CURVE_BLOCK // max(pos.shape[-1], 1))  # a block's temporaries stay in cache
+    starts = range(0, len(curves[0]), rows) or [0]  # no curves: one empty block
+    blocks = [_delong(*(c[i : i + rows] for c in curves)) for i in starts]
+    auc, se = (np.concatenate([b[k] for b in blocks]).reshape(pos.shape[:-1])[()] for k in (0, 1))
+    ci = (np.clip(auc - z * se, 0.0, 1.0), np.clip(auc + z * se, 0.0, 1.0))
+    return AUCResult(auc, se, ci)
+
+
+_CURVE_BLOCK = 1 << 16  # bins of the curves whose AUC is computed together
+
+
+def _delong(pos: FloatArray, neg: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """AUC and DeLong standard error of each row's curve (:func:`auc_from_counts`)."""
     m, n = pos.sum(axis=-1), neg.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         v10 = (np.cumsum(neg, axis=-1) - neg / 2) / n[..., None]
@@ -436,9 +450,7 @@ def auc_from_counts(
         auc = np.sum(pos * v10, axis=-1) / m
         s10 = np.sum(pos * (v10 - auc[..., None]) ** 2, axis=-1) / (m - 1)
         s01 = np.sum(neg * (v01 - auc[..., None]) ** 2, axis=-1) / (n - 1)
-        se = np.sqrt(s10 / m + s01 / n)
-    ci = (np.clip(auc - z * se, 0.0, 1.0), np.clip(auc + z * se, 0.0, 1.0))
-    return AUCResult(auc, se, ci)
+        return auc, np.sqrt(s10 / m + s01 / n)
 
 
 def roc_curve_from_counts(
