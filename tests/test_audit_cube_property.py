@@ -149,7 +149,7 @@ def test_pairs_stop_when_new_bands_outgrow_their_table(
     )
     monkeypatch.setattr(inputs, "_BATCH", 10)
     monkeypatch.setattr(cube_module, "_SMALL_SPACE", 0)
-    monkeypatch.setattr(cube_module, "_PAIR_TABLE", pair_table)  # 2 or 3 bands × 3 bins
+    monkeypatch.setattr(cube_module, "_PAIR_TABLE", pair_table)  # 6: stops at band 3; 9: never
     roles = {"group": ["g"], "outcome": "y", "band": "band", "score": "s"}
     paired = build_cube(table, **roles)
     monkeypatch.setattr(cube_module, "_PAIR_TABLE", 0)

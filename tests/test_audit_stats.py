@@ -338,6 +338,8 @@ def test_thinned_roc_points_lie_on_sklearn_curve(rng, bins):
         fpr, tpr = (np.asarray(curve[k])[:, None] for k in ("fpr", "tpr"))
         on_curve = np.isclose(fpr, ref_fpr, atol=1e-12) & np.isclose(tpr, ref_tpr, atol=1e-12)
         assert on_curve.any(axis=1).all()
+    with pytest.raises(ValueError, match="two ends"):
+        roc_curve_from_counts(pos, neg, points=1)
     pos[0, 0] = -1  # a negative count merged with others would sum to >= 0: refused anyway
     with pytest.raises(ValueError, match="non-negative"):
         roc_points(pos, neg)

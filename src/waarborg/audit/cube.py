@@ -587,9 +587,10 @@ class _Dense:
 
     @classmethod
     def of(cls, parts: Sequence[_Part], sizes: list[int], pairs: _Pairs | None) -> _Dense:
-        """The parts counted over the key space of ``sizes``, on two threads: each
-        builds the keys of half the cells (a part at a time, so its block stays in the
-        cache), then the counts and the two sums are counted by ``np.bincount``.
+        """The parts counted over the key space of ``sizes``: two threads each build
+        the keys of half the cells (a part at a time, so its block stays in the cache),
+        then the counts and the two sums are counted by ``np.bincount``, each on a
+        thread of its own (two would leave the third to run alone).
         """
         rows = _Keyed.of(parts, pairs)
         space = places(sizes)

@@ -18,6 +18,7 @@ comparisons.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -429,7 +430,7 @@ def auc_from_counts(
     neg, _ = _counts(negatives, name="negatives")
     pos, neg = np.broadcast_arrays(pos, neg)
     z = _z(confidence)
-    curves = [c.reshape(-1, c.shape[-1]) for c in (pos, neg)]  # one row per curve
+    curves = [c.reshape(math.prod(c.shape[:-1]), c.shape[-1]) for c in (pos, neg)]  # a row each
     rows = max(1, _CURVE_BLOCK // max(pos.shape[-1], 1))  # a block's temporaries stay in cache
     starts = range(0, len(curves[0]), rows) or [0]  # no curves: one empty block
     blocks = [_delong(*(c[i : i + rows] for c in curves)) for i in starts]
@@ -488,6 +489,8 @@ def roc_curve_from_counts(
     pos, _ = _counts(positives, name="positives")
     neg, _ = _counts(negatives, name="negatives")
     pos, neg = np.broadcast_arrays(pos, neg)
+    if points is not None and points < 2:
+        raise ValueError(f"a curve needs at least its two ends, got points={points}")
     bins = pos.shape[-1]
     if points is not None and bins + 1 > points:
         kept = np.unique(np.round(np.linspace(0, bins, points)).astype(int))  # top bins in
