@@ -284,6 +284,7 @@ def test_auc_over_groups_in_one_call(rng, monkeypatch, block):
         scores = np.r_[_rows(np.arange(8.0), pos[g]), _rows(np.arange(8.0), neg[g])]
         assert res.auc[g] == pytest.approx(roc_auc_score(y, scores), abs=1e-12)
     assert auc_from_counts(np.zeros((0, 8)), np.zeros((0, 8))).auc.shape == (0,)
+    assert auc_from_counts(3, 4) == auc_from_counts([3], [4])  # a number: one bin, AUC 0.5
 
 
 def test_auc_symmetries_and_degenerate_cases():

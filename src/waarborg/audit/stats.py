@@ -428,7 +428,7 @@ def auc_from_counts(
     """
     pos, _ = _counts(positives, name="positives")
     neg, _ = _counts(negatives, name="negatives")
-    pos, neg = np.broadcast_arrays(pos, neg)
+    pos, neg = np.atleast_1d(*np.broadcast_arrays(pos, neg))  # a number: a curve of one bin
     z = _z(confidence)
     curves = [c.reshape(math.prod(c.shape[:-1]), c.shape[-1]) for c in (pos, neg)]  # a row each
     rows = max(1, _CURVE_BLOCK // max(pos.shape[-1], 1))  # a block's temporaries stay in cache
