@@ -22,7 +22,7 @@ from waarborg.audit.binning import N_BINS
 from waarborg.audit.cube import Cube, is_cube
 from waarborg.audit.engines import build_with
 from waarborg.audit.inputs import Roles, split_names
-from waarborg.audit.keys import append_dim, split_key
+from waarborg.audit.keys import append_dim, code_type, split_key
 from waarborg.audit.result import AuditResult, entry, skipped
 from waarborg.errors import DataError
 from waarborg.i18n import Message
@@ -454,19 +454,11 @@ def cube_fingerprint(cube: Cube) -> str:
     columns = {}
     for name, key, (rank, lengths) in zip(names, keys, ranks, strict=True):
         dense, values = key.used(rank)
-        dense = dense.astype(_index_type(len(values)), copy=False)
+        dense = dense.astype(code_type(len(values)), copy=False)  # narrow: fewer bytes
         indices = dense if lengths is None else np.repeat(dense, lengths)
         columns[name] = pa.DictionaryArray.from_arrays(pa.array(indices), values, safe=False)
     columns[cube.count_column] = count.take(pa.array(order))
     return fingerprint(pa.table(columns), decode=False)
-
-
-def _index_type(size: int) -> np.dtype:
-    """The indices of a dictionary of ``size`` values: int8, int16 or int32, the
-    narrowest that holds them (a narrow index is fewer bytes to hash: a quarter of
-    int32's for most key columns).
-    """
-    return np.dtype(np.int8 if size <= 1 << 7 else np.int16 if size <= 1 << 15 else np.int32)
 
 
 Ranks = list[tuple[np.ndarray, np.ndarray | None]]

@@ -13,9 +13,10 @@ position in the *key space* (every combination of the dimensions' values). Cells
 counted with :func:`numpy.bincount` into arrays over the whole key space, which costs a
 pass over the key space as well as over the rows: a batch whose key space is no larger
 than itself is counted at once; otherwise its rows wait, with other batches', until
-they are as many as the key space has cells (five attributes with a score in 1,000
-bins make some 10 million). The running total is such arrays while the key space has
-at most 2**24 cells; a larger one is summed by sorting keys. No Python loop touches
+they are as many as the key space has cells (five attributes with three bands and a
+score in 1,000 bins make some 10 million; 3.5 million as band and bin are counted as
+the pairs of them that occur). The running total is such arrays while the key space
+has at most 2**24 cells; a larger one is summed by sorting keys. No Python loop touches
 rows, and memory stays that of a few batches, the key space and the cube, however many
 rows there are, so files larger than memory work too.
 
@@ -526,7 +527,6 @@ class _Pairs:
 
     def __init__(self, bins: int) -> None:
         self.bins = bins
-        self.bands = 0  # band codes seen so far are below this
         self.seen = np.zeros(0, np.intp)  # band * bins + bin of each number
         self.number = np.zeros(0, np.intp)  # the number of each band * bins + bin (-1: none)
 
@@ -544,7 +544,7 @@ class _Pairs:
         if self.number.size < n_bands * self.bins:
             grown = np.full(n_bands * self.bins, -1, np.intp)
             grown[: self.number.size] = self.number
-            self.number, self.bands = grown, n_bands
+            self.number = grown
         pair = self._pair(band, bins)
         if pair.size * 8 < self.number.size:  # a few rows: cheaper than a pass over the table
             present = np.unique(pair)
@@ -571,7 +571,8 @@ class _Pairs:
     def unfold(self, ranks: np.ndarray, n: int) -> list[np.ndarray]:
         """Band and bin codes of pairs given by their place in :meth:`order` ``(n)``."""
         band, bins = np.divmod(np.sort(self.seen[:n])[ranks], self.bins)
-        return [band.astype(code_type(self.bands)), bins.astype(code_type(self.bins))]
+        bands = self.number.size // self.bins  # the table holds every band seen so far
+        return [band.astype(code_type(bands)), bins.astype(code_type(self.bins))]
 
 
 @dataclass
