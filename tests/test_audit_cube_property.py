@@ -133,6 +133,13 @@ def _assert_same_cells(one: Any, other: Any) -> None:
         np.testing.assert_allclose(one.table[column], other.table[column], rtol=1e-12)
 
 
+def test_rows_that_all_count_zero_make_an_empty_cube_with_band_and_score() -> None:
+    """No cases: no score bins, so no band-bin pairs either (found by the property test)."""
+    table = _data(1, 50, False, True).set_column(5, "w", pa.array(np.zeros(50, np.int64)))
+    cube = build_cube(table, group=["g", "h"], outcome="y", band="band", score="s", count="w")
+    assert cube.n == 0 and cube.table.num_rows == 0
+
+
 @pytest.mark.parametrize("pair_table", [6, 9])
 def test_pairs_stop_when_new_bands_outgrow_their_table(
     pair_table: int, monkeypatch: pytest.MonkeyPatch

@@ -527,6 +527,7 @@ class _Pairs:
 
     def __init__(self, bins: int) -> None:
         self.bins = bins
+        self.bands = 0  # band codes seen so far are below this (no bins: none counted)
         self.seen = np.zeros(0, np.intp)  # band * bins + bin of each number
         self.number = np.zeros(0, np.intp)  # the number of each band * bins + bin (-1: none)
 
@@ -544,7 +545,7 @@ class _Pairs:
         if self.number.size < n_bands * self.bins:
             grown = np.full(n_bands * self.bins, -1, np.intp)
             grown[: self.number.size] = self.number
-            self.number = grown
+            self.number, self.bands = grown, n_bands
         pair = self._pair(band, bins)
         if pair.size * 8 < self.number.size:  # a few rows: cheaper than a pass over the table
             present = np.unique(pair)
@@ -571,8 +572,7 @@ class _Pairs:
     def unfold(self, ranks: np.ndarray, n: int) -> list[np.ndarray]:
         """Band and bin codes of pairs given by their place in :meth:`order` ``(n)``."""
         band, bins = np.divmod(np.sort(self.seen[:n])[ranks], self.bins)
-        bands = self.number.size // self.bins  # the table holds every band seen so far
-        return [band.astype(code_type(bands)), bins.astype(code_type(self.bins))]
+        return [band.astype(code_type(self.bands)), bins.astype(code_type(self.bins))]
 
 
 @dataclass
